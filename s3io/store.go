@@ -1,0 +1,158 @@
+package s3io
+
+import (
+	"context"
+	"io"
+	"time"
+)
+
+// Store is what the filesystem needs from an object store. Implementations
+// must be safe for concurrent use. Keys are full object keys; prefixes end
+// with the delimiter when they name a directory.
+type Store interface {
+	// ListBuckets returns the buckets the credentials can list.
+	ListBuckets(ctx context.Context) ([]BucketInfo, error)
+	// HeadBucket reports whether the bucket exists and is accessible.
+	HeadBucket(ctx context.Context, bucket string) error
+
+	// HeadObject returns the object's attributes and user metadata.
+	HeadObject(ctx context.Context, bucket, key string, opts ReadOptions) (ObjectInfo, error)
+	// List returns one page of a ListObjectsV2 listing.
+	List(ctx context.Context, req ListRequest) (ListPage, error)
+	// ReadRange fills p with the object's bytes starting at off. It returns
+	// n < len(p) only when the object ends first (io.EOF is not returned for
+	// that). A body broken in the middle is resumed where it stopped.
+	ReadRange(ctx context.Context, bucket, key string, off int64, p []byte, opts ReadOptions) (int, error)
+
+	// PutObject uploads a whole object in one request.
+	PutObject(ctx context.Context, bucket, key string, body io.ReadSeeker, size int64, opts WriteOptions) (ObjectInfo, error)
+	// CreateMultipartUpload starts a multipart upload and returns its id.
+	CreateMultipartUpload(ctx context.Context, bucket, key string, opts WriteOptions) (string, error)
+	// UploadPart uploads one part (numbered from 1).
+	UploadPart(ctx context.Context, up Upload, part int32, body io.ReadSeeker, size int64) (Part, error)
+	// UploadPartCopy makes one part from a byte range of an existing object.
+	UploadPartCopy(ctx context.Context, up Upload, part int32, src CopySource, r Range) (Part, error)
+	// CompleteMultipartUpload assembles the parts. The returned ETag is the
+	// object's, read back with HeadObject when the server sent none.
+	CompleteMultipartUpload(ctx context.Context, up Upload, parts []Part) (ObjectInfo, error)
+	// AbortMultipartUpload discards an upload and its parts.
+	AbortMultipartUpload(ctx context.Context, up Upload) error
+	// ListMultipartUploads lists incomplete uploads under prefix.
+	ListMultipartUploads(ctx context.Context, bucket, prefix string) ([]Upload, error)
+	// CopyObject copies src to bucket/key server-side (up to 5 GiB). With
+	// opts.ReplaceMetadata the destination gets opts.Metadata, otherwise the
+	// source's.
+	CopyObject(ctx context.Context, src CopySource, bucket, key string, opts CopyOptions) (ObjectInfo, error)
+	// DeleteObject removes a key. Deleting a missing key is not an error.
+	DeleteObject(ctx context.Context, bucket, key string) error
+}
+
+// BucketInfo describes a bucket.
+type BucketInfo struct {
+	Name    string
+	Created time.Time
+}
+
+// ObjectInfo describes an object. Listings fill Key, Size, ETag, ModTime and
+// StorageClass; HeadObject fills the rest too. ETag is without quotes and
+// may be empty (some gateways list none).
+type ObjectInfo struct {
+	Key          string
+	Size         int64
+	ETag         string
+	ModTime      time.Time
+	StorageClass string
+	ContentType  string
+	VersionID    string
+	// Metadata is the user metadata (x-amz-meta-*), names lower-cased and
+	// without the prefix. Nil for listing results.
+	Metadata map[string]string
+	// SSE is the server-side encryption algorithm ("AES256", "aws:kms") and
+	// SSEKMSKeyID the KMS key, when any.
+	SSE         string
+	SSEKMSKeyID string
+	// HasMetadata is true when the info came from HeadObject (or a write), so
+	// Metadata is authoritative.
+	HasMetadata bool
+}
+
+// ListRequest is one ListObjectsV2 call.
+type ListRequest struct {
+	Bucket            string
+	Prefix            string
+	Delimiter         string
+	StartAfter        string
+	ContinuationToken string
+	MaxKeys           int32 // 0 means the server's default (1,000)
+}
+
+// ListPage is one page of a listing. Objects and CommonPrefixes are each
+// sorted by key, as S3 returns them.
+type ListPage struct {
+	Objects               []ObjectInfo
+	CommonPrefixes        []string
+	NextContinuationToken string
+	IsTruncated           bool
+}
+
+// Range is a byte range [Off, Off+Len).
+type Range struct {
+	Off, Len int64
+}
+
+// SSECustomerKey is an SSE-C key: 32 raw bytes. It is never logged.
+type SSECustomerKey []byte
+
+// String hides the key from fmt and slog.
+func (SSECustomerKey) String() string { return "[redacted]" }
+
+// ReadOptions qualify a read or head.
+type ReadOptions struct {
+	// IfMatch makes the request fail with ErrPreconditionFailed when the
+	// object's ETag differs.
+	IfMatch string
+	SSEC    SSECustomerKey
+}
+
+// WriteOptions apply to a new object.
+type WriteOptions struct {
+	ContentType  string
+	Metadata     map[string]string
+	StorageClass string
+	ACL          string // canned ACL name
+	SSE          string // "AES256" or "aws:kms"
+	SSEKMSKeyID  string
+	SSEC         SSECustomerKey
+	// ContentMD5 sends Content-MD5 so that the server verifies the body.
+	ContentMD5 bool
+	// IfNoneMatch "*" refuses to overwrite an existing object, where the
+	// server supports conditional writes.
+	IfNoneMatch string
+}
+
+// CopySource names the object a copy reads from.
+type CopySource struct {
+	Bucket, Key string
+	IfMatch     string
+	SSEC        SSECustomerKey
+}
+
+// CopyOptions apply to the destination of a copy.
+type CopyOptions struct {
+	WriteOptions
+	ReplaceMetadata bool
+}
+
+// Upload identifies a multipart upload.
+type Upload struct {
+	Bucket, Key, ID string
+	Initiated       time.Time
+	SSEC            SSECustomerKey
+}
+
+// Part is an uploaded part.
+type Part struct {
+	Number int32
+	ETag   string
+	Size   int64
+}
