@@ -1,0 +1,145 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+
+	"github.com/dgraph-io/ristretto/v2"
+	"golang.org/x/sync/singleflight"
+)
+
+// Options size the cache.
+type Options struct {
+	CacheBytes        int64 // memory budget for cached and read-ahead blocks
+	BlockSize         int64 // bytes per block
+	MaxConcurrency    int   // concurrent fetches across all readers
+	MaxPrefetchBlocks int   // largest read-ahead window of one reader, in blocks
+	Logger            *slog.Logger
+}
+
+// Object identifies one version of an object and how to read it.
+type Object struct {
+	// ID must change whenever the content may have changed (the caller
+	// builds it from bucket, key and ETag).
+	ID    string
+	Size  int64
+	Fetch func(ctx context.Context, off int64, p []byte) (int, error)
+}
+
+// Cache holds object blocks under a byte budget: half of it for blocks
+// that ristretto may keep or evict as it likes, half for blocks fetched
+// ahead for open readers, which must stay until they are read.
+type Cache struct {
+	opts       Options
+	blocks     *ristretto.Cache[string, []byte]
+	flight     singleflight.Group
+	fetchSlots chan struct{}
+	ahead      *budget
+	stats      counters
+	log        *slog.Logger
+}
+
+// New builds a cache.
+func New(opts Options) (*Cache, error) {
+	if opts.BlockSize <= 0 {
+		return nil, errors.New("block size must be positive")
+	}
+	if opts.CacheBytes < 2*opts.BlockSize {
+		return nil, fmt.Errorf("cache size %d is less than two blocks of %d", opts.CacheBytes, opts.BlockSize)
+	}
+	if opts.MaxConcurrency <= 0 {
+		opts.MaxConcurrency = 16
+	}
+	aheadBytes := opts.CacheBytes / 2
+	if opts.MaxPrefetchBlocks <= 0 {
+		opts.MaxPrefetchBlocks = 8
+	}
+	if max := int(aheadBytes / opts.BlockSize); opts.MaxPrefetchBlocks > max {
+		opts.MaxPrefetchBlocks = max
+	}
+	kept := opts.CacheBytes - aheadBytes
+	rc, err := ristretto.NewCache(&ristretto.Config[string, []byte]{
+		NumCounters: max(1000, 10*kept/opts.BlockSize),
+		MaxCost:     kept,
+		BufferItems: 64,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("block cache: %w", err)
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Cache{
+		opts:       opts,
+		blocks:     rc,
+		fetchSlots: make(chan struct{}, opts.MaxConcurrency),
+		ahead:      newBudget(aheadBytes),
+		log:        log,
+	}, nil
+}
+
+// Close releases the cache.
+func (c *Cache) Close() { c.blocks.Close() }
+
+// BlockSize is the size of a block.
+func (c *Cache) BlockSize() int64 { return c.opts.BlockSize }
+
+func blockKey(id string, idx int64) string {
+	return id + "\x00" + strconv.FormatInt(idx, 10)
+}
+
+// fetchBlock returns block idx of obj, from the cache or from one fetch
+// shared by every concurrent caller; it is kept in the cache afterwards.
+func (c *Cache) fetchBlock(ctx context.Context, obj *Object, idx int64) ([]byte, error) {
+	key := blockKey(obj.ID, idx)
+	if b, ok := c.blocks.Get(key); ok {
+		c.stats.hits.Add(1)
+		return b, nil
+	}
+	c.stats.misses.Add(1)
+	// The fetch is shared: one caller giving up must not fail the others,
+	// so it runs without the caller's cancellation (it keeps its values).
+	shared := context.WithoutCancel(ctx)
+	ch := c.flight.DoChan(key, func() (any, error) {
+		b, err := c.fetchRange(shared, obj, idx*c.opts.BlockSize, c.blockLen(obj, idx))
+		if err == nil {
+			c.blocks.Set(key, b, int64(cap(b)))
+		}
+		return b, err
+	})
+	select {
+	case r := <-ch:
+		if r.Err != nil {
+			return nil, r.Err
+		}
+		return r.Val.([]byte), nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// fetchRange reads n bytes at off, within the global concurrency limit.
+func (c *Cache) fetchRange(ctx context.Context, obj *Object, off, n int64) ([]byte, error) {
+	select {
+	case c.fetchSlots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-c.fetchSlots }()
+	buf := make([]byte, n)
+	got, err := obj.Fetch(ctx, off, buf)
+	c.stats.fetches.Add(1)
+	c.stats.bytesFetched.Add(int64(got))
+	if err != nil {
+		return nil, fmt.Errorf("read %d bytes at %d: %w", n, off, err)
+	}
+	return buf[:got], nil
+}
+
+func (c *Cache) blockLen(obj *Object, idx int64) int64 {
+	return min(c.opts.BlockSize, obj.Size-idx*c.opts.BlockSize)
+}

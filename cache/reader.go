@@ -1,0 +1,165 @@
+package cache
+
+import (
+	"context"
+	"sync"
+)
+
+// pageSize is the alignment of random reads.
+const pageSize = 4096
+
+// seqSlack is how far from the expected offset a read may start and still
+// count as sequential.
+const seqSlack = 2 << 20
+
+// Reader reads one object version for one open file handle. Its read-ahead
+// state is its own. Safe for concurrent use.
+type Reader struct {
+	c      *Cache
+	obj    Object
+	ctx    context.Context // read-ahead fetches; cancelled by Close
+	cancel context.CancelFunc
+
+	mu        sync.Mutex
+	nextOff   int64 // where a sequential read would start
+	reads     int64
+	streaming bool
+	window    int
+	lastIdx   int64
+	pinned    map[int64]*ahead
+}
+
+// NewReader returns a reader for obj.
+func (c *Cache) NewReader(obj Object) *Reader {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Reader{c: c, obj: obj, ctx: ctx, cancel: cancel, window: 1, lastIdx: -1, pinned: make(map[int64]*ahead)}
+}
+
+// Close cancels the reader's read-ahead and releases its pinned blocks.
+func (r *Reader) Close() {
+	r.cancel()
+	r.mu.Lock()
+	for idx := range r.pinned {
+		r.unpinLocked(idx, false)
+	}
+	r.mu.Unlock()
+}
+
+// ReadAt reads into p at off. It returns fewer bytes than len(p) only at
+// the end of the object (and 0, nil at or past it).
+func (r *Reader) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
+	size := r.obj.Size
+	if off >= size || len(p) == 0 {
+		return 0, nil
+	}
+	if rest := size - off; int64(len(p)) > rest {
+		p = p[:rest]
+	}
+	bs := r.c.opts.BlockSize
+	sequential := r.observe(off, int64(len(p)))
+	if !sequential {
+		return r.readRandom(ctx, p, off)
+	}
+	n := 0
+	for n < len(p) {
+		pos := off + int64(n)
+		idx := pos / bs
+		block, err := r.block(ctx, idx)
+		if err != nil {
+			return n, err
+		}
+		within := pos - idx*bs
+		if within >= int64(len(block)) {
+			break // the object was shorter than its size said
+		}
+		n += copy(p[n:], block[within:])
+	}
+	return n, nil
+}
+
+// observe records a read and reports whether it continues a sequential
+// stream; a seek drops the read-ahead.
+func (r *Reader) observe(off, n int64) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	// A stream starts with a read at the start of the object or exactly
+	// where the last one ended. Once streaming, reads may arrive slightly
+	// out of order (the kernel sends read-ahead requests concurrently), so
+	// the stream goes on while they stay near the expected offset.
+	var sequential bool
+	switch {
+	case r.reads == 0:
+		sequential = off < r.c.opts.BlockSize
+	case r.streaming:
+		sequential = off >= r.nextOff-seqSlack && off <= r.nextOff+seqSlack
+	default:
+		sequential = off == r.nextOff
+	}
+	r.reads++
+	r.streaming = sequential
+	if sequential {
+		r.nextOff = max(r.nextOff, off+n)
+	} else {
+		r.nextOff = off + n
+	}
+	if !sequential {
+		r.window = 1
+		r.lastIdx = -1
+		for idx := range r.pinned {
+			r.unpinLocked(idx, false)
+		}
+	}
+	return sequential
+}
+
+// block returns block idx for a sequential reader and keeps the window of
+// read-ahead going.
+func (r *Reader) block(ctx context.Context, idx int64) ([]byte, error) {
+	r.mu.Lock()
+	if idx != r.lastIdx {
+		if r.lastIdx >= 0 && idx == r.lastIdx+1 && r.window < r.c.opts.MaxPrefetchBlocks {
+			r.window *= 2
+			if r.window > r.c.opts.MaxPrefetchBlocks {
+				r.window = r.c.opts.MaxPrefetchBlocks
+			}
+		}
+		// Blocks behind the reader are done with: the cache may keep them.
+		for i := range r.pinned {
+			if i < idx {
+				r.unpinLocked(i, true)
+			}
+		}
+		r.lastIdx = idx
+	}
+	r.prefetchLocked(idx)
+	r.mu.Unlock()
+
+	if b, ok, err := r.takePinned(ctx, idx); ok || err != nil {
+		return b, err
+	}
+	return r.c.fetchBlock(ctx, &r.obj, idx)
+}
+
+// readRandom serves a read after a seek: from cached blocks when they hold
+// it, else with one fetch of just the pages it covers.
+func (r *Reader) readRandom(ctx context.Context, p []byte, off int64) (int, error) {
+	bs := r.c.opts.BlockSize
+	first, last := off/bs, (off+int64(len(p))-1)/bs
+	if first == last {
+		if b, ok := r.c.blocks.Get(blockKey(r.obj.ID, first)); ok {
+			r.c.stats.hits.Add(1)
+			return copy(p, b[off-first*bs:]), nil
+		}
+	}
+	r.c.stats.misses.Add(1)
+	start := off &^ (pageSize - 1)
+	end := min((off+int64(len(p))+pageSize-1)&^(pageSize-1), r.obj.Size)
+	buf, err := r.c.fetchRange(ctx, &r.obj, start, end-start)
+	if err != nil {
+		return 0, err
+	}
+	if off-start >= int64(len(buf)) {
+		return 0, nil
+	}
+	return copy(p, buf[off-start:]), nil
+}

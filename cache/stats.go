@@ -1,0 +1,23 @@
+package cache
+
+import "sync/atomic"
+
+// Stats are counters for tests and the benchmark.
+type Stats struct {
+	Hits, Misses, Fetches, BytesFetched, PrefetchHits int64
+}
+
+type counters struct {
+	hits, misses, fetches, bytesFetched, prefetchHits atomic.Int64
+}
+
+// Stats returns the counters so far.
+func (c *Cache) Stats() Stats {
+	return Stats{
+		Hits:         c.stats.hits.Load(),
+		Misses:       c.stats.misses.Load(),
+		Fetches:      c.stats.fetches.Load(),
+		BytesFetched: c.stats.bytesFetched.Load(),
+		PrefetchHits: c.stats.prefetchHits.Load(),
+	}
+}
