@@ -27,12 +27,16 @@ type Reader struct {
 	window    int
 	lastIdx   int64
 	pinned    map[int64]*ahead
+	// cur is the block the reader is in, kept here because ristretto adds
+	// blocks asynchronously and may refuse them.
+	curIdx int64
+	cur    []byte
 }
 
 // NewReader returns a reader for obj.
 func (c *Cache) NewReader(obj Object) *Reader {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Reader{c: c, obj: obj, ctx: ctx, cancel: cancel, window: 1, lastIdx: -1, pinned: make(map[int64]*ahead)}
+	return &Reader{c: c, obj: obj, ctx: ctx, cancel: cancel, window: 1, lastIdx: -1, curIdx: -1, pinned: make(map[int64]*ahead)}
 }
 
 // Close cancels the reader's read-ahead and releases its pinned blocks.
@@ -132,12 +136,26 @@ func (r *Reader) block(ctx context.Context, idx int64) ([]byte, error) {
 		r.lastIdx = idx
 	}
 	r.prefetchLocked(idx)
+	if r.curIdx == idx {
+		b := r.cur
+		r.mu.Unlock()
+		return b, nil
+	}
 	r.mu.Unlock()
 
-	if b, ok, err := r.takePinned(ctx, idx); ok || err != nil {
-		return b, err
+	b, ok, err := r.takePinned(ctx, idx)
+	if err != nil {
+		return nil, err
 	}
-	return r.c.fetchBlock(ctx, &r.obj, idx)
+	if !ok {
+		if b, err = r.c.fetchBlock(ctx, &r.obj, idx); err != nil {
+			return nil, err
+		}
+	}
+	r.mu.Lock()
+	r.curIdx, r.cur = idx, b
+	r.mu.Unlock()
+	return b, nil
 }
 
 // readRandom serves a read after a seek: from cached blocks when they hold

@@ -215,8 +215,11 @@ func TestReadAheadStaysWithinBudget(t *testing.T) {
 	wg.Wait()
 	// Read-ahead may use half the budget; three synchronous reads add one
 	// block each.
-	if limit := int64(4*bs + 3*bs); f.maxInFlight > limit {
-		t.Fatalf("up to %d bytes were being fetched at once, budget allows %d", f.maxInFlight, limit)
+	f.mu.Lock()
+	peak := f.maxInFlight
+	f.mu.Unlock()
+	if limit := int64(4*bs + 3*bs); peak > limit {
+		t.Fatalf("up to %d bytes were being fetched at once, budget allows %d", peak, limit)
 	}
 }
 
@@ -251,13 +254,19 @@ func TestSeekResetsWindow(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if r.window < 2 {
-		t.Fatalf("window %d after a sequential run, want it grown", r.window)
+	r.mu.Lock()
+	grown := r.window
+	r.mu.Unlock()
+	if grown < 2 {
+		t.Fatalf("window %d after a sequential run, want it grown", grown)
 	}
 	if _, err := r.ReadAt(context.Background(), buf[:4096], 80*bs); err != nil {
 		t.Fatal(err)
 	}
-	if r.window != 1 || len(r.pinned) != 0 {
-		t.Fatalf("after a seek: window %d, %d pinned blocks; want 1 and 0", r.window, len(r.pinned))
+	r.mu.Lock()
+	window, pinned := r.window, len(r.pinned)
+	r.mu.Unlock()
+	if window != 1 || pinned != 0 {
+		t.Fatalf("after a seek: window %d, %d pinned blocks; want 1 and 0", window, pinned)
 	}
 }

@@ -1,0 +1,42 @@
+# s3mount. `make test` is what CI runs (.ci/run).
+MINIO_VERSION := v0.0.0-20260212201848-7aac2a2c5b7c
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
+GO ?= go
+BIN := $(CURDIR)/bin
+GOFILES = $(shell find . -name '*.go' -not -path './.git/*' -not -path './bin/*' -not -path './.demo/*')
+
+.PHONY: all build tools test test-unit bench demo demo-stop fmt vet clean
+
+all: build
+
+build:
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN)/s3mount ./cmd/s3mount
+
+tools:
+	MINIO_VERSION=$(MINIO_VERSION) BIN=$(BIN) bash scripts/install-tools.sh
+
+vet:
+	$(GO) vet ./...
+	@unformatted=$$(gofmt -l $(GOFILES)); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+
+test: tools build vet
+	S3MOUNT_MINIO=$(BIN)/minio S3MOUNT_BIN=$(BIN)/s3mount $(GO) test -race -count=1 -timeout 25m ./...
+
+test-unit: vet
+	$(GO) test -race -count=1 -short ./...
+
+bench: tools build
+	S3MOUNT_MINIO=$(BIN)/minio $(GO) run ./integration/bench --s3mount $(BIN)/s3mount
+
+demo: tools build
+	bash scripts/demo.sh start
+
+demo-stop:
+	bash scripts/demo.sh stop
+
+fmt:
+	gofmt -w $(GOFILES)
+
+clean:
+	rm -rf $(BIN) .demo

@@ -1,0 +1,220 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+	"time"
+
+	"github.com/s3mount/s3mount/cache"
+	"github.com/s3mount/s3mount/fs"
+	"github.com/s3mount/s3mount/s3io"
+	"github.com/s3mount/s3mount/s3io/awsstore"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// probeTimeout bounds the mount-time check of endpoint, credentials and
+// bucket, so that a black-holed endpoint fails the mount instead of hanging.
+const probeTimeout = 30 * time.Second
+
+// codedError is a failure with the exit code that classifies it.
+type codedError struct {
+	code int
+	err  error
+}
+
+func (e *codedError) Error() string { return e.err.Error() }
+func (e *codedError) Unwrap() error { return e.err }
+
+func fail(code int, format string, args ...any) error {
+	return &codedError{code: code, err: fmt.Errorf(format, args...)}
+}
+
+// run is the whole program: it parses args, and either mounts in the
+// foreground, or starts the background process and waits until it has
+// mounted.
+func run(ctx context.Context, progName string, args []string, stdout, stderr io.Writer) int {
+	opts, err := parseArgs(progName, args, os.Getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "s3mount: %v\nTry 's3mount --help'.\n", err)
+		return exitUsage
+	}
+	if opts.ShowHelp {
+		writeUsage(stdout)
+		return exitOK
+	}
+	if opts.ShowVersion {
+		fmt.Fprintf(stdout, "s3mount %s\n", version)
+		return exitOK
+	}
+	if !opts.Foreground && !isDaemonChild() {
+		return startDaemon(ctx, stderr)
+	}
+	ready := readinessReporter()
+	if ready != nil {
+		// Relative paths were resolved by parseArgs; a daemon keeps no
+		// directory busy.
+		_ = os.Chdir("/")
+	}
+	err = serve(ctx, opts, stderr, ready)
+	if err == nil {
+		return exitOK
+	}
+	code := exitError
+	var ee *codedError
+	if errors.As(err, &ee) {
+		code = ee.code
+	}
+	ready.failed(code, err)
+	fmt.Fprintf(stderr, "s3mount: %v\n", err)
+	return code
+}
+
+// serve mounts and serves until the file system is unmounted or a signal
+// asks for it.
+func serve(ctx context.Context, opts *Options, stderr io.Writer, ready *readiness) error {
+	logger, closeLog, err := newLogger(opts, stderr)
+	if err != nil {
+		return fail(exitUsage, "%v", err)
+	}
+	defer closeLog()
+
+	if err := checkMountPoint(opts.MountPoint, opts.AllowNonEmpty); err != nil {
+		return err
+	}
+	store, err := newStore(ctx, opts, logger)
+	if err != nil {
+		return err
+	}
+	if err := probe(ctx, store, opts); err != nil {
+		return err
+	}
+	// Keep the heap near the cache budget: without a limit the GC lets a
+	// streaming reader's garbage grow the heap to twice the live size.
+	debug.SetMemoryLimit(opts.CacheSize + 96<<20)
+	blocks, err := cache.New(cache.Options{
+		CacheBytes:     opts.CacheSize,
+		BlockSize:      opts.BlockSize,
+		MaxConcurrency: opts.MaxConcurrency,
+		Logger:         logger,
+	})
+	if err != nil {
+		return fail(exitUsage, "cache: %v", err)
+	}
+	defer blocks.Close()
+
+	fsys := fs.New(fs.Config{
+		Bucket:      opts.Bucket,
+		Prefix:      opts.Prefix,
+		ReadOnly:    opts.ReadOnly,
+		UID:         opts.UID,
+		GID:         opts.GID,
+		FileMode:    opts.FileMode,
+		DirMode:     opts.DirMode,
+		MetadataTTL: opts.MetadataTTL,
+		NegativeTTL: opts.NegativeMetadataTTL,
+		Logger:      logger,
+	}, store, blocks)
+	server, err := fsys.Mount(opts.MountPoint, fs.MountOptions{
+		FSName:     fsName(opts),
+		AllowOther: opts.AllowOther,
+		AllowRoot:  opts.AllowRoot,
+		NonEmpty:   opts.AllowNonEmpty,
+	})
+	if err != nil {
+		return fail(exitFUSE, "%v", err)
+	}
+	if err := server.WaitMount(); err != nil {
+		return fail(exitFUSE, "mount %s: %v", opts.MountPoint, err)
+	}
+	logger.Info("mounted", "bucket", opts.Bucket, "prefix", opts.Prefix, "mountpoint", opts.MountPoint)
+	ready.ok()
+
+	unmountOnSignal(server.Unmount, server.Wait, logger)
+	server.Wait()
+	logger.Info("unmounted", "mountpoint", opts.MountPoint)
+	return nil
+}
+
+// unmountOnSignal unmounts when SIGINT or SIGTERM arrives. A busy mount
+// point cannot be unmounted; the file system then keeps serving, so that no
+// program loses its open files, and says so.
+func unmountOnSignal(unmount func() error, wait func(), logger interface {
+	Info(string, ...any)
+	Warn(string, ...any)
+}) {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		wait()
+		close(done)
+	}()
+	go func() {
+		defer signal.Stop(sigs)
+		for {
+			select {
+			case <-done:
+				return
+			case sig := <-sigs:
+				logger.Info("unmounting", "signal", sig.String())
+				if err := unmount(); err != nil {
+					logger.Warn("unmount failed; still serving (close the open files, then signal again or run fusermount3 -u)", "err", err)
+				}
+			}
+		}
+	}()
+}
+
+func fsName(opts *Options) string {
+	if opts.FSName != "" {
+		return opts.FSName
+	}
+	if opts.Bucket == "" {
+		return "s3mount"
+	}
+	return "s3mount:" + opts.Bucket
+}
+
+// probe makes one cheap request so that wrong credentials, a missing
+// bucket or an unreachable endpoint fail the mount with a clear message.
+func probe(ctx context.Context, store *awsstore.Store, opts *Options) error {
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	var err error
+	if opts.Bucket == "" {
+		err = store.ProbeService(ctx)
+	} else {
+		err = store.ProbeBucket(ctx, opts.Bucket, opts.Prefix)
+	}
+	if err == nil {
+		return nil
+	}
+	where := endpointName(opts)
+	switch {
+	case errors.Is(err, s3io.ErrInvalidCredentials):
+		return fail(exitCredentials, "the credentials were rejected by %s: %w", where, err)
+	case errors.Is(err, s3io.ErrAccessDenied):
+		return fail(exitCredentials, "access denied to bucket %q at %s (check the credentials and the bucket policy): %w", opts.Bucket, where, err)
+	case errors.Is(err, s3io.ErrBucketNotFound):
+		return fail(exitNoBucket, "bucket %q does not exist at %s", opts.Bucket, where)
+	case errors.Is(err, s3io.ErrUnreachable), errors.Is(err, context.DeadlineExceeded):
+		return fail(exitUnreachable, "cannot reach %s: %w", where, err)
+	default:
+		return fail(exitError, "checking bucket %q at %s: %w", opts.Bucket, where, err)
+	}
+}
+
+func endpointName(opts *Options) string {
+	if opts.EndpointURL != "" {
+		return opts.EndpointURL
+	}
+	return "AWS S3"
+}

@@ -1,0 +1,32 @@
+package fs
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/s3mount/s3mount/s3io"
+)
+
+// Config is what the node tree needs to know about the mount.
+type Config struct {
+	// Bucket is the mounted bucket, or "" when every bucket is a directory
+	// of the root.
+	Bucket string
+	// Prefix limits a bucket mount to keys under it ("" or ending in "/").
+	Prefix string
+
+	ReadOnly bool
+	UID, GID uint32
+	// FileMode and DirMode are permission bits (no type bits) used when an
+	// object carries no s3fs mode metadata.
+	FileMode, DirMode uint32
+
+	// MetadataTTL is how long attributes and directory entries are trusted,
+	// by s3mount and by the kernel; NegativeTTL the same for "no such file".
+	MetadataTTL, NegativeTTL time.Duration
+
+	// ReadOptions are applied to every read (SSE-C keys, for instance).
+	ReadOptions s3io.ReadOptions
+
+	Logger *slog.Logger
+}

@@ -1,0 +1,122 @@
+package fs
+
+import (
+	"context"
+	"sync"
+	"syscall"
+	"time"
+
+	gofs "github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+)
+
+// dirNode is a bucket (prefix "") or a key prefix ending in "/".
+type dirNode struct {
+	gofs.Inode
+	fs     *FS
+	bucket string
+	prefix string
+
+	mu      sync.Mutex
+	checked time.Time // when the directory was last seen to exist
+	mtime   time.Time
+}
+
+var (
+	_ = (gofs.NodeLookuper)((*dirNode)(nil))
+	_ = (gofs.NodeGetattrer)((*dirNode)(nil))
+	_ = (gofs.NodeOpendirHandler)((*dirNode)(nil))
+	_ = (gofs.NodeStatfser)((*dirNode)(nil))
+)
+
+func (f *FS) newDir(bucket, prefix string) *dirNode {
+	return &dirNode{fs: f, bucket: bucket, prefix: prefix, checked: time.Now()}
+}
+
+func (d *dirNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+	d.mu.Lock()
+	mtime := d.mtime
+	d.mu.Unlock()
+	d.fs.dirAttr(d.StableAttr().Ino, mtime, &out.Attr)
+	return 0
+}
+
+func (d *dirNode) Statfs(ctx context.Context, out *fuse.StatfsOut) syscall.Errno {
+	statfsOut(out)
+	return 0
+}
+
+func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
+	if len(name) > maxNameLen {
+		return nil, syscall.ENAMETOOLONG
+	}
+	if nameProblem(name) != "" {
+		return nil, syscall.ENOENT
+	}
+	if child := d.freshChild(name, out); child != nil {
+		return child, 0
+	}
+	key := d.prefix + name
+	r, err := d.fs.resolve(ctx, d.bucket, key)
+	if err != nil {
+		d.fs.log.Debug("lookup failed", "bucket", d.bucket, "key", printableKey(key), "err", err)
+		return nil, toErrno(err)
+	}
+	switch {
+	case r.isDir:
+		return d.dirChild(ctx, name, out), 0
+	case r.info != nil:
+		return d.fileChild(ctx, name, r.info, out), 0
+	default:
+		return nil, syscall.ENOENT
+	}
+}
+
+// freshChild returns an existing child whose metadata is within the TTL,
+// filling out, or nil.
+func (d *dirNode) freshChild(name string, out *fuse.EntryOut) *gofs.Inode {
+	child := d.GetChild(name)
+	if child == nil {
+		return nil
+	}
+	switch n := child.Operations().(type) {
+	case *fileNode:
+		if info, ok := n.freshInfo(); ok {
+			d.fs.fileAttr(&info, n.StableAttr().Ino, &out.Attr)
+			return child
+		}
+	case *dirNode:
+		n.mu.Lock()
+		ok := d.fs.fresh(n.checked)
+		mtime := n.mtime
+		n.mu.Unlock()
+		if ok {
+			d.fs.dirAttr(n.StableAttr().Ino, mtime, &out.Attr)
+			return child
+		}
+	}
+	return nil
+}
+
+// dirChild returns the child directory name, reusing its node when the
+// kernel still has it.
+func (d *dirNode) dirChild(ctx context.Context, name string, out *fuse.EntryOut) *gofs.Inode {
+	prefix := d.prefix + name + "/"
+	ino := d.fs.dirIno(d.bucket, prefix)
+	if child := d.GetChild(name); child != nil {
+		if n, ok := child.Operations().(*dirNode); ok {
+			n.mu.Lock()
+			n.checked = time.Now()
+			mtime := n.mtime
+			n.mu.Unlock()
+			d.fs.dirAttr(ino, mtime, &out.Attr)
+			return child
+		}
+	}
+	d.fs.dirAttr(ino, time.Time{}, &out.Attr)
+	return d.NewInode(ctx, d.fs.newDir(d.bucket, prefix), gofs.StableAttr{Mode: syscall.S_IFDIR, Ino: ino})
+}
+
+func (d *dirNode) OpendirHandle(ctx context.Context, flags uint32) (gofs.FileHandle, uint32, syscall.Errno) {
+	return &dirHandle{dir: d, lister: newLister(d.fs, d.bucket, d.prefix)}, 0, 0
+}

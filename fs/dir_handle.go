@@ -1,0 +1,87 @@
+package fs
+
+import (
+	"context"
+	"syscall"
+
+	gofs "github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+)
+
+// dirHandle is an open directory. It streams the listing page by page, and
+// answers the lookups of READDIRPLUS from the entry it just produced, so
+// `ls -l` costs list requests only.
+type dirHandle struct {
+	dir    *dirNode
+	lister *lister
+	pos    uint64   // entries produced so far, "." and ".." included
+	last   dirEntry // the entry produced last, for Lookup
+}
+
+var (
+	_ = (gofs.FileReaddirenter)((*dirHandle)(nil))
+	_ = (gofs.FileLookuper)((*dirHandle)(nil))
+	_ = (gofs.FileSeekdirer)((*dirHandle)(nil))
+)
+
+func (h *dirHandle) Readdirent(ctx context.Context) (*fuse.DirEntry, syscall.Errno) {
+	switch h.pos {
+	case 0:
+		h.pos++
+		return &fuse.DirEntry{Name: ".", Mode: syscall.S_IFDIR, Ino: h.dir.StableAttr().Ino, Off: h.pos}, 0
+	case 1:
+		h.pos++
+		return &fuse.DirEntry{Name: "..", Mode: syscall.S_IFDIR, Off: h.pos}, 0
+	}
+	e, ok, err := h.lister.next(ctx)
+	if err != nil {
+		h.dir.fs.log.Warn("listing failed", "bucket", h.dir.bucket, "prefix", printableKey(h.dir.prefix), "err", err)
+		return nil, toErrno(err)
+	}
+	if !ok {
+		return nil, 0
+	}
+	h.pos++
+	h.last = e
+	de := &fuse.DirEntry{Name: e.name, Off: h.pos}
+	if e.isDir {
+		de.Mode = syscall.S_IFDIR
+		de.Ino = h.dir.fs.dirIno(h.dir.bucket, h.dir.prefix+e.name+"/")
+	} else {
+		de.Mode = syscall.S_IFREG
+		de.Ino = h.dir.fs.fileIno(h.dir.bucket, h.dir.prefix+e.name)
+	}
+	return de, 0
+}
+
+// Lookup serves READDIRPLUS: name is the entry Readdirent just returned.
+func (h *dirHandle) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
+	if name != h.last.name {
+		return h.dir.Lookup(ctx, name, out)
+	}
+	if h.last.isDir {
+		return h.dir.dirChild(ctx, name, out), 0
+	}
+	info := h.last.info
+	return h.dir.fileChild(ctx, name, &info, out), 0
+}
+
+// Seekdir restarts the listing and skips to entry off: S3 listings cannot
+// be resumed at an arbitrary place. rewinddir (off 0) is the common case.
+func (h *dirHandle) Seekdir(ctx context.Context, off uint64) syscall.Errno {
+	if off == h.pos {
+		return 0
+	}
+	h.lister = newLister(h.dir.fs, h.dir.bucket, h.dir.prefix)
+	h.pos = 0
+	for h.pos < off {
+		de, errno := h.Readdirent(ctx)
+		if errno != 0 {
+			return errno
+		}
+		if de == nil {
+			break
+		}
+	}
+	return 0
+}

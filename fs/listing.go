@@ -1,0 +1,157 @@
+package fs
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/s3mount/s3mount/s3io"
+)
+
+// listPageSize is the keys asked for per ListObjectsV2 request: S3's
+// maximum, so a 10,000-key directory costs about ten requests.
+const listPageSize = 1000
+
+// dirEntry is one name of a directory listing.
+type dirEntry struct {
+	name  string
+	isDir bool
+	info  s3io.ObjectInfo // objects only; from the listing
+}
+
+// lister streams the entries of one directory, a page at a time, so that a
+// huge directory is never held in memory whole. It merges objects and
+// common prefixes in S3's key order, hides keys that cannot be file names,
+// and drops an object whose name a directory also has (the directory
+// wins). Such an object is held back until the listing passes the place
+// where its directory would sort; objects are therefore emitted at most a
+// few entries late, in a deterministic order.
+type lister struct {
+	fs     *FS
+	bucket string
+	prefix string
+
+	page    s3io.ListPage
+	oi, pi  int  // next object and common prefix of page
+	started bool // the first page was requested
+	held    []s3io.ObjectInfo
+	ready   []dirEntry
+}
+
+func newLister(f *FS, bucket, prefix string) *lister {
+	return &lister{fs: f, bucket: bucket, prefix: prefix}
+}
+
+// next returns the next entry, or ok=false at the end of the directory.
+func (l *lister) next(ctx context.Context) (e dirEntry, ok bool, err error) {
+	for len(l.ready) == 0 {
+		more, err := l.step(ctx)
+		if err != nil {
+			return dirEntry{}, false, err
+		}
+		if !more {
+			l.releaseHeld("")
+			if len(l.ready) == 0 {
+				return dirEntry{}, false, nil
+			}
+		}
+	}
+	e = l.ready[0]
+	l.ready = l.ready[1:]
+	return e, true, nil
+}
+
+// step consumes one raw listing item (fetching a page when needed) and
+// reports false when the listing is exhausted.
+func (l *lister) step(ctx context.Context) (bool, error) {
+	if l.oi == len(l.page.Objects) && l.pi == len(l.page.CommonPrefixes) {
+		if l.started && !l.page.IsTruncated {
+			return false, nil
+		}
+		if err := l.fetch(ctx); err != nil {
+			return false, err
+		}
+		return true, nil
+	}
+	takeObject := l.pi == len(l.page.CommonPrefixes) ||
+		(l.oi < len(l.page.Objects) && l.page.Objects[l.oi].Key < l.page.CommonPrefixes[l.pi])
+	if takeObject {
+		obj := l.page.Objects[l.oi]
+		l.oi++
+		l.releaseHeld(obj.Key)
+		l.addObject(obj)
+	} else {
+		p := l.page.CommonPrefixes[l.pi]
+		l.pi++
+		l.releaseHeld(p)
+		l.addPrefix(p)
+	}
+	return true, nil
+}
+
+func (l *lister) fetch(ctx context.Context) error {
+	token := l.page.NextContinuationToken
+	if l.started && token == "" {
+		return fmt.Errorf("list %s/%s: truncated page without continuation token", l.bucket, l.prefix)
+	}
+	page, err := l.fs.store.List(ctx, s3io.ListRequest{
+		Bucket:            l.bucket,
+		Prefix:            l.prefix,
+		Delimiter:         "/",
+		ContinuationToken: token,
+		MaxKeys:           listPageSize,
+	})
+	if err != nil {
+		return err
+	}
+	l.started = true
+	l.page, l.oi, l.pi = page, 0, 0
+	return nil
+}
+
+func (l *lister) addObject(obj s3io.ObjectInfo) {
+	if obj.Key == l.prefix {
+		return // the directory's own marker object
+	}
+	name := strings.TrimPrefix(obj.Key, l.prefix)
+	if problem := nameProblem(name); problem != "" || strings.Contains(name, "/") {
+		if problem == "" {
+			problem = "unexpected \"/\" in listed name"
+		}
+		l.fs.logHidden(l.bucket, obj.Key, problem)
+		return
+	}
+	l.held = append(l.held, obj)
+}
+
+func (l *lister) addPrefix(p string) {
+	name := strings.TrimSuffix(strings.TrimPrefix(p, l.prefix), "/")
+	if problem := nameProblem(name); problem != "" {
+		l.fs.logHidden(l.bucket, p, problem)
+		return
+	}
+	// A held object with the same name is shadowed by this directory.
+	for i, h := range l.held {
+		if h.Key+"/" == p {
+			l.fs.logHidden(l.bucket, h.Key, "shadowed by the directory of the same name")
+			l.held = append(l.held[:i], l.held[i+1:]...)
+			break
+		}
+	}
+	l.ready = append(l.ready, dirEntry{name: name, isDir: true})
+}
+
+// releaseHeld emits the held objects that no directory can shadow any more
+// because the listing has reached key (which sorts after "held/"); "" means
+// the listing ended.
+func (l *lister) releaseHeld(key string) {
+	kept := l.held[:0]
+	for _, h := range l.held {
+		if key == "" || h.Key+"/" < key {
+			l.ready = append(l.ready, dirEntry{name: strings.TrimPrefix(h.Key, l.prefix), info: h})
+		} else {
+			kept = append(kept, h)
+		}
+	}
+	l.held = kept
+}

@@ -1,0 +1,54 @@
+package fs
+
+import (
+	"fmt"
+
+	gofs "github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+)
+
+// MountOptions are the kernel-facing settings of a mount.
+type MountOptions struct {
+	FSName     string
+	AllowOther bool
+	AllowRoot  bool
+	NonEmpty   bool
+	Debug      bool // log every FUSE request (very verbose)
+}
+
+// maxIO is the largest FUSE read and write: 1 MiB requests need a fraction
+// of the round trips of the 128 KiB default.
+const maxIO = 1 << 20
+
+// Mount mounts f at mountpoint and returns the running server.
+func (f *FS) Mount(mountpoint string, mo MountOptions) (*fuse.Server, error) {
+	opts := f.Options()
+	opts.MountOptions = fuse.MountOptions{
+		FsName:       mo.FSName,
+		Name:         "s3mount",
+		AllowOther:   mo.AllowOther,
+		MaxWrite:     maxIO,
+		MaxReadAhead: maxIO,
+		DirectMount:  true, // as root, mount(2) directly; else fusermount3
+		Debug:        mo.Debug,
+		// security.* xattrs are asked for on every write; S3 has none.
+		IgnoreSecurityLabels: true,
+		// The kernel checks permission bits itself, so --allow-other mounts
+		// still honour modes and owners.
+		Options: []string{"default_permissions"},
+	}
+	if f.cfg.ReadOnly {
+		opts.MountOptions.Options = append(opts.MountOptions.Options, "ro")
+	}
+	if mo.AllowRoot {
+		opts.MountOptions.Options = append(opts.MountOptions.Options, "allow_root")
+	}
+	if mo.NonEmpty {
+		opts.MountOptions.Options = append(opts.MountOptions.Options, "nonempty")
+	}
+	server, err := gofs.Mount(mountpoint, f.Root(), opts)
+	if err != nil {
+		return nil, fmt.Errorf("mount %s: %w", mountpoint, err)
+	}
+	return server, nil
+}

@@ -1,0 +1,42 @@
+package fs
+
+import (
+	"strconv"
+	"unicode/utf8"
+)
+
+// maxNameLen is the longest file name Linux accepts (NAME_MAX).
+const maxNameLen = 255
+
+// nameProblem says why an S3 key segment cannot be a file name, or "" when
+// it can. Invalid UTF-8 is allowed: Linux names are bytes.
+func nameProblem(name string) string {
+	switch {
+	case name == "":
+		return "empty path segment (\"//\" in the key)"
+	case name == "." || name == "..":
+		return "\".\" or \"..\" segment"
+	case len(name) > maxNameLen:
+		return "segment longer than 255 bytes"
+	}
+	for i := 0; i < len(name); i++ {
+		if name[i] == 0 {
+			return "NUL byte in segment"
+		}
+	}
+	return ""
+}
+
+// printableKey quotes a key for log lines when it holds control bytes or
+// invalid UTF-8, so a hostile key cannot forge log output.
+func printableKey(key string) string {
+	if !utf8.ValidString(key) {
+		return strconv.Quote(key)
+	}
+	for _, r := range key {
+		if r < 0x20 || r == 0x7f {
+			return strconv.Quote(key)
+		}
+	}
+	return key
+}

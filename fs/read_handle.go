@@ -1,0 +1,64 @@
+package fs
+
+import (
+	"context"
+	"errors"
+	"syscall"
+
+	gofs "github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+
+	"github.com/s3mount/s3mount/cache"
+	"github.com/s3mount/s3mount/s3io"
+)
+
+// readHandle is an open, read-only file: one version of one object, read
+// through the block cache with its own prefetch state.
+type readHandle struct {
+	fs     *FS
+	bucket string
+	key    string
+	reader *cache.Reader
+}
+
+var (
+	_ = (gofs.FileReader)((*readHandle)(nil))
+	_ = (gofs.FileReleaser)((*readHandle)(nil))
+)
+
+func (f *FS) newReadHandle(bucket, key string, info s3io.ObjectInfo) *readHandle {
+	opts := f.cfg.ReadOptions
+	opts.IfMatch = info.ETag // never mix bytes of two versions
+	obj := cache.Object{
+		ID:   bucket + "\x00" + key + "\x00" + versionOf(&info),
+		Size: info.Size,
+		Fetch: func(ctx context.Context, off int64, p []byte) (int, error) {
+			return f.store.ReadRange(ctx, bucket, key, off, p, opts)
+		},
+	}
+	f.openHandles.Add(1)
+	return &readHandle{fs: f, bucket: bucket, key: key, reader: f.cache.NewReader(obj)}
+}
+
+func (h *readHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
+	n, err := h.reader.ReadAt(ctx, dest, off)
+	if err != nil {
+		level := h.fs.log.Warn
+		if errors.Is(err, context.Canceled) {
+			level = h.fs.log.Debug
+		}
+		level("read failed", "bucket", h.bucket, "key", printableKey(h.key), "offset", off, "err", err)
+		if errors.Is(err, s3io.ErrPreconditionFailed) {
+			h.fs.log.Warn("object changed in S3 while open; reopen the file to read the new version",
+				"bucket", h.bucket, "key", printableKey(h.key))
+		}
+		return nil, toErrno(err)
+	}
+	return fuse.ReadResultData(dest[:n]), 0
+}
+
+func (h *readHandle) Release(ctx context.Context) syscall.Errno {
+	h.reader.Close()
+	h.fs.openHandles.Add(-1)
+	return 0
+}

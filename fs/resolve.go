@@ -1,0 +1,50 @@
+package fs
+
+import (
+	"context"
+	"errors"
+
+	"github.com/s3mount/s3mount/s3io"
+)
+
+// resolution is what a name in a directory turned out to be.
+type resolution struct {
+	isDir bool
+	info  *s3io.ObjectInfo // the object, when it is a file
+}
+
+// resolve finds out whether key is a directory (some key starts with
+// key+"/"), an object, or nothing, without listing the parent: a
+// HeadObject and a one-key listing run at once, as mountpoint-s3 does. A
+// directory wins over an object of the same name.
+func (f *FS) resolve(ctx context.Context, bucket, key string) (resolution, error) {
+	type headResult struct {
+		info s3io.ObjectInfo
+		err  error
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	headc := make(chan headResult, 1)
+	go func() {
+		info, err := f.store.HeadObject(ctx, bucket, key, f.cfg.ReadOptions)
+		headc <- headResult{info, err}
+	}()
+	page, listErr := f.store.List(ctx, s3io.ListRequest{
+		Bucket: bucket, Prefix: key + "/", Delimiter: "/", MaxKeys: 1,
+	})
+	if listErr == nil && (len(page.Objects) > 0 || len(page.CommonPrefixes) > 0) {
+		return resolution{isDir: true}, nil // the HEAD is cancelled
+	}
+	head := <-headc
+	switch {
+	case head.err == nil:
+		head.info.Key = key
+		return resolution{info: &head.info}, nil
+	case !errors.Is(head.err, s3io.ErrNotFound):
+		return resolution{}, head.err
+	case listErr != nil:
+		return resolution{}, listErr
+	default:
+		return resolution{}, nil
+	}
+}
