@@ -5,12 +5,20 @@ GO ?= go
 BIN := $(CURDIR)/bin
 GOFILES = $(shell find . -name '*.go' -not -path './.git/*' -not -path './bin/*' -not -path './.demo/*')
 
-.PHONY: all build tools test test-unit bench demo demo-stop fmt vet clean
+.PHONY: all build install tools test test-unit bench demo demo-stop fmt vet clean
 
 all: build
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN)/s3mount ./cmd/s3mount
+
+# The mount helper: mount(8) runs /sbin/mount.fuse.s3mount for fstab lines
+# of type fuse.s3mount, with "SOURCE MOUNTPOINT -o OPTIONS".
+PREFIX ?= /usr/local
+install: build
+	install -D -m 0755 $(BIN)/s3mount $(DESTDIR)$(PREFIX)/bin/s3mount
+	ln -sf $(PREFIX)/bin/s3mount $(DESTDIR)/sbin/mount.fuse.s3mount
+	ln -sf $(PREFIX)/bin/s3mount $(DESTDIR)/sbin/mount.s3mount
 
 tools:
 	MINIO_VERSION=$(MINIO_VERSION) BIN=$(BIN) bash scripts/install-tools.sh

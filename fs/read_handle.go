@@ -59,6 +59,7 @@ func (h *readHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.Rea
 
 func (h *readHandle) Release(ctx context.Context) syscall.Errno {
 	h.reader.Close()
+	h.fs.log.Debug("closed", "bucket", h.bucket, "key", printableKey(h.key), "cache", h.fs.cache.Stats())
 	h.fs.openHandles.Add(-1)
 	return 0
 }
