@@ -1,0 +1,86 @@
+package integration
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/s3mount/s3mount/internal/miniotest"
+)
+
+// env is what every test of the package shares: one binary, one MinIO.
+var env struct {
+	bin     string // the s3mount binary
+	minio   *miniotest.Server
+	skipWhy string // a missing precondition, when there is one
+}
+
+func TestMain(m *testing.M) {
+	os.Exit(runMain(m))
+}
+
+func runMain(m *testing.M) int {
+	flag.Parse()
+	if testing.Short() {
+		env.skipWhy = "-short: no integration tests"
+		return m.Run()
+	}
+	if why := missingPrecondition(); why != "" {
+		env.skipWhy = why
+		return m.Run()
+	}
+	dir, err := os.MkdirTemp("", "s3mount-it-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	env.bin = os.Getenv("S3MOUNT_BIN")
+	if env.bin == "" {
+		env.bin = filepath.Join(dir, "s3mount")
+		build := exec.Command("go", "build", "-o", env.bin, "github.com/s3mount/s3mount/cmd/s3mount")
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "build s3mount:", err)
+			return 1
+		}
+	}
+	srv, err := miniotest.Launch(miniotest.Options{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "start minio:", err)
+		return 1
+	}
+	defer srv.Stop()
+	env.minio = srv
+	return m.Run()
+}
+
+// missingPrecondition names what the machine lacks for real mounts.
+func missingPrecondition() string {
+	if _, err := os.Stat("/dev/fuse"); err != nil {
+		return "no /dev/fuse: " + err.Error()
+	}
+	if _, err := exec.LookPath("fusermount3"); err != nil && os.Geteuid() != 0 {
+		return "neither root nor fusermount3 (Debian package fuse3)"
+	}
+	if _, err := miniotest.FindBinary(); err != nil {
+		return err.Error()
+	}
+	return ""
+}
+
+// requireEnv skips (or, under S3MOUNT_TEST_REQUIRE=1, fails) a test that
+// cannot run here, naming the reason.
+func requireEnv(t *testing.T) {
+	t.Helper()
+	if env.skipWhy == "" {
+		return
+	}
+	if testing.Short() {
+		t.Skip(env.skipWhy)
+	}
+	miniotest.SkipOrFail(t, env.skipWhy)
+}

@@ -1,0 +1,198 @@
+package integration
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"math/rand"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+// session is one test's bucket and mount.
+type session struct {
+	t      *testing.T
+	bucket string
+	mnt    string
+	client *s3.Client
+}
+
+var bucketSeq atomic.Int64
+
+// sdkClient is a plain SDK client on the test MinIO.
+func sdkClient() *s3.Client {
+	return s3.New(s3.Options{
+		Region:                     "us-east-1",
+		BaseEndpoint:               aws.String(env.minio.Endpoint),
+		UsePathStyle:               true,
+		Credentials:                credentials.NewStaticCredentialsProvider(env.minio.AccessKey, env.minio.SecretKey, ""),
+		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
+		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenRequired,
+	})
+}
+
+// newBucketSession makes a fresh bucket without mounting it.
+func newBucketSession(t *testing.T) *session {
+	t.Helper()
+	requireEnv(t)
+	s := &session{t: t, client: sdkClient(),
+		bucket: fmt.Sprintf("it-%d-%d", time.Now().UnixNano()%1e9, bucketSeq.Add(1))}
+	if _, err := s.client.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(s.bucket)}); err != nil {
+		t.Fatalf("create bucket: %v", err)
+	}
+	return s
+}
+
+// newSession makes a fresh bucket, puts objects (key -> content) and mounts
+// the bucket with extra flags.
+func newSession(t *testing.T, objects map[string]string, flags ...string) *session {
+	t.Helper()
+	s := newBucketSession(t)
+	for k, v := range objects {
+		s.put(k, []byte(v))
+	}
+	s.mnt = s.mount(s.bucket, flags...)
+	return s
+}
+
+// baseArgs are the flags every mount of the test MinIO needs.
+func baseArgs() []string {
+	return []string{"--endpoint-url", env.minio.Endpoint, "--force-path-style", "--region", "us-east-1"}
+}
+
+// mountEnv is the environment of s3mount: the test's, with MinIO keys.
+func mountEnv() []string {
+	return append(os.Environ(), "AWS_ACCESS_KEY_ID="+env.minio.AccessKey, "AWS_SECRET_ACCESS_KEY="+env.minio.SecretKey,
+		"AWS_CONFIG_FILE=/nonexistent", "AWS_SHARED_CREDENTIALS_FILE=/nonexistent")
+}
+
+// mount mounts source (BUCKET[:PREFIX], or "" for all buckets) in the
+// background and unmounts it when the test ends.
+func (s *session) mount(source string, flags ...string) string {
+	s.t.Helper()
+	mnt := filepath.Join(s.t.TempDir(), "mnt")
+	if err := os.Mkdir(mnt, 0o755); err != nil {
+		s.t.Fatal(err)
+	}
+	args := append(baseArgs(), flags...)
+	if source != "" {
+		args = append(args, source)
+	}
+	args = append(args, mnt)
+	out, code := runS3mount(s.t, args...)
+	if code != 0 {
+		s.t.Fatalf("s3mount %s: exit %d: %s", strings.Join(args, " "), code, out)
+	}
+	s.t.Cleanup(func() { unmount(s.t, mnt) })
+	return mnt
+}
+
+// runS3mount runs the binary to completion and returns its stderr+stdout
+// and exit code.
+func runS3mount(t *testing.T, args ...string) (string, int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, env.bin, args...)
+	cmd.Env = mountEnv()
+	out, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return string(out), ee.ExitCode()
+	}
+	if err != nil {
+		t.Fatalf("run s3mount: %v", err)
+	}
+	return string(out), 0
+}
+
+// unmount unmounts mnt and waits until the kernel no longer lists it.
+func unmount(t *testing.T, mnt string) {
+	if !isMounted(mnt) {
+		return
+	}
+	if out, err := exec.Command("fusermount3", "-u", mnt).CombinedOutput(); err != nil {
+		t.Logf("fusermount3 -u %s: %v: %s; trying a lazy unmount", mnt, err, out)
+		_ = syscall.Unmount(mnt, syscall.MNT_DETACH)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for isMounted(mnt) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// isMounted reports whether mnt is a FUSE mount point now.
+func isMounted(mnt string) bool {
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) > 4 && fields[4] == mnt {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *session) put(key string, data []byte) {
+	s.t.Helper()
+	if err := s.tryPut(key, data); err != nil {
+		s.t.Fatalf("put %q: %v", key, err)
+	}
+}
+
+// list returns the keys under prefix, as the SDK sees them.
+func (s *session) list(prefix string) []string {
+	s.t.Helper()
+	out, err := s.client.ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: aws.String(s.bucket), Prefix: aws.String(prefix)})
+	if err != nil {
+		s.t.Fatalf("list %q: %v", prefix, err)
+	}
+	var keys []string
+	for _, o := range out.Contents {
+		keys = append(keys, aws.ToString(o.Key))
+	}
+	return keys
+}
+
+func (s *session) tryPut(key string, data []byte) error {
+	_, err := s.client.PutObject(context.Background(), &s3.PutObjectInput{
+		Bucket: aws.String(s.bucket), Key: aws.String(key), Body: bytes.NewReader(data), ContentLength: aws.Int64(int64(len(data))),
+	})
+	return err
+}
+
+// randomBytes returns n deterministic pseudo-random bytes.
+func randomBytes(seed int64, n int) []byte {
+	b := make([]byte, n)
+	rand.New(rand.NewSource(seed)).Read(b)
+	return b
+}
+
+// run runs a tool and returns its stdout; a failure names the command,
+// its exit status and its stderr.
+func run(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s %s: %v\nstderr: %s", name, strings.Join(args, " "), err, stderr.String())
+	}
+	return string(out)
+}
