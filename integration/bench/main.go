@@ -1,0 +1,85 @@
+// Command bench is `make bench`: it measures s3mount against the raw SDK on
+// the same local MinIO in the same run and prints each figure next to its
+// raw counterpart, with the ratio and the target. Machines here are shared
+// and noisy, so every figure is the median of several runs, raw and mount
+// alternating.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"github.com/s3mount/s3mount/internal/miniotest"
+)
+
+type config struct {
+	bin      string
+	size     int64
+	rssSize  int64
+	keys     int
+	runs     int
+	randomN  int
+	randConc int
+}
+
+func main() {
+	var c config
+	quick := flag.Bool("quick", false, "small sizes, one run: a smoke test")
+	flag.StringVar(&c.bin, "s3mount", "", "s3mount binary (default: build it)")
+	flag.Int64Var(&c.size, "size", 1<<30, "size of the sequential-read object")
+	flag.Int64Var(&c.rssSize, "rss-size", 4<<30, "size of the object read for peak RSS")
+	flag.IntVar(&c.keys, "keys", 10000, "keys in the listed directory")
+	flag.IntVar(&c.runs, "runs", 3, "runs per figure (the median is reported)")
+	flag.IntVar(&c.randomN, "random-reads", 2000, "random 4 KiB reads per run")
+	flag.IntVar(&c.randConc, "random-concurrency", 4, "concurrent random readers")
+	flag.Parse()
+	if *quick {
+		c.size, c.rssSize, c.keys, c.runs, c.randomN = 64<<20, 256<<20, 1000, 1, 200
+	}
+	if err := run(context.Background(), c); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, c config) error {
+	work, err := os.MkdirTemp("", "s3mount-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	if c.bin == "" {
+		c.bin = filepath.Join(work, "s3mount")
+		build := exec.Command("go", "build", "-o", c.bin, "github.com/s3mount/s3mount/cmd/s3mount")
+		build.Stderr = os.Stderr
+		if err := build.Run(); err != nil {
+			return fmt.Errorf("build s3mount: %w", err)
+		}
+	}
+	srv, err := miniotest.Launch(miniotest.Options{Dir: filepath.Join(work, "minio")})
+	if err != nil {
+		return err
+	}
+	defer srv.Stop()
+	describe, _ := exec.Command("git", "describe", "--always", "--dirty").Output()
+	kernel, _ := exec.Command("uname", "-r").Output()
+	fmt.Printf("s3mount bench: %s, %d cores, kernel %s, Go %s, MinIO on %s\n",
+		strings.TrimSpace(string(describe)), runtime.NumCPU(), strings.TrimSpace(string(kernel)), runtime.Version(), srv.Endpoint)
+
+	b := newBench(c, srv, work)
+	if err := b.setup(ctx); err != nil {
+		return err
+	}
+	results, err := b.measureAll(ctx)
+	if err != nil {
+		return err
+	}
+	report(os.Stdout, results)
+	return nil
+}

@@ -1,0 +1,271 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/rand"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+// result is one line of the report.
+type result struct {
+	name       string
+	unit       string
+	mount, raw float64 // higher is better
+	target     float64 // minimum mount/raw ratio; 0 for an absolute check
+	absolute   string  // for RSS: the verdict text
+	pass       bool
+}
+
+func median(xs []float64) float64 {
+	sort.Float64s(xs)
+	return xs[len(xs)/2]
+}
+
+func (b *bench) measureAll(ctx context.Context) ([]result, error) {
+	var seqRaw, seqCold, seqWarm, rndRaw, rndMount, lsRaw, lsMount []float64
+	for r := 0; r < b.c.runs; r++ {
+		fmt.Printf("run %d/%d\n", r+1, b.c.runs)
+		d, err := b.rawSequential(ctx)
+		if err != nil {
+			return nil, err
+		}
+		seqRaw = append(seqRaw, mbps(b.c.size, d))
+		cold, warm, err := b.mountSequential()
+		if err != nil {
+			return nil, err
+		}
+		seqCold, seqWarm = append(seqCold, mbps(b.c.size, cold)), append(seqWarm, mbps(b.c.size, warm))
+
+		d, err = b.rawRandom(ctx)
+		if err != nil {
+			return nil, err
+		}
+		rndRaw = append(rndRaw, float64(b.c.randomN)/d.Seconds())
+		if d, err = b.mountRandom(); err != nil {
+			return nil, err
+		}
+		rndMount = append(rndMount, float64(b.c.randomN)/d.Seconds())
+
+		if d, err = b.rawList(ctx); err != nil {
+			return nil, err
+		}
+		lsRaw = append(lsRaw, float64(b.c.keys)/d.Seconds())
+		if d, err = b.mountList(); err != nil {
+			return nil, err
+		}
+		lsMount = append(lsMount, float64(b.c.keys)/d.Seconds())
+	}
+	rss, limit, err := b.peakRSS()
+	if err != nil {
+		return nil, err
+	}
+	out := []result{
+		ratio("sequential read, cold", "MB/s", median(seqCold), median(seqRaw), 0.35),
+		ratio("sequential read, warm", "MB/s", median(seqWarm), median(seqRaw), 1.5),
+		ratio(fmt.Sprintf("random 4 KiB reads, %d at once", b.c.randConc), "reads/s", median(rndMount), median(rndRaw), 0.8),
+		ratio(fmt.Sprintf("ls -l of %d keys", b.c.keys), "keys/s", median(lsMount), median(lsRaw), 0.5),
+		{name: fmt.Sprintf("peak RSS reading %d MiB, --cache-size 512MiB", b.c.rssSize>>20), unit: "MiB",
+			mount: float64(rss >> 20), raw: float64(limit >> 20), pass: rss <= limit,
+			absolute: fmt.Sprintf("limit %d MiB", limit>>20)},
+	}
+	return out, nil
+}
+
+func ratio(name, unit string, mount, raw, target float64) result {
+	return result{name: name, unit: unit, mount: mount, raw: raw, target: target, pass: mount/raw >= target}
+}
+
+func mbps(n int64, d time.Duration) float64 { return float64(n) / d.Seconds() / 1e6 }
+
+// rawSequential reads the object with 8 concurrent 8 MiB ranged GETs.
+func (b *bench) rawSequential(ctx context.Context) (time.Duration, error) {
+	const part = 8 << 20
+	offs := make(chan int64)
+	start := time.Now()
+	err := parallel(8, func() error {
+		for off := range offs {
+			if err := b.get(ctx, "seq.bin", off, part); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, func() {
+		for off := int64(0); off < b.c.size; off += part {
+			offs <- off
+		}
+		close(offs)
+	})
+	return time.Since(start), err
+}
+
+func (b *bench) get(ctx context.Context, key string, off, n int64) error {
+	out, err := b.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key),
+		Range: aws.String(fmt.Sprintf("bytes=%d-%d", off, off+n-1))})
+	if err != nil {
+		return err
+	}
+	defer out.Body.Close()
+	_, err = io.Copy(io.Discard, out.Body)
+	return err
+}
+
+// mountSequential reads the object through a fresh mount, like cat, twice.
+func (b *bench) mountSequential() (cold, warm time.Duration, err error) {
+	m, err := b.mount()
+	if err != nil {
+		return 0, 0, err
+	}
+	defer m.unmount()
+	path := filepath.Join(m.dir, "seq.bin")
+	if cold, err = readFile(path); err != nil {
+		return 0, 0, err
+	}
+	warm, err = readFile(path)
+	return cold, warm, err
+}
+
+func readFile(path string) (time.Duration, error) {
+	start := time.Now()
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	buf := make([]byte, 1<<20)
+	_, err = io.CopyBuffer(io.Discard, struct{ io.Reader }{f}, buf)
+	return time.Since(start), err
+}
+
+func (b *bench) randomOffsets() []int64 {
+	rng := rand.New(rand.NewSource(42))
+	offs := make([]int64, b.c.randomN)
+	for i := range offs {
+		offs[i] = rng.Int63n(b.c.size/4096) * 4096
+	}
+	return offs
+}
+
+func (b *bench) rawRandom(ctx context.Context) (time.Duration, error) {
+	return b.random(func(off int64) error { return b.get(ctx, "seq.bin", off, 4096) })
+}
+
+func (b *bench) mountRandom() (time.Duration, error) {
+	m, err := b.mount()
+	if err != nil {
+		return 0, err
+	}
+	defer m.unmount()
+	f, err := os.Open(filepath.Join(m.dir, "seq.bin"))
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	return b.random(func(off int64) error {
+		buf := make([]byte, 4096)
+		_, err := f.ReadAt(buf, off)
+		return err
+	})
+}
+
+func (b *bench) random(read func(off int64) error) (time.Duration, error) {
+	offs := make(chan int64)
+	start := time.Now()
+	err := parallel(b.c.randConc, func() error {
+		for off := range offs {
+			if err := read(off); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, func() {
+		for _, o := range b.randomOffsets() {
+			offs <- o
+		}
+		close(offs)
+	})
+	return time.Since(start), err
+}
+
+// rawList pages through ListObjectsV2, 1,000 keys a request.
+func (b *bench) rawList(ctx context.Context) (time.Duration, error) {
+	start := time.Now()
+	p := s3.NewListObjectsV2Paginator(b.client, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String("ls/"), Delimiter: aws.String("/")})
+	n := 0
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return 0, err
+		}
+		n += len(page.Contents)
+	}
+	if n != b.c.keys {
+		return 0, fmt.Errorf("raw listing found %d keys, want %d", n, b.c.keys)
+	}
+	return time.Since(start), nil
+}
+
+func (b *bench) mountList() (time.Duration, error) {
+	m, err := b.mount()
+	if err != nil {
+		return 0, err
+	}
+	defer m.unmount()
+	start := time.Now()
+	out, err := exec.Command("ls", "-l", filepath.Join(m.dir, "ls")).Output()
+	d := time.Since(start)
+	if err != nil {
+		return 0, fmt.Errorf("ls -l: %w", err)
+	}
+	if n := strings.Count(string(out), "\n") - 1; n != b.c.keys {
+		return 0, fmt.Errorf("ls -l listed %d entries, want %d", n, b.c.keys)
+	}
+	return d, nil
+}
+
+// peakRSS reads the RSS object through a mount with a 512 MiB cache.
+func (b *bench) peakRSS() (rss, limit int64, err error) {
+	const cacheSize = 512 << 20
+	m, err := b.mount("--cache-size", "512MiB")
+	if err != nil {
+		return 0, 0, err
+	}
+	defer m.unmount()
+	if _, err := readFile(filepath.Join(m.dir, "rss.bin")); err != nil {
+		return 0, 0, err
+	}
+	rss, err = m.peakRSS()
+	return rss, cacheSize + 100<<20, err
+}
+
+// parallel runs n workers while feed fills their channel, and returns the
+// first error.
+func parallel(n int, worker func() error, feed func()) error {
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := worker(); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	feed()
+	wg.Wait()
+	close(errs)
+	return <-errs
+}
+
+func stringsReader(s string) io.Reader { return strings.NewReader(s) }

@@ -1,0 +1,28 @@
+package main
+
+import (
+	"fmt"
+	"io"
+)
+
+// report prints the figures as a table, each next to its raw counterpart.
+func report(w io.Writer, results []result) {
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| figure | s3mount | raw SDK | ratio | target | |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|")
+	pass := 0
+	for _, r := range results {
+		verdict := "MISS"
+		if r.pass {
+			verdict = "PASS"
+			pass++
+		}
+		if r.absolute != "" {
+			fmt.Fprintf(w, "| %s | %.0f %s | | | %s | %s |\n", r.name, r.mount, r.unit, r.absolute, verdict)
+			continue
+		}
+		fmt.Fprintf(w, "| %s | %.0f %s | %.0f %s | %.2fx | >= %.2fx | %s |\n",
+			r.name, r.mount, r.unit, r.raw, r.unit, r.mount/r.raw, r.target, verdict)
+	}
+	fmt.Fprintf(w, "\n%d of %d targets met\n", pass, len(results))
+}
