@@ -1,11 +1,30 @@
 // Package awsstore implements s3io.Store on aws-sdk-go-v2. It is the only
-// package of s3mount that imports the SDK.
+// package of s3mount that imports the SDK, and it translates everything
+// the SDK says into s3io's vocabulary: ObjectInfo, ListPage, and errors
+// that are *s3io.OpError values wrapping s3io's sentinels (errors.go is the
+// one place that reads S3 error codes).
 //
-// It works with AWS and with S3-compatible servers: custom endpoints, with
-// a base path or not; path-style or virtual-hosted addressing; request and
-// response checksums only where an operation requires them (many servers
-// reject the SDK's newer default checksum headers); extra CAs from
-// --ca-bundle or AWS_CA_BUNDLE. Throttling, 5xx answers and broken
-// connections are retried by the SDK's standard retryer without a client-side
-// retry quota; a GET body broken in the middle is resumed by ReadRange.
+// It works with AWS and with S3-compatible servers: a custom endpoint with
+// or without a base path, path-style or virtual-hosted addressing, and
+// checksums only where an operation requires them (many servers reject the
+// SDK's newer default checksum headers). CA bundles from Config.CABundle,
+// AWS_CA_BUNDLE or the profile's ca_bundle are honoured even when a test
+// wraps the transport.
+//
+// Failures are retried by the SDK's standard retryer (throttling, 5xx,
+// broken connections) with exponential backoff and without a client-side
+// retry quota, so a burst of failures is retried rather than refused. A
+// GET body that breaks in the middle is resumed by ReadRange from where it
+// stopped, pinned with If-Match to the version it started reading.
+//
+// Payload signing: over HTTPS the SDK sends UNSIGNED-PAYLOAD (TLS protects
+// the body); over plain HTTP it signs the SHA-256 of every body. MinIO also
+// accepts UNSIGNED-PAYLOAD over HTTP, and skipping the hash saves about
+// 0.05 s per 64 MiB PUT to a local MinIO (0.16-0.20 s against 0.23-0.29 s,
+// measured on a 2-core machine), but then nothing would protect the body on
+// an unencrypted link, so awsstore keeps the SDK's choice. Parts always
+// carry Content-MD5 (multipart.go).
+//
+// Config.Logger at debug level gets one line per HTTP attempt (logging.go);
+// it never logs credentials, signatures, SSE-C keys or query strings.
 package awsstore

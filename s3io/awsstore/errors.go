@@ -2,10 +2,14 @@ package awsstore
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
+	"io"
 	"net"
 	"net/http"
-	"strings"
+	"net/url"
+	"syscall"
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
@@ -13,106 +17,176 @@ import (
 	"github.com/s3mount/s3mount/s3io"
 )
 
-// codeErrors translates S3 error codes, once, into s3io's sentinels.
-var codeErrors = map[string]error{
-	"NoSuchKey":                      s3io.ErrNotFound,
-	"NotFound":                       s3io.ErrNotFound,
-	"NoSuchUpload":                   s3io.ErrNotFound,
-	"NoSuchBucket":                   s3io.ErrBucketNotFound,
-	"AccessDenied":                   s3io.ErrAccessDenied,
-	"AllAccessDisabled":              s3io.ErrAccessDenied,
-	"InvalidAccessKeyId":             s3io.ErrInvalidCredentials,
-	"SignatureDoesNotMatch":          s3io.ErrInvalidCredentials,
-	"ExpiredToken":                   s3io.ErrInvalidCredentials,
-	"InvalidToken":                   s3io.ErrInvalidCredentials,
-	"PreconditionFailed":             s3io.ErrPreconditionFailed,
-	"NotImplemented":                 s3io.ErrNotImplemented,
-	"InvalidObjectState":             s3io.ErrInvalidObjectState,
-	"InvalidArgument":                s3io.ErrInvalidArgument,
-	"InvalidRequest":                 s3io.ErrInvalidArgument,
-	"InvalidBucketName":              s3io.ErrInvalidArgument,
-	"KeyTooLongError":                s3io.ErrInvalidArgument,
-	"EntityTooLarge":                 s3io.ErrTooLarge,
-	"QuotaExceeded":                  s3io.ErrQuotaExceeded,
-	"XMinioStorageFull":              s3io.ErrQuotaExceeded,
-	"XMinioAdminBucketQuotaExceeded": s3io.ErrQuotaExceeded,
-	"BucketNotEmpty":                 s3io.ErrBucketNotEmpty,
-	"BucketAlreadyExists":            s3io.ErrBucketExists,
-	"BucketAlreadyOwnedByYou":        s3io.ErrBucketExists,
-	"SlowDown":                       s3io.ErrThrottled,
-	"ServiceUnavailable":             s3io.ErrThrottled,
-	"InternalError":                  s3io.ErrServer,
+// codeErrors translates S3 error codes (AWS's and those of MinIO, Ceph and
+// other gateways) into s3io's sentinels. This is the one place that reads
+// S3 error codes.
+var codeErrors = map[string]error{}
+
+func init() {
+	for sentinel, codes := range map[error][]string{
+		s3io.ErrNotFound:       {"NoSuchKey", "NotFound", "NoSuchVersion", "NoSuchUpload"},
+		s3io.ErrBucketNotFound: {"NoSuchBucket"},
+		s3io.ErrAccessDenied: {"AccessDenied", "Forbidden", "AllAccessDisabled", "AccountProblem",
+			"InvalidPayer", "RequestTimeTooSkewed"},
+		s3io.ErrInvalidCredentials: {"InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken",
+			"InvalidToken", "TokenRefreshRequired", "InvalidSecurity", "Unauthorized"},
+		s3io.ErrPreconditionFailed: {"PreconditionFailed"},
+		s3io.ErrNotImplemented:     {"NotImplemented", "XMinioNotImplemented"},
+		s3io.ErrInvalidObjectState: {"InvalidObjectState"},
+		s3io.ErrTooLarge:           {"EntityTooLarge"},
+		s3io.ErrQuotaExceeded: {"QuotaExceeded", "XMinioStorageFull", "XMinioAdminBucketQuotaExceeded",
+			"StorageFull", "InsufficientStorage", "ServiceQuotaExceeded"},
+		s3io.ErrInvalidArgument: {"InvalidArgument", "InvalidRequest", "InvalidRange", "EntityTooSmall",
+			"InvalidPart", "InvalidPartOrder", "MalformedXML", "InvalidBucketName", "KeyTooLongError",
+			"InvalidDigest", "BadDigest", "XMinioInvalidObjectName", "MetadataTooLarge", "InvalidStorageClass",
+			"InvalidEncryptionAlgorithmError", "IncompleteBody", "MissingContentLength",
+			"InvalidLocationConstraint", "IllegalLocationConstraintException", "PermanentRedirect",
+			"Redirect", "TemporaryRedirect", "AuthorizationHeaderMalformed"},
+		s3io.ErrBucketNotEmpty: {"BucketNotEmpty"},
+		s3io.ErrBucketExists:   {"BucketAlreadyExists", "BucketAlreadyOwnedByYou"},
+		s3io.ErrThrottled: {"SlowDown", "Throttling", "ThrottlingException", "RequestLimitExceeded",
+			"TooManyRequests", "TooManyRequestsException", "RequestThrottled", "ServiceUnavailable"},
+		s3io.ErrServer: {"InternalError", "RequestTimeout", "ServiceFailure"},
+	} {
+		for _, c := range codes {
+			codeErrors[c] = sentinel
+		}
+	}
 }
 
-// statusErrors translate bare HTTP statuses (HEAD responses have no body,
-// so no code).
-var statusErrors = map[int]error{
-	http.StatusNotFound:              s3io.ErrNotFound,
-	http.StatusForbidden:             s3io.ErrAccessDenied,
-	http.StatusPreconditionFailed:    s3io.ErrPreconditionFailed,
-	http.StatusNotImplemented:        s3io.ErrNotImplemented,
-	http.StatusServiceUnavailable:    s3io.ErrThrottled,
-	http.StatusRequestEntityTooLarge: s3io.ErrTooLarge,
-	http.StatusBadRequest:            s3io.ErrInvalidArgument,
-}
-
-// mapError wraps an SDK error in an *s3io.OpError with the right sentinel.
-func mapError(op, bucket, key string, err error) error {
+// mapError wraps an error from the SDK in an *s3io.OpError. bucket-level
+// operations pass an empty key, which turns a bare 404 into
+// ErrBucketNotFound. A cancelled or expired context stays a context error,
+// so that errors.Is(err, context.Canceled) holds.
+func mapError(ctx context.Context, op, bucket, key string, err error) error {
 	if err == nil {
 		return nil
 	}
 	oe := &s3io.OpError{Op: op, Bucket: bucket, Key: key}
 	var apiErr smithy.APIError
-	if errors.As(err, &apiErr) {
+	if errors.As(err, &apiErr) && apiErr.ErrorCode() != "UnknownError" {
 		oe.Code, oe.Message = apiErr.ErrorCode(), apiErr.ErrorMessage()
 	}
-	status := 0
-	var respErr *awshttp.ResponseError
-	if errors.As(err, &respErr) {
-		status = respErr.HTTPStatusCode()
-	}
+	status := httpStatus(err)
+	var credErr *credentialsError
 	switch {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		oe.Err = contextErr(err)
+		oe.Err = contextError(err)
+	case status == 0 && ctx.Err() != nil:
+		// The request died with its context, whatever the transport said.
+		oe.Err = ctx.Err()
+	case errors.As(err, &credErr):
+		oe.Err, oe.Message = s3io.ErrInvalidCredentials, credErr.Error()
 	case codeErrors[oe.Code] != nil:
 		oe.Err = codeErrors[oe.Code]
-		if oe.Err == s3io.ErrNotFound && status == http.StatusNotFound && bucketMissing(oe.Code, oe.Message) {
+		if oe.Code == "NotFound" && key == "" {
 			oe.Err = s3io.ErrBucketNotFound
 		}
-	case statusErrors[status] != nil:
-		oe.Err = statusErrors[status]
-	case status >= 500:
-		oe.Err = s3io.ErrServer
-	case status == 0 && isNetworkError(err):
-		oe.Err = s3io.ErrUnreachable
-		oe.Message = err.Error()
-	default:
-		oe.Err = s3io.ErrServer
+	case status != 0:
+		oe.Err = statusError(status, key == "")
 		if oe.Message == "" {
-			oe.Message = err.Error()
+			oe.Message = http.StatusText(status)
 		}
+	case isUnreachable(err):
+		oe.Err, oe.Message = s3io.ErrUnreachable, transportMessage(err)
+	default:
+		oe.Err, oe.Message = s3io.ErrServer, transportMessage(err)
 	}
 	return oe
 }
 
-func contextErr(err error) error {
+// statusError reads a status without an error code, as HEAD responses
+// (which have no body) and some gateways give.
+func statusError(status int, bucketOp bool) error {
+	switch {
+	case status == http.StatusNotFound && bucketOp:
+		return s3io.ErrBucketNotFound
+	case status == http.StatusNotFound:
+		return s3io.ErrNotFound
+	case status == http.StatusUnauthorized:
+		return s3io.ErrInvalidCredentials
+	case status == http.StatusForbidden:
+		return s3io.ErrAccessDenied
+	case status == http.StatusPreconditionFailed:
+		return s3io.ErrPreconditionFailed
+	case status == http.StatusNotImplemented:
+		return s3io.ErrNotImplemented
+	case status == http.StatusRequestEntityTooLarge:
+		return s3io.ErrTooLarge
+	case status == http.StatusInsufficientStorage:
+		return s3io.ErrQuotaExceeded
+	case status == http.StatusServiceUnavailable, status == http.StatusTooManyRequests:
+		return s3io.ErrThrottled
+	case status == http.StatusConflict, status >= 500:
+		return s3io.ErrServer
+	case status >= 300 && status < 500:
+		return s3io.ErrInvalidArgument // redirects to another region, bad requests
+	default:
+		return s3io.ErrServer
+	}
+}
+
+func contextError(err error) error {
 	if errors.Is(err, context.Canceled) {
 		return context.Canceled
 	}
 	return context.DeadlineExceeded
 }
 
-func bucketMissing(code, msg string) bool {
-	return code == "NoSuchBucket" || strings.Contains(msg, "bucket does not exist")
+// isUnreachable reports failures to talk to the endpoint at all: DNS,
+// refused or reset connections, timeouts, TLS and certificate errors, and
+// connections closed before an answer.
+func isUnreachable(err error) bool {
+	var (
+		netErr      net.Error
+		dnsErr      *net.DNSError
+		unknownCA   x509.UnknownAuthorityError
+		badHost     x509.HostnameError
+		badCert     x509.CertificateInvalidError
+		tlsVerify   *tls.CertificateVerificationError
+		tlsRecord   tls.RecordHeaderError
+		tlsAlert    tls.AlertError
+		tlsECHError *tls.ECHRejectionError
+	)
+	return errors.As(err, &netErr) || errors.As(err, &dnsErr) ||
+		errors.As(err, &unknownCA) || errors.As(err, &badHost) || errors.As(err, &badCert) ||
+		errors.As(err, &tlsVerify) || errors.As(err, &tlsRecord) || errors.As(err, &tlsAlert) ||
+		errors.As(err, &tlsECHError) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, syscall.ENETUNREACH) ||
+		errors.Is(err, syscall.ETIMEDOUT) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
-// isNetworkError reports errors of reaching the server at all: refused
-// connections, DNS, TLS, resets.
-func isNetworkError(err error) bool {
-	var netErr net.Error
-	var opErr *net.OpError
-	var dnsErr *net.DNSError
-	return errors.As(err, &opErr) || errors.As(err, &dnsErr) || errors.As(err, &netErr) ||
-		strings.Contains(err.Error(), "tls:") || strings.Contains(err.Error(), "x509:") ||
-		strings.Contains(err.Error(), "connection reset") || strings.Contains(err.Error(), "EOF")
+// transportMessage is the cause of a transport failure without the
+// request URL that *url.Error adds (our URLs carry no credentials, but a
+// log line is no place for them).
+func transportMessage(err error) string {
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		return urlErr.Err.Error()
+	}
+	return err.Error()
+}
+
+// httpStatus returns the status of a failed request's response, or 0 when
+// there was none.
+func httpStatus(err error) int {
+	var respErr *awshttp.ResponseError
+	if errors.As(err, &respErr) {
+		return respErr.HTTPStatusCode()
+	}
+	return 0
+}
+
+// withMessage adds an explanation to an *s3io.OpError.
+func withMessage(err error, msg string) error {
+	var oe *s3io.OpError
+	if errors.As(err, &oe) {
+		if oe.Message != "" {
+			msg += ": " + oe.Message
+		}
+		oe.Message = msg
+	}
+	return err
 }

@@ -2,44 +2,126 @@ package awsstore
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"reflect"
 	"time"
 
-	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/smithy-go/logging"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
-// requestLogger logs each HTTP attempt at debug level: operation, path,
-// status, duration and request id. Headers and query strings, which carry
-// signatures and SSE-C keys, are never logged.
-func requestLogger(log *slog.Logger) func(*middleware.Stack) error {
+// requestLogging adds two middlewares to every operation: one notes the
+// bucket and key of the call, the other logs each HTTP attempt at debug
+// level. It sits innermost in the deserialize step, right above the HTTP
+// client, so every retry is a line of its own and the duration is the
+// wire's.
+//
+// It logs only what is safe to log: operation, bucket, key, range,
+// attempt, status, duration, request ids and the error. Never headers
+// (Authorization carries the signature, SSE-C requests carry the key) and
+// never URLs.
+func requestLogging(log *slog.Logger) func(*middleware.Stack) error {
 	return func(stack *middleware.Stack) error {
-		return stack.Deserialize.Add(middleware.DeserializeMiddlewareFunc("s3mountRequestLog",
-			func(ctx context.Context, in middleware.DeserializeInput, next middleware.DeserializeHandler) (middleware.DeserializeOutput, middleware.Metadata, error) {
-				if !log.Enabled(ctx, slog.LevelDebug) {
-					return next.HandleDeserialize(ctx, in)
-				}
+		if !log.Enabled(context.Background(), slog.LevelDebug) {
+			return nil
+		}
+		err := stack.Initialize.Add(middleware.InitializeMiddlewareFunc("s3mountLogTarget",
+			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (
+				middleware.InitializeOutput, middleware.Metadata, error,
+			) {
+				ctx = middleware.WithStackValue(ctx, targetKey{}, newTarget(in.Parameters))
+				return next.HandleInitialize(ctx, in)
+			}), middleware.Before)
+		if err != nil {
+			return err
+		}
+		return stack.Deserialize.Add(middleware.DeserializeMiddlewareFunc("s3mountLogAttempt",
+			func(ctx context.Context, in middleware.DeserializeInput, next middleware.DeserializeHandler) (
+				middleware.DeserializeOutput, middleware.Metadata, error,
+			) {
 				start := time.Now()
 				out, md, err := next.HandleDeserialize(ctx, in)
-				attrs := []any{"op", middleware.GetOperationName(ctx), "duration", time.Since(start).Round(time.Microsecond)}
-				if req, ok := in.Request.(*smithyhttp.Request); ok {
-					attrs = append(attrs, "method", req.Method, "path", req.URL.EscapedPath())
-					if r := req.Header.Get("Range"); r != "" {
-						attrs = append(attrs, "range", r)
-					}
-				}
-				if resp, ok := out.RawResponse.(*smithyhttp.Response); ok {
-					attrs = append(attrs, "status", resp.StatusCode)
-				}
-				if id, ok := awsmiddleware.GetRequestIDMetadata(md); ok {
-					attrs = append(attrs, "request_id", id)
-				}
-				if err != nil {
-					attrs = append(attrs, "err", err)
-				}
-				log.DebugContext(ctx, "s3 request", attrs...)
+				logAttempt(ctx, log, in, out, err, time.Since(start))
 				return out, md, err
 			}), middleware.After)
 	}
+}
+
+// target is what an operation works on; attempt counts its HTTP attempts.
+type target struct {
+	bucket, key, prefix string
+	attempt             int
+}
+
+type targetKey struct{}
+
+// newTarget reads Bucket, Key and Prefix from any S3 input struct.
+func newTarget(params any) *target {
+	t := &target{}
+	v := reflect.ValueOf(params)
+	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
+		return t
+	}
+	v = v.Elem()
+	field := func(name string) string {
+		f := v.FieldByName(name)
+		if f.IsValid() && f.Kind() == reflect.Pointer && !f.IsNil() && f.Elem().Kind() == reflect.String {
+			return f.Elem().String()
+		}
+		return ""
+	}
+	t.bucket, t.key, t.prefix = field("Bucket"), field("Key"), field("Prefix")
+	return t
+}
+
+func logAttempt(ctx context.Context, log *slog.Logger, in middleware.DeserializeInput, out middleware.DeserializeOutput,
+	err error, d time.Duration) {
+	t, _ := middleware.GetStackValue(ctx, targetKey{}).(*target)
+	if t == nil {
+		t = &target{}
+	}
+	t.attempt++
+	attrs := []slog.Attr{
+		slog.String("op", middleware.GetOperationName(ctx)),
+		slog.String("bucket", t.bucket),
+	}
+	if t.key != "" {
+		attrs = append(attrs, slog.String("key", t.key))
+	}
+	if t.prefix != "" {
+		attrs = append(attrs, slog.String("prefix", t.prefix))
+	}
+	if req, ok := in.Request.(*smithyhttp.Request); ok {
+		if r := req.Header.Get("Range"); r != "" {
+			attrs = append(attrs, slog.String("range", r))
+		}
+	}
+	attrs = append(attrs, slog.Int("attempt", t.attempt))
+	if resp, ok := out.RawResponse.(*smithyhttp.Response); ok && resp != nil {
+		attrs = append(attrs, slog.Int("status", resp.StatusCode))
+		if id := resp.Header.Get("X-Amz-Request-Id"); id != "" {
+			attrs = append(attrs, slog.String("request_id", id))
+		}
+		if id := resp.Header.Get("X-Amz-Id-2"); id != "" {
+			attrs = append(attrs, slog.String("host_id", id))
+		}
+	}
+	attrs = append(attrs, slog.Duration("duration", d.Round(time.Microsecond)))
+	if err != nil {
+		attrs = append(attrs, slog.String("err", transportMessage(err)))
+	}
+	log.LogAttrs(ctx, slog.LevelDebug, "s3 request", attrs...)
+}
+
+// sdkLogger sends the SDK's own messages (warnings, mostly) to our logger.
+func sdkLogger(log *slog.Logger) logging.Logger {
+	return logging.LoggerFunc(func(c logging.Classification, format string, v ...any) {
+		level := slog.LevelDebug
+		if c == logging.Warn {
+			level = slog.LevelWarn
+		}
+		log.Log(context.Background(), level, "aws sdk: "+fmt.Sprintf(format, v...))
+	})
 }

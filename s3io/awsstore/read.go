@@ -2,161 +2,104 @@ package awsstore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"strconv"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/s3mount/s3mount/s3io"
 )
 
-func (s *Store) ListBuckets(ctx context.Context) ([]s3io.BucketInfo, error) {
-	var out []s3io.BucketInfo
-	p := s3.NewListBucketsPaginator(s.client, &s3.ListBucketsInput{})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, mapError("ListBuckets", "", "", err)
-		}
-		for _, b := range page.Buckets {
-			out = append(out, s3io.BucketInfo{Name: aws.ToString(b.Name), Created: aws.ToTime(b.CreationDate)})
-		}
-	}
-	return out, nil
-}
-
-func (s *Store) HeadBucket(ctx context.Context, bucket string) error {
-	_, err := s.client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(bucket)})
-	err = mapError("HeadBucket", bucket, "", err)
-	if errors.Is(err, s3io.ErrNotFound) {
-		err.(*s3io.OpError).Err = s3io.ErrBucketNotFound
-	}
-	return err
-}
-
+// HeadObject returns the object's attributes and user metadata (names
+// lower-cased).
 func (s *Store) HeadObject(ctx context.Context, bucket, key string, opts s3io.ReadOptions) (s3io.ObjectInfo, error) {
 	in := &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)}
 	if opts.IfMatch != "" {
 		in.IfMatch = aws.String(quoteETag(opts.IfMatch))
 	}
 	if len(opts.SSEC) > 0 {
-		in.SSECustomerAlgorithm, in.SSECustomerKey, in.SSECustomerKeyMD5 = ssecHeaders(opts.SSEC)
+		in.SSECustomerAlgorithm, in.SSECustomerKey, in.SSECustomerKeyMD5 = ssec(opts.SSEC)
 	}
 	out, err := s.client.HeadObject(ctx, in)
 	if err != nil {
-		return s3io.ObjectInfo{}, mapError("HeadObject", bucket, key, err)
-	}
-	meta := make(map[string]string, len(out.Metadata))
-	for k, v := range out.Metadata {
-		meta[strings.ToLower(k)] = v
+		return s3io.ObjectInfo{}, mapError(ctx, "HeadObject", bucket, key, err)
 	}
 	return s3io.ObjectInfo{
 		Key:          key,
 		Size:         aws.ToInt64(out.ContentLength),
 		ETag:         unquoteETag(aws.ToString(out.ETag)),
 		ModTime:      aws.ToTime(out.LastModified),
-		StorageClass: string(out.StorageClass),
+		StorageClass: storageClass(string(out.StorageClass)),
 		ContentType:  aws.ToString(out.ContentType),
 		VersionID:    aws.ToString(out.VersionId),
-		Metadata:     meta,
+		Metadata:     lowerKeys(out.Metadata),
 		SSE:          string(out.ServerSideEncryption),
 		SSEKMSKeyID:  aws.ToString(out.SSEKMSKeyId),
 		HasMetadata:  true,
 	}, nil
 }
 
-func (s *Store) List(ctx context.Context, req s3io.ListRequest) (s3io.ListPage, error) {
-	in := &s3.ListObjectsV2Input{Bucket: aws.String(req.Bucket), Prefix: aws.String(req.Prefix)}
-	if req.Delimiter != "" {
-		in.Delimiter = aws.String(req.Delimiter)
-	}
-	if req.StartAfter != "" {
-		in.StartAfter = aws.String(req.StartAfter)
-	}
-	if req.ContinuationToken != "" {
-		in.ContinuationToken = aws.String(req.ContinuationToken)
-	}
-	if req.MaxKeys > 0 {
-		in.MaxKeys = aws.Int32(req.MaxKeys)
-	}
-	out, err := s.client.ListObjectsV2(ctx, in)
-	if err != nil {
-		return s3io.ListPage{}, mapError("ListObjectsV2", req.Bucket, req.Prefix, err)
-	}
-	page := s3io.ListPage{
-		Objects:               make([]s3io.ObjectInfo, 0, len(out.Contents)),
-		CommonPrefixes:        make([]string, 0, len(out.CommonPrefixes)),
-		NextContinuationToken: aws.ToString(out.NextContinuationToken),
-		IsTruncated:           aws.ToBool(out.IsTruncated),
-	}
-	for _, o := range out.Contents {
-		page.Objects = append(page.Objects, objectInfo(o))
-	}
-	for _, p := range out.CommonPrefixes {
-		page.CommonPrefixes = append(page.CommonPrefixes, aws.ToString(p.Prefix))
-	}
-	return page, nil
-}
-
-// objectInfo converts a listed object. Some gateways list no ETag or
-// LastModified: those fields stay empty.
-func objectInfo(o types.Object) s3io.ObjectInfo {
-	return s3io.ObjectInfo{
-		Key:          aws.ToString(o.Key),
-		Size:         aws.ToInt64(o.Size),
-		ETag:         unquoteETag(aws.ToString(o.ETag)),
-		ModTime:      aws.ToTime(o.LastModified),
-		StorageClass: string(o.StorageClass),
-	}
-}
-
-// bodyAttempts bounds how often a GET broken in the middle of its body is
-// resumed; each attempt makes progress or fails.
-const bodyAttempts = 5
-
-// ReadRange fills p from off. A body that breaks in the middle is resumed
-// from where it stopped, pinned to the first response's ETag so that bytes
-// of two versions are never mixed.
+// ReadRange fills p from off with one ranged GET. When the body breaks in
+// the middle, it asks again for what is missing, with If-Match on the ETag
+// of the first answer, so bytes of two versions are never mixed: if the
+// object changed in between, the read fails with ErrPreconditionFailed. It
+// gives up after MaxAttempts broken bodies. (The SDK retries failed
+// requests itself, but not bodies that break after the headers.)
 func (s *Store) ReadRange(ctx context.Context, bucket, key string, off int64, p []byte, opts s3io.ReadOptions) (int, error) {
-	n := 0
+	const op = "GetObject"
+	if off < 0 {
+		return 0, &s3io.OpError{Op: op, Bucket: bucket, Key: key, Message: fmt.Sprintf("negative offset %d", off),
+			Err: s3io.ErrInvalidArgument}
+	}
 	ifMatch := opts.IfMatch
-	var lastErr error
-	for attempt := 0; attempt < bodyAttempts && n < len(p); attempt++ {
-		got, etag, eof, err := s.getRange(ctx, bucket, key, off+int64(n), p[n:], ifMatch, opts.SSEC)
-		n += got
-		if ifMatch == "" {
-			ifMatch = etag
-		}
-		if err == nil || eof {
+	n, broken := 0, 0
+	for n < len(p) {
+		r, err := s.getRange(ctx, bucket, key, off+int64(n), p[n:], ifMatch, opts.SSEC)
+		n += r.n
+		if err != nil {
 			return n, err
 		}
-		var oe *s3io.OpError
-		if errors.As(err, &oe) || ctx.Err() != nil {
-			return n, err // an S3 answer, not a broken body
+		if ifMatch == "" {
+			// Pin the version for any further request.
+			ifMatch = r.etag
 		}
-		lastErr = err
-		s.log.Debug("GET body broken, resuming", "bucket", bucket, "key", key, "offset", off+int64(n), "err", err)
-		select {
-		case <-time.After(time.Duration(attempt+1) * 100 * time.Millisecond):
-		case <-ctx.Done():
-			return n, mapError("GetObject", bucket, key, ctx.Err())
+		switch {
+		case r.bodyErr == nil && !r.more:
+			return n, nil // done, or the object ended
+		case r.bodyErr == nil:
+			continue // the server sent less than asked; ask for the rest
+		case ctx.Err() != nil:
+			return n, mapError(ctx, op, bucket, key, r.bodyErr)
+		case ifMatch == "":
+			// Without an ETag a second request could read another version.
+			return n, withMessage(mapError(ctx, op, bucket, key, r.bodyErr), "body broken and no ETag to resume it safely")
 		}
-	}
-	if n < len(p) && lastErr != nil {
-		return n, &s3io.OpError{Op: "GetObject", Bucket: bucket, Key: key, Err: s3io.ErrServer,
-			Message: fmt.Sprintf("body broken %d times: %v", bodyAttempts, lastErr)}
+		if broken++; broken >= s.maxAttempts {
+			return n, withMessage(mapError(ctx, op, bucket, key, r.bodyErr), fmt.Sprintf("body broken %d times", broken))
+		}
+		s.log.DebugContext(ctx, "GET body broken; resuming", "bucket", bucket, "key", key,
+			"offset", off+int64(n), "err", transportMessage(r.bodyErr))
 	}
 	return n, nil
 }
 
-// getRange does one ranged GET into p. eof reports that the object ended
-// (or the range was past its end).
-func (s *Store) getRange(ctx context.Context, bucket, key string, off int64, p []byte, ifMatch string, ssec s3io.SSECustomerKey) (n int, etag string, eof bool, err error) {
+// rangeResult is what one ranged GET delivered.
+type rangeResult struct {
+	n       int
+	etag    string
+	bodyErr error // the body broke after n bytes
+	more    bool  // the server sent less than asked, and the object goes on
+}
+
+// getRange does one ranged GET into p. err is the request's failure,
+// already mapped. A range at or past the end of the object reads nothing
+// and is no error.
+func (s *Store) getRange(ctx context.Context, bucket, key string, off int64, p []byte, ifMatch string,
+	sseKey s3io.SSECustomerKey) (rangeResult, error) {
 	in := &s3.GetObjectInput{
 		Bucket: aws.String(bucket),
 		Key:    aws.String(key),
@@ -165,45 +108,82 @@ func (s *Store) getRange(ctx context.Context, bucket, key string, off int64, p [
 	if ifMatch != "" {
 		in.IfMatch = aws.String(quoteETag(ifMatch))
 	}
-	if len(ssec) > 0 {
-		in.SSECustomerAlgorithm, in.SSECustomerKey, in.SSECustomerKeyMD5 = ssecHeaders(ssec)
+	if len(sseKey) > 0 {
+		in.SSECustomerAlgorithm, in.SSECustomerKey, in.SSECustomerKeyMD5 = ssec(sseKey)
 	}
 	out, err := s.client.GetObject(ctx, in)
 	if err != nil {
-		var oe *s3io.OpError
-		err = mapError("GetObject", bucket, key, err)
-		if errors.As(err, &oe) && oe.Code == "InvalidRange" {
-			return 0, "", true, nil
+		if httpStatus(err) == http.StatusRequestedRangeNotSatisfiable {
+			return rangeResult{}, nil
 		}
-		return 0, "", false, err
+		return rangeResult{}, mapError(ctx, "GetObject", bucket, key, err)
 	}
 	defer out.Body.Close()
-	n, err = io.ReadFull(out.Body, p)
-	etag = unquoteETag(aws.ToString(out.ETag))
-	switch {
-	case err == nil:
-		return n, etag, false, nil
-	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
-		// The server sent all it had: the object ends here, unless the
-		// response was cut short of its Content-Length.
-		if out.ContentLength != nil && int64(n) < *out.ContentLength {
-			return n, etag, false, fmt.Errorf("body ended after %d of %d bytes", n, *out.ContentLength)
+	r := rangeResult{etag: unquoteETag(aws.ToString(out.ETag))}
+
+	want := len(p)
+	lengthKnown := true
+	if start, end, total, ok := parseContentRange(aws.ToString(out.ContentRange)); ok {
+		if start != off {
+			return r, &s3io.OpError{Op: "GetObject", Bucket: bucket, Key: key, Err: s3io.ErrServer,
+				Message: fmt.Sprintf("asked for bytes from %d, got %s", off, aws.ToString(out.ContentRange))}
 		}
-		return n, etag, true, nil
-	case ctx.Err() != nil:
-		return n, etag, false, mapError("GetObject", bucket, key, ctx.Err())
-	default:
-		return n, etag, false, err
+		want = int(min(end-start+1, int64(want)))
+		r.more = want < len(p) && (total < 0 || end+1 < total)
+	} else {
+		// A 200 with the whole object: the server ignored Range. Skip to
+		// off; the object ends where the body does.
+		size := int64(-1)
+		if out.ContentLength != nil {
+			size = *out.ContentLength
+		}
+		if size >= 0 && off >= size {
+			return r, nil
+		}
+		if _, err := io.CopyN(io.Discard, out.Body, off); err != nil {
+			r.bodyErr = err
+			return r, nil
+		}
+		if size >= 0 {
+			want = int(min(size-off, int64(want)))
+		} else {
+			lengthKnown = false
+		}
 	}
+	r.n, r.bodyErr = io.ReadFull(out.Body, p[:want])
+	if !lengthKnown && (r.bodyErr == io.EOF || r.bodyErr == io.ErrUnexpectedEOF) {
+		r.bodyErr = nil // without a length, the end of the body is the end of the object
+	}
+	return r, nil
 }
 
-func quoteETag(e string) string {
-	if strings.HasPrefix(e, "\"") || e == "*" {
-		return e
+// parseContentRange reads "bytes START-END/TOTAL"; total is -1 for "*".
+func parseContentRange(v string) (start, end, total int64, ok bool) {
+	rest, found := strings.CutPrefix(v, "bytes ")
+	if !found {
+		return 0, 0, 0, false
 	}
-	return "\"" + e + "\""
+	rng, size, _ := strings.Cut(rest, "/")
+	a, b, found := strings.Cut(rng, "-")
+	if !found {
+		return 0, 0, 0, false
+	}
+	start, err1 := strconv.ParseInt(a, 10, 64)
+	end, err2 := strconv.ParseInt(b, 10, 64)
+	if err1 != nil || err2 != nil || end < start {
+		return 0, 0, 0, false
+	}
+	total = -1
+	if t, err := strconv.ParseInt(size, 10, 64); err == nil {
+		total = t
+	}
+	return start, end, total, true
 }
 
-func unquoteETag(e string) string {
-	return strings.Trim(e, "\"")
+// storageClass names S3's default, which HEAD leaves out.
+func storageClass(c string) string {
+	if c == "" {
+		return "STANDARD"
+	}
+	return c
 }

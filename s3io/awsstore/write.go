@@ -2,8 +2,6 @@ package awsstore
 
 import (
 	"context"
-	"crypto/md5"
-	"encoding/base64"
 	"fmt"
 	"io"
 
@@ -14,7 +12,10 @@ import (
 	"github.com/s3mount/s3mount/s3io"
 )
 
+// PutObject uploads size bytes of body as one object. The SDK rewinds body
+// for each retry.
 func (s *Store) PutObject(ctx context.Context, bucket, key string, body io.ReadSeeker, size int64, opts s3io.WriteOptions) (s3io.ObjectInfo, error) {
+	const op = "PutObject"
 	in := &s3.PutObjectInput{
 		Bucket:        aws.String(bucket),
 		Key:           aws.String(key),
@@ -38,38 +39,37 @@ func (s *Store) PutObject(ctx context.Context, bucket, key string, body io.ReadS
 		in.SSEKMSKeyId = aws.String(opts.SSEKMSKeyID)
 	}
 	if len(opts.SSEC) > 0 {
-		in.SSECustomerAlgorithm, in.SSECustomerKey, in.SSECustomerKeyMD5 = ssecHeaders(opts.SSEC)
+		in.SSECustomerAlgorithm, in.SSECustomerKey, in.SSECustomerKeyMD5 = ssec(opts.SSEC)
 	}
 	if opts.IfNoneMatch != "" {
 		in.IfNoneMatch = aws.String(opts.IfNoneMatch)
 	}
 	if opts.ContentMD5 {
-		sum, err := md5Of(body)
+		sum, err := contentMD5(body)
 		if err != nil {
-			return s3io.ObjectInfo{}, fmt.Errorf("put %s: %w", key, err)
+			return s3io.ObjectInfo{}, bodyError(op, bucket, key, err)
 		}
 		in.ContentMD5 = aws.String(sum)
 	}
 	out, err := s.client.PutObject(ctx, in)
 	if err != nil {
-		return s3io.ObjectInfo{}, mapError("PutObject", bucket, key, err)
+		return s3io.ObjectInfo{}, mapError(ctx, op, bucket, key, err)
 	}
-	return s3io.ObjectInfo{Key: key, Size: size, ETag: unquoteETag(aws.ToString(out.ETag)),
-		VersionID: aws.ToString(out.VersionId), Metadata: opts.Metadata, ContentType: opts.ContentType, HasMetadata: true}, nil
+	return s3io.ObjectInfo{
+		Key:          key,
+		Size:         size,
+		ETag:         unquoteETag(aws.ToString(out.ETag)),
+		StorageClass: storageClass(opts.StorageClass),
+		ContentType:  opts.ContentType,
+		VersionID:    aws.ToString(out.VersionId),
+		Metadata:     lowerKeys(opts.Metadata),
+		SSE:          string(out.ServerSideEncryption),
+		SSEKMSKeyID:  aws.ToString(out.SSEKMSKeyId),
+		HasMetadata:  true,
+	}, nil
 }
 
-// md5Of returns the base64 MD5 of body and rewinds it.
-func md5Of(body io.ReadSeeker) (string, error) {
-	h := md5.New()
-	if _, err := io.Copy(h, body); err != nil {
-		return "", err
-	}
-	if _, err := body.Seek(0, io.SeekStart); err != nil {
-		return "", err
-	}
-	return base64.StdEncoding.EncodeToString(h.Sum(nil)), nil
-}
-
+// CopyObject copies src to bucket/key on the server (up to 5 GiB).
 func (s *Store) CopyObject(ctx context.Context, src s3io.CopySource, bucket, key string, opts s3io.CopyOptions) (s3io.ObjectInfo, error) {
 	in := &s3.CopyObjectInput{
 		Bucket:     aws.String(bucket),
@@ -80,7 +80,7 @@ func (s *Store) CopyObject(ctx context.Context, src s3io.CopySource, bucket, key
 		in.CopySourceIfMatch = aws.String(quoteETag(src.IfMatch))
 	}
 	if len(src.SSEC) > 0 {
-		in.CopySourceSSECustomerAlgorithm, in.CopySourceSSECustomerKey, in.CopySourceSSECustomerKeyMD5 = ssecHeaders(src.SSEC)
+		in.CopySourceSSECustomerAlgorithm, in.CopySourceSSECustomerKey, in.CopySourceSSECustomerKeyMD5 = ssec(src.SSEC)
 	}
 	if opts.ReplaceMetadata {
 		in.MetadataDirective = types.MetadataDirectiveReplace
@@ -102,26 +102,28 @@ func (s *Store) CopyObject(ctx context.Context, src s3io.CopySource, bucket, key
 		in.SSEKMSKeyId = aws.String(opts.SSEKMSKeyID)
 	}
 	if len(opts.SSEC) > 0 {
-		in.SSECustomerAlgorithm, in.SSECustomerKey, in.SSECustomerKeyMD5 = ssecHeaders(opts.SSEC)
+		in.SSECustomerAlgorithm, in.SSECustomerKey, in.SSECustomerKeyMD5 = ssec(opts.SSEC)
 	}
 	out, err := s.client.CopyObject(ctx, in)
 	if err != nil {
-		return s3io.ObjectInfo{}, mapError("CopyObject", bucket, key, err)
+		return s3io.ObjectInfo{}, mapError(ctx, "CopyObject", bucket, key, err)
 	}
 	info := s3io.ObjectInfo{Key: key, VersionID: aws.ToString(out.VersionId)}
-	if out.CopyObjectResult != nil {
-		info.ETag = unquoteETag(aws.ToString(out.CopyObjectResult.ETag))
-		info.ModTime = aws.ToTime(out.CopyObjectResult.LastModified)
+	if r := out.CopyObjectResult; r != nil {
+		info.ETag = unquoteETag(aws.ToString(r.ETag))
+		info.ModTime = aws.ToTime(r.LastModified)
 	}
 	return info, nil
 }
 
+// DeleteObject removes a key; S3 answers 204 for a missing key too.
 func (s *Store) DeleteObject(ctx context.Context, bucket, key string) error {
 	_, err := s.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
-	return mapError("DeleteObject", bucket, key, err)
+	return mapError(ctx, "DeleteObject", bucket, key, err)
 }
 
-// copySource is the x-amz-copy-source value: bucket/key, URL-encoded.
-func copySource(src s3io.CopySource) string {
-	return src.Bucket + "/" + pathEscape(src.Key)
+// bodyError reports a caller's body that could not be read or rewound.
+func bodyError(op, bucket, key string, err error) error {
+	return &s3io.OpError{Op: op, Bucket: bucket, Key: key, Message: fmt.Sprintf("reading the body: %v", err),
+		Err: s3io.ErrInvalidArgument}
 }

@@ -1,4 +1,16 @@
-// Package memstore is an in-memory s3io.Store with S3's listing, range,
-// conditional-read and multipart semantics, for fast deterministic tests.
-// It passes the same conformance suite (s3io/storetest) as the real Store.
+// Package memstore is an in-memory s3io.Store that behaves like S3, for
+// fast, deterministic tests of the packages above s3io.
+//
+// It follows S3 where a caller could notice: ListObjectsV2 paging
+// (prefix, delimiter, start-after, opaque continuation tokens, MaxKeys
+// defaulting to and capped at 1,000, common prefixes counting against
+// MaxKeys), ETags that are the hex MD5 of the body (md5-of-md5s plus "-N"
+// for multipart uploads), If-Match on reads and copies, the 5 MiB minimum
+// for every part but the last, and the S3 error for each failure, wrapped
+// in *s3io.OpError like awsstore's. It passes the same conformance suite
+// (s3io/storetest) as the real store.
+//
+// Invariants: a Store never shares a byte slice with its callers (bodies are
+// copied in and out), and every method is safe for concurrent use; one
+// mutex guards all state, and no method blocks while holding it.
 package memstore

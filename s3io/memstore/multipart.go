@@ -7,130 +7,216 @@ import (
 	"fmt"
 	"io"
 	"sort"
-	"strconv"
+	"strings"
 	"time"
 
 	"github.com/s3mount/s3mount/s3io"
 )
 
-// minPartSize is S3's smallest part but the last.
+// minPartSize is S3's smallest size for every part but the last.
 const minPartSize = 5 << 20
 
+// maxPartNumber is S3's largest part number.
+const maxPartNumber = 10000
+
 type upload struct {
-	bucket, key string
-	opts        s3io.WriteOptions
-	initiated   time.Time
-	parts       map[int32][]byte
+	key       string
+	initiated time.Time
+	opts      s3io.WriteOptions
+	parts     map[int32]*part
 }
 
+type part struct {
+	data []byte
+	etag string
+}
+
+// CreateMultipartUpload starts an upload; the object's attributes come
+// from opts and are applied when it completes.
 func (s *Store) CreateMultipartUpload(ctx context.Context, bucketName, key string, opts s3io.WriteOptions) (string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, err := s.bucketLocked("CreateMultipartUpload", bucketName, key); err != nil {
+	const op = "CreateMultipartUpload"
+	if err := checkSSEC(op, bucketName, key, opts.SSEC); err != nil {
 		return "", err
 	}
-	s.nextID++
-	id := "upload-" + strconv.Itoa(s.nextID)
-	s.uploads[id] = &upload{bucket: bucketName, key: key, opts: opts, initiated: time.Now(), parts: map[int32][]byte{}}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, err := s.bucketLocked(ctx, op, bucketName, key)
+	if err != nil {
+		return "", err
+	}
+	s.seq++
+	id := fmt.Sprintf("%s.%d", md5Hex([]byte(key))[:12], s.seq)
+	opts.Metadata = lowerKeys(opts.Metadata)
+	opts.SSEC = append(s3io.SSECustomerKey{}, opts.SSEC...)
+	b.uploads[id] = &upload{key: key, initiated: now(), opts: opts, parts: map[int32]*part{}}
 	return id, nil
 }
 
-func (s *Store) uploadLocked(op string, up s3io.Upload) (*upload, error) {
-	u := s.uploads[up.ID]
-	if u == nil || u.bucket != up.Bucket || u.key != up.Key {
-		return nil, opErr(op, up.Bucket, up.Key, s3io.ErrNotFound)
+// uploadLocked finds an upload; a missing or finished one is NoSuchUpload.
+func (s *Store) uploadLocked(ctx context.Context, op string, up s3io.Upload) (*bucket, *upload, error) {
+	b, err := s.bucketLocked(ctx, op, up.Bucket, up.Key)
+	if err != nil {
+		return nil, nil, err
 	}
-	return u, nil
+	u, ok := b.uploads[up.ID]
+	if !ok || u.key != up.Key {
+		return nil, nil, opErr(op, up.Bucket, up.Key, "NoSuchUpload", s3io.ErrNotFound)
+	}
+	return b, u, nil
 }
 
-func (s *Store) UploadPart(ctx context.Context, up s3io.Upload, part int32, body io.ReadSeeker, size int64) (s3io.Part, error) {
-	data, err := io.ReadAll(io.LimitReader(body, size))
+// UploadPart stores one part; uploading a number again replaces the part.
+func (s *Store) UploadPart(ctx context.Context, up s3io.Upload, number int32, body io.ReadSeeker, size int64) (s3io.Part, error) {
+	const op = "UploadPart"
+	if err := checkPartNumber(op, up, number); err != nil {
+		return s3io.Part{}, err
+	}
+	data, err := readBody(body, size)
 	if err != nil {
-		return s3io.Part{}, opErr("UploadPart", up.Bucket, up.Key, fmt.Errorf("%w: %v", s3io.ErrInvalidArgument, err))
+		return s3io.Part{}, &s3io.OpError{Op: op, Bucket: up.Bucket, Key: up.Key, Code: "IncompleteBody",
+			Message: err.Error(), Err: s3io.ErrInvalidArgument}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	u, err := s.uploadLocked("UploadPart", up)
+	_, u, err := s.uploadLocked(ctx, op, up)
 	if err != nil {
 		return s3io.Part{}, err
 	}
-	u.parts[part] = data
-	return s3io.Part{Number: part, ETag: md5Hex(data), Size: int64(len(data))}, nil
+	if err := checkUploadSSEC(op, up, u); err != nil {
+		return s3io.Part{}, err
+	}
+	p := &part{data: data, etag: md5Hex(data)}
+	u.parts[number] = p
+	return s3io.Part{Number: number, ETag: p.etag, Size: size}, nil
 }
 
-func (s *Store) UploadPartCopy(ctx context.Context, up s3io.Upload, part int32, src s3io.CopySource, r s3io.Range) (s3io.Part, error) {
+// UploadPartCopy makes a part from a byte range of an existing object.
+func (s *Store) UploadPartCopy(ctx context.Context, up s3io.Upload, number int32, src s3io.CopySource, r s3io.Range) (s3io.Part, error) {
+	const op = "UploadPartCopy"
+	if err := checkPartNumber(op, up, number); err != nil {
+		return s3io.Part{}, err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	o, err := s.objectLocked("UploadPartCopy", src.Bucket, src.Key, src.IfMatch)
+	so, err := s.readableLocked(ctx, op, src.Bucket, src.Key, src.IfMatch, src.SSEC)
 	if err != nil {
 		return s3io.Part{}, err
 	}
-	if r.Off < 0 || r.Len <= 0 || r.Off+r.Len > int64(len(o.data)) {
-		return s3io.Part{}, opErr("UploadPartCopy", up.Bucket, up.Key, s3io.ErrInvalidArgument)
-	}
-	u, err := s.uploadLocked("UploadPartCopy", up)
+	_, u, err := s.uploadLocked(ctx, op, up)
 	if err != nil {
 		return s3io.Part{}, err
 	}
-	data := append([]byte(nil), o.data[r.Off:r.Off+r.Len]...)
-	u.parts[part] = data
-	return s3io.Part{Number: part, ETag: md5Hex(data), Size: r.Len}, nil
+	if err := checkUploadSSEC(op, up, u); err != nil {
+		return s3io.Part{}, err
+	}
+	if r.Off < 0 || r.Len <= 0 || r.Off+r.Len > int64(len(so.data)) {
+		return s3io.Part{}, &s3io.OpError{Op: op, Bucket: up.Bucket, Key: up.Key, Code: "InvalidArgument",
+			Message: fmt.Sprintf("range %d+%d outside a %d-byte source", r.Off, r.Len, len(so.data)), Err: s3io.ErrInvalidArgument}
+	}
+	data := clone(so.data[r.Off : r.Off+r.Len])
+	p := &part{data: data, etag: md5Hex(data)}
+	u.parts[number] = p
+	return s3io.Part{Number: number, ETag: p.etag, Size: r.Len}, nil
 }
 
+// CompleteMultipartUpload assembles the listed parts, which must be in
+// ascending order, match the uploaded ETags, and all but the last be at
+// least 5 MiB. The ETag is the MD5 of the parts' MD5s, then "-" and the
+// number of parts, as S3 makes it.
 func (s *Store) CompleteMultipartUpload(ctx context.Context, up s3io.Upload, parts []s3io.Part) (s3io.ObjectInfo, error) {
+	const op = "CompleteMultipartUpload"
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	u, err := s.uploadLocked("CompleteMultipartUpload", up)
+	b, u, err := s.uploadLocked(ctx, op, up)
 	if err != nil {
 		return s3io.ObjectInfo{}, err
 	}
-	var data []byte
+	fail := func(code, format string, args ...any) (s3io.ObjectInfo, error) {
+		return s3io.ObjectInfo{}, &s3io.OpError{Op: op, Bucket: up.Bucket, Key: up.Key, Code: code,
+			Message: fmt.Sprintf(format, args...), Err: s3io.ErrInvalidArgument}
+	}
+	if len(parts) == 0 {
+		return fail("MalformedXML", "no parts")
+	}
+	var size int
 	sums := md5.New()
 	for i, p := range parts {
-		b, ok := u.parts[p.Number]
-		if !ok || md5Hex(b) != p.ETag || (i > 0 && parts[i-1].Number >= p.Number) {
-			return s3io.ObjectInfo{}, opErr("CompleteMultipartUpload", up.Bucket, up.Key, s3io.ErrInvalidArgument)
+		got, ok := u.parts[p.Number]
+		switch {
+		case i > 0 && p.Number <= parts[i-1].Number:
+			return fail("InvalidPartOrder", "part %d after part %d", p.Number, parts[i-1].Number)
+		case !ok || unquote(p.ETag) != got.etag:
+			return fail("InvalidPart", "part %d was not uploaded with ETag %s", p.Number, p.ETag)
+		case i < len(parts)-1 && len(got.data) < minPartSize:
+			return fail("EntityTooSmall", "part %d has %d bytes, less than 5 MiB", p.Number, len(got.data))
 		}
-		if i < len(parts)-1 && len(b) < minPartSize {
-			return s3io.ObjectInfo{}, opErr("CompleteMultipartUpload", up.Bucket, up.Key, s3io.ErrTooLarge)
-		}
-		h := md5.Sum(b)
-		sums.Write(h[:])
-		data = append(data, b...)
+		raw, _ := hex.DecodeString(got.etag)
+		sums.Write(raw)
+		size += len(got.data)
 	}
-	b, err := s.bucketLocked("CompleteMultipartUpload", up.Bucket, up.Key)
-	if err != nil {
-		return s3io.ObjectInfo{}, err
+	data := make([]byte, 0, size)
+	for _, p := range parts {
+		data = append(data, u.parts[p.Number].data...)
 	}
-	delete(s.uploads, up.ID)
-	etag := hex.EncodeToString(sums.Sum(nil)) + "-" + strconv.Itoa(len(parts))
-	return s.putLocked(b, up.Key, data, u.opts, etag), nil
+	etag := fmt.Sprintf("%s-%d", hex.EncodeToString(sums.Sum(nil)), len(parts))
+	o := newObject(data, etag, u.opts)
+	b.put(up.Key, o)
+	delete(b.uploads, up.ID)
+	return o.info(up.Key, true), nil
 }
 
+// AbortMultipartUpload discards an upload; a missing one is NoSuchUpload.
 func (s *Store) AbortMultipartUpload(ctx context.Context, up s3io.Upload) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, err := s.uploadLocked("AbortMultipartUpload", up); err != nil {
+	b, _, err := s.uploadLocked(ctx, "AbortMultipartUpload", up)
+	if err != nil {
 		return err
 	}
-	delete(s.uploads, up.ID)
+	delete(b.uploads, up.ID)
 	return nil
 }
 
+// ListMultipartUploads lists the incomplete uploads whose keys start with
+// prefix, by key and then by start time, as S3 does.
 func (s *Store) ListMultipartUploads(ctx context.Context, bucketName, prefix string) ([]s3io.Upload, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, err := s.bucketLocked("ListMultipartUploads", bucketName, prefix); err != nil {
+	b, err := s.bucketLocked(ctx, "ListMultipartUploads", bucketName, prefix)
+	if err != nil {
 		return nil, err
 	}
 	var out []s3io.Upload
-	for id, u := range s.uploads {
-		if u.bucket == bucketName && len(u.key) >= len(prefix) && u.key[:len(prefix)] == prefix {
-			out = append(out, s3io.Upload{Bucket: u.bucket, Key: u.key, ID: id, Initiated: u.initiated})
+	for id, u := range b.uploads {
+		if strings.HasPrefix(u.key, prefix) {
+			out = append(out, s3io.Upload{Bucket: bucketName, Key: u.key, ID: id, Initiated: u.initiated})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {
-		return out[i].Key < out[j].Key || out[i].Key == out[j].Key && out[i].ID < out[j].ID
+		a, b := out[i], out[j]
+		if a.Key != b.Key {
+			return a.Key < b.Key
+		}
+		if !a.Initiated.Equal(b.Initiated) {
+			return a.Initiated.Before(b.Initiated)
+		}
+		return a.ID < b.ID
 	})
 	return out, nil
+}
+
+func checkPartNumber(op string, up s3io.Upload, number int32) error {
+	if number < 1 || number > maxPartNumber {
+		return &s3io.OpError{Op: op, Bucket: up.Bucket, Key: up.Key, Code: "InvalidArgument",
+			Message: fmt.Sprintf("part number %d outside 1..%d", number, maxPartNumber), Err: s3io.ErrInvalidArgument}
+	}
+	return nil
+}
+
+// checkUploadSSEC requires the parts of an SSE-C upload to carry its key.
+func checkUploadSSEC(op string, up s3io.Upload, u *upload) error {
+	if string(up.SSEC) != string(u.opts.SSEC) {
+		return opErr(op, up.Bucket, up.Key, "InvalidRequest", s3io.ErrInvalidArgument)
+	}
+	return nil
 }

@@ -1,0 +1,179 @@
+package awsstore
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"sync/atomic"
+	"testing"
+
+	"github.com/s3mount/s3mount/internal/miniotest"
+	"github.com/s3mount/s3mount/s3io"
+	"github.com/s3mount/s3mount/s3io/storetest"
+)
+
+// minio is one MinIO for every test of the package that needs one.
+var minio miniotest.Shared
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	minio.Stop()
+	os.Exit(code)
+}
+
+// minioConfig is a Config for srv with its credentials, path style.
+func minioConfig(srv *miniotest.Server) Config {
+	return Config{
+		Endpoint:        srv.Endpoint,
+		Region:          srv.Region,
+		ForcePathStyle:  true,
+		AccessKeyID:     srv.AccessKey,
+		SecretAccessKey: srv.SecretKey,
+	}
+}
+
+func newMinioStore(t *testing.T, srv *miniotest.Server, tweak func(*Config)) *Store {
+	t.Helper()
+	cfg := minioConfig(srv)
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	isolateAWSEnv(t)
+	s, err := New(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestAWSStorePassesTheConformanceSuiteAgainstMinIO(t *testing.T) {
+	srv := minio.Get(t)
+	store := newMinioStore(t, srv, nil)
+	storetest.Run(t, func(t *testing.T) (s3io.Store, string) {
+		return store, srv.NewBucket(t)
+	})
+}
+
+func TestProbesReportEachFailureClearlyAgainstMinIO(t *testing.T) {
+	srv := minio.Get(t)
+	bucket := srv.NewBucket(t)
+	ctx := ctxT(t)
+	good := newMinioStore(t, srv, nil)
+	if err := good.ProbeBucket(ctx, bucket, "any/prefix/"); err != nil {
+		t.Fatalf("ProbeBucket of an existing bucket: %v", err)
+	}
+	if err := good.ProbeService(ctx); err != nil {
+		t.Fatalf("ProbeService: %v", err)
+	}
+	if err := good.ProbeBucket(ctx, "no-such-bucket-here", ""); !errors.Is(err, s3io.ErrBucketNotFound) {
+		t.Fatalf("missing bucket: err = %v, want ErrBucketNotFound", err)
+	}
+
+	wrongSecret := newMinioStore(t, srv, func(c *Config) { c.SecretAccessKey = "not-the-secret" })
+	if err := wrongSecret.ProbeBucket(ctx, bucket, ""); !errors.Is(err, s3io.ErrInvalidCredentials) {
+		t.Fatalf("wrong secret: err = %v, want ErrInvalidCredentials", err)
+	}
+	wrongKey := newMinioStore(t, srv, func(c *Config) { c.AccessKeyID = "nobody" })
+	if err := wrongKey.ProbeService(ctx); !errors.Is(err, s3io.ErrInvalidCredentials) {
+		t.Fatalf("unknown access key: err = %v, want ErrInvalidCredentials", err)
+	}
+	anonymous := newMinioStore(t, srv, func(c *Config) { c.NoSignRequest = true })
+	if err := anonymous.ProbeBucket(ctx, bucket, ""); !errors.Is(err, s3io.ErrAccessDenied) {
+		t.Fatalf("anonymous on a private bucket: err = %v, want ErrAccessDenied", err)
+	}
+}
+
+func TestReadRangeResumesABrokenBodyAgainstMinIO(t *testing.T) {
+	srv := minio.Get(t)
+	bucket := srv.NewBucket(t)
+	data := randomData(3 << 20)
+	plain := newMinioStore(t, srv, nil)
+	ctx := ctxT(t)
+	info, err := plain.PutObject(ctx, bucket, "big", bytes.NewReader(data), int64(len(data)), s3io.WriteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := func(i int) int {
+		if i < 2 {
+			return 256 << 10 // two bodies break after 256 KiB each
+		}
+		return -1
+	}
+	flaky := newMinioStore(t, srv, func(c *Config) { c.WrapTransport = breakBodies(cut, nil) })
+	p := make([]byte, 2<<20)
+	n, err := flaky.ReadRange(ctx, bucket, "big", 1<<20, p, s3io.ReadOptions{IfMatch: info.ETag})
+	if err != nil || n != len(p) || !bytes.Equal(p, data[1<<20:]) {
+		t.Fatalf("ReadRange through two broken bodies = %d, %v (bytes equal: %v)", n, err, bytes.Equal(p[:n], data[1<<20:1<<20+n]))
+	}
+
+	// A body that breaks after the object changed must not be resumed
+	// with the new version's bytes.
+	replace := func() {
+		if _, err := plain.PutObject(ctx, bucket, "big", bytes.NewReader(data[1:]), int64(len(data)-1), s3io.WriteOptions{}); err != nil {
+			t.Error(err)
+		}
+	}
+	changing := newMinioStore(t, srv, func(c *Config) {
+		c.WrapTransport = breakBodies(func(i int) int {
+			if i == 0 {
+				return 1000
+			}
+			return -1
+		}, replace)
+	})
+	_, err = changing.ReadRange(ctx, bucket, "big", 0, p, s3io.ReadOptions{})
+	if !errors.Is(err, s3io.ErrPreconditionFailed) {
+		t.Fatalf("object replaced mid-read: err = %v, want ErrPreconditionFailed", err)
+	}
+}
+
+func TestTLSMinIOWithCABundleAndSSEC(t *testing.T) {
+	certFile, keyFile := miniotest.GenerateCert(t)
+	srv := miniotest.StartTLS(t, certFile, keyFile)
+	bucket := srv.NewBucket(t)
+	s := newMinioStore(t, srv, func(c *Config) { c.CABundle = srv.CertFile })
+	ctx := ctxT(t)
+
+	key := s3io.SSECustomerKey(bytes.Repeat([]byte{0x5a}, 32))
+	other := s3io.SSECustomerKey(bytes.Repeat([]byte{0xa5}, 32))
+	data := randomData(100000)
+	if _, err := s.PutObject(ctx, bucket, "secret", bytes.NewReader(data), int64(len(data)), s3io.WriteOptions{SSEC: key}); err != nil {
+		t.Fatalf("PutObject with SSE-C over TLS: %v", err)
+	}
+	p := make([]byte, 1000)
+	n, err := s.ReadRange(ctx, bucket, "secret", 500, p, s3io.ReadOptions{SSEC: key})
+	if err != nil || n != 1000 || !bytes.Equal(p, data[500:1500]) {
+		t.Fatalf("ReadRange with the SSE-C key = %d, %v", n, err)
+	}
+	// The same answers memstore gives (see its TestSSECObjectsNeedTheirKey).
+	if _, err = s.HeadObject(ctx, bucket, "secret", s3io.ReadOptions{}); !errors.Is(err, s3io.ErrInvalidArgument) {
+		t.Fatalf("HeadObject of an SSE-C object without the key: err = %v, want ErrInvalidArgument", err)
+	}
+	if _, err = s.ReadRange(ctx, bucket, "secret", 0, p, s3io.ReadOptions{SSEC: other}); !errors.Is(err, s3io.ErrAccessDenied) {
+		t.Fatalf("ReadRange with the wrong SSE-C key: err = %v, want ErrAccessDenied", err)
+	}
+	_, err = s.CopyObject(ctx, s3io.CopySource{Bucket: bucket, Key: "secret", SSEC: key}, bucket, "copy",
+		s3io.CopyOptions{WriteOptions: s3io.WriteOptions{SSEC: other}})
+	if err != nil {
+		t.Fatalf("CopyObject re-encrypting with another SSE-C key: %v", err)
+	}
+	n, err = s.ReadRange(ctx, bucket, "copy", 500, p, s3io.ReadOptions{SSEC: other})
+	if err != nil || n != 1000 || !bytes.Equal(p, data[500:1500]) {
+		t.Fatalf("reading the re-encrypted copy = %d, %v", n, err)
+	}
+
+	// The same server through AWS_CA_BUNDLE, with a wrapped transport.
+	isolateAWSEnv(t)
+	t.Setenv("AWS_CA_BUNDLE", srv.CertFile)
+	var seen atomic.Int32
+	cfg := minioConfig(srv)
+	cfg.WrapTransport = countingTransport(&seen)
+	viaEnv, err := New(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := viaEnv.ProbeBucket(ctx, bucket, ""); err != nil || seen.Load() == 0 {
+		t.Fatalf("ProbeBucket trusting MinIO through AWS_CA_BUNDLE: %v (%d requests seen)", err, seen.Load())
+	}
+}
