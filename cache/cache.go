@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync"
 
 	"github.com/dgraph-io/ristretto/v2"
 	"golang.org/x/sync/singleflight"
@@ -40,6 +41,12 @@ type Cache struct {
 	ahead      *budget
 	stats      counters
 	log        *slog.Logger
+
+	// closeMu orders Set against Close: ristretto's Close closes the
+	// channel that Set sends on, and blocks reach the cache from
+	// goroutines that may outlive the last reader.
+	closeMu sync.RWMutex
+	closed  bool
 }
 
 // New builds a cache.
@@ -82,8 +89,24 @@ func New(opts Options) (*Cache, error) {
 	}, nil
 }
 
-// Close releases the cache.
-func (c *Cache) Close() { c.blocks.Close() }
+// Close releases the cache. Blocks that arrive afterwards are dropped.
+func (c *Cache) Close() {
+	c.closeMu.Lock()
+	defer c.closeMu.Unlock()
+	if !c.closed {
+		c.closed = true
+		c.blocks.Close()
+	}
+}
+
+// keep offers a fetched block to the cache.
+func (c *Cache) keep(key string, b []byte) {
+	c.closeMu.RLock()
+	defer c.closeMu.RUnlock()
+	if !c.closed {
+		c.blocks.Set(key, b, int64(cap(b)))
+	}
+}
 
 // BlockSize is the size of a block.
 func (c *Cache) BlockSize() int64 { return c.opts.BlockSize }
@@ -107,7 +130,7 @@ func (c *Cache) fetchBlock(ctx context.Context, obj *Object, idx int64) ([]byte,
 	ch := c.flight.DoChan(key, func() (any, error) {
 		b, err := c.fetchRange(shared, obj, idx*c.opts.BlockSize, c.blockLen(obj, idx))
 		if err == nil {
-			c.blocks.Set(key, b, int64(cap(b)))
+			c.keep(key, b)
 		}
 		return b, err
 	})

@@ -96,7 +96,7 @@ func (r *Reader) unpinLocked(idx int64, keep bool) {
 		// Wait off the lock for a fetch still running (Close cancels it).
 		<-a.done
 		if keep && a.err == nil {
-			r.c.blocks.Set(blockKey(r.obj.ID, idx), a.buf, int64(cap(a.buf)))
+			r.c.keep(blockKey(r.obj.ID, idx), a.buf)
 		}
 		r.c.ahead.give(a.cost)
 	}()
