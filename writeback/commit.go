@@ -1,0 +1,178 @@
+package writeback
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/s3mount/s3mount/s3io"
+)
+
+// Commit makes S3 hold the file as it is now, and returns the object's
+// info. It returns only when S3 has acknowledged the object. On failure
+// the multipart upload is aborted and the file stays changed, so a later
+// Commit tries again and Close keeps the staged bytes.
+func (f *File) Commit(ctx context.Context) (s3io.ObjectInfo, error) {
+	f.opMu.Lock()
+	defer f.opMu.Unlock()
+	if f.discarded {
+		f.waitIdle()
+		f.abortStreamLocked()
+		return s3io.ObjectInfo{}, ErrDiscarded
+	}
+	if !f.changed {
+		if f.base == nil {
+			return s3io.ObjectInfo{Key: f.key}, nil
+		}
+		return *f.base, nil
+	}
+	f.waitIdle()
+	var info s3io.ObjectInfo
+	var err error
+	if f.size <= f.m.layout.partSize(1) {
+		info, err = f.commitSingleLocked(ctx)
+		f.abortStreamLocked()
+	} else {
+		info, err = f.commitMultipartLocked(ctx)
+	}
+	if err != nil {
+		f.abortStreamLocked()
+		f.m.log.Warn("upload failed; data stays staged", "bucket", f.bucket, "key", f.key, "path", f.path, "err", err)
+		return s3io.ObjectInfo{}, err
+	}
+	info = f.newInfoLocked(info)
+	f.base = &info
+	f.baseLimit = f.size
+	f.dirty = nil
+	f.changed = false
+	return info, nil
+}
+
+// onlyMetaChangedLocked reports whether the object's bytes are the base's.
+func (f *File) onlyMetaChangedLocked() bool {
+	bs := f.blockSize()
+	return f.base != nil && f.size == f.base.Size && f.baseLimit == f.size &&
+		!f.dirty.any(0, (f.size+bs-1)/bs)
+}
+
+// commitSingleLocked writes an object of at most one part with one
+// request: a server-side copy when only metadata changed, else PutObject.
+func (f *File) commitSingleLocked(ctx context.Context) (s3io.ObjectInfo, error) {
+	opts := f.m.objectOptions(f.meta)
+	if f.onlyMetaChangedLocked() {
+		info, err := f.m.store.CopyObject(ctx, f.baseSourceLocked(), f.bucket, f.key,
+			s3io.CopyOptions{WriteOptions: opts, ReplaceMetadata: true})
+		if err != nil {
+			return info, fmt.Errorf("update metadata of %s: %w", f.key, err)
+		}
+		return info, nil
+	}
+	bs := f.blockSize()
+	if err := f.fetchLocked(ctx, 0, (f.size+bs-1)/bs); err != nil {
+		return s3io.ObjectInfo{}, err
+	}
+	info, err := f.m.store.PutObject(ctx, f.bucket, f.key, io.NewSectionReader(f.staging, 0, f.size), f.size, opts)
+	if err != nil {
+		return info, fmt.Errorf("upload %s: %w", f.key, err)
+	}
+	return info, nil
+}
+
+func (f *File) baseSourceLocked() s3io.CopySource {
+	return s3io.CopySource{Bucket: f.bucket, Key: f.key, IfMatch: f.base.ETag, SSEC: f.m.opts.ReadOptions.SSEC}
+}
+
+// commitMultipartLocked completes a multipart upload: parts streamed
+// earlier are kept, parts the writes did not touch are copied from the
+// base on the server, and the rest are uploaded from the staging file.
+func (f *File) commitMultipartLocked(ctx context.Context) (s3io.ObjectInfo, error) {
+	l := f.m.layout
+	bs := f.blockSize()
+	count := l.parts(f.size)
+	if count > maxParts {
+		return s3io.ObjectInfo{}, fmt.Errorf("%d bytes need more than %d parts", f.size, maxParts)
+	}
+	up, err := f.ensureUpload(ctx)
+	if err != nil {
+		return s3io.ObjectInfo{}, err
+	}
+	parts := make([]s3io.Part, count)
+	var copies, uploads []int
+	for n := 1; n <= count; n++ {
+		off, size := l.span(n, f.size)
+		f.stateMu.Lock()
+		sp, ok := f.streamed[n]
+		current := ok && sp.gen == f.gen[n] && sp.part.Size == size
+		f.stateMu.Unlock()
+		switch {
+		case current:
+			parts[n-1] = sp.part
+		case f.base != nil && off+size <= f.baseLimit && !f.dirty.any(off/bs, (off+size+bs-1)/bs):
+			copies = append(copies, n)
+		default:
+			if err := f.fetchLocked(ctx, off/bs, (off+size+bs-1)/bs); err != nil {
+				return s3io.ObjectInfo{}, err
+			}
+			uploads = append(uploads, n)
+		}
+	}
+	var mu sync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	for _, n := range uploads {
+		g.Go(func() error {
+			off, size := l.span(n, f.size)
+			p, err := f.uploadPart(gctx, up, n, off, size)
+			mu.Lock()
+			parts[n-1] = p
+			mu.Unlock()
+			return err
+		})
+	}
+	for _, n := range copies {
+		src := f.baseSourceLocked()
+		g.Go(func() error {
+			off, size := l.span(n, f.size)
+			p, err := f.copyPart(gctx, up, n, src, s3io.Range{Off: off, Len: size})
+			mu.Lock()
+			parts[n-1] = p
+			mu.Unlock()
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return s3io.ObjectInfo{}, err
+	}
+	info, err := f.m.store.CompleteMultipartUpload(ctx, up, parts)
+	if err != nil {
+		return info, fmt.Errorf("complete upload of %s: %w", f.key, err)
+	}
+	f.stateMu.Lock()
+	f.mp = nil
+	clear(f.streamed)
+	mpMeta := f.mpMeta
+	f.stateMu.Unlock()
+	if !mpMeta.equal(f.meta) {
+		// Metadata changed after the upload began (chmod of an open file).
+		info.Key, info.Size = f.key, f.size
+		return f.m.Copy(ctx, info, f.bucket, f.bucket, f.key, s3io.CopyOptions{
+			WriteOptions: f.m.objectOptions(f.meta), ReplaceMetadata: true})
+	}
+	return info, nil
+}
+
+// copyPart makes part n from a range of an existing object.
+func (f *File) copyPart(ctx context.Context, up s3io.Upload, n int, src s3io.CopySource, r s3io.Range) (s3io.Part, error) {
+	if err := f.m.acquire(ctx); err != nil {
+		return s3io.Part{}, err
+	}
+	defer f.m.release()
+	p, err := f.m.store.UploadPartCopy(ctx, up, int32(n), src, r)
+	if err != nil {
+		return p, fmt.Errorf("copy part %d of %s: %w", n, up.Key, err)
+	}
+	p.Size = r.Len
+	return p, nil
+}

@@ -1,0 +1,20 @@
+// Package writeback turns a program's writes into S3 objects without losing
+// them.
+//
+// Every open-for-write file has a staging file in the staging directory
+// that holds the file's bytes as the program sees them: written bytes, and
+// bytes of the object it started from (the base) fetched lazily, block by
+// block, only where a read or a partial write needs them. The staging file,
+// not memory, is the buffer: uploads read their bodies from it, so memory
+// use does not grow with the file, and when an upload fails the bytes are
+// still on disk.
+//
+// A file written sequentially streams: each part the writer has moved past
+// is uploaded in the background as a multipart part while the program keeps
+// writing. Commit (from flush, fsync or close) uploads what is left and
+// completes the upload; parts of the base that no write touched are reused
+// on the server with UploadPartCopy, so changing one byte of a large object
+// uploads one part. Commit returns only when S3 has acknowledged the
+// object, and returns the error otherwise; the failed multipart upload is
+// aborted and the staging file kept.
+package writeback

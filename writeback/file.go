@@ -1,0 +1,376 @@
+package writeback
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/s3mount/s3mount/s3io"
+)
+
+// Meta is what an object carries besides its bytes.
+type Meta struct {
+	ContentType  string
+	UserMetadata map[string]string
+}
+
+func (m Meta) clone() Meta {
+	return Meta{ContentType: m.ContentType, UserMetadata: maps.Clone(m.UserMetadata)}
+}
+
+func (m Meta) equal(o Meta) bool {
+	return m.ContentType == o.ContentType && maps.Equal(m.UserMetadata, o.UserMetadata)
+}
+
+// ErrDiscarded is returned by a commit of a file that was removed.
+var ErrDiscarded = errors.New("file was removed while open")
+
+// File is one object open for writing, staged in a local file.
+//
+// opMu serializes the file's operations (writes, reads, truncates,
+// commits); they may wait for S3 while holding it, which delays only other
+// operations on this one file, like an inode lock. stateMu guards what the
+// background part uploads share with them.
+type File struct {
+	m       *Manager
+	staging *os.File
+	path    string
+
+	opMu      sync.Mutex
+	bucket    string
+	key       string
+	base      *s3io.ObjectInfo // the object the bytes start from; nil for a new one
+	baseLimit int64            // bytes of base still visible: shrinking lowers it
+	size      int64
+	present   bitmap // blocks whose bytes are in the staging file
+	dirty     bitmap // blocks written since the last commit
+	changed   bool   // something to commit: bytes, size, metadata, or a new object
+	meta      Meta
+	discarded bool
+
+	stateMu  sync.Mutex
+	idle     *sync.Cond // signalled when a part upload ends
+	shared   target     // copy of bucket, key and meta for part uploads
+	gen      map[int]uint64
+	streamed map[int]streamedPart
+	inflight map[int]bool
+	mp       *s3io.Upload // the multipart upload streamed parts belong to
+	mpMeta   Meta
+	queue    chan struct{} // parts scheduled and not yet uploaded
+}
+
+// target is where and with what metadata the object goes.
+type target struct {
+	bucket, key string
+	meta        Meta
+}
+
+type streamedPart struct {
+	part s3io.Part
+	gen  uint64
+}
+
+// Create starts a new object: it is committed even if nothing is written.
+func (m *Manager) Create(bucket, key string, meta Meta) (*File, error) {
+	f, err := m.newFile(bucket, key, nil, meta)
+	if err != nil {
+		return nil, err
+	}
+	f.changed = true
+	return f, nil
+}
+
+// Open starts changing base, an existing object (its info from HeadObject,
+// so that its metadata is known). Nothing is fetched until needed.
+func (m *Manager) Open(bucket, key string, base s3io.ObjectInfo) (*File, error) {
+	meta := Meta{ContentType: base.ContentType, UserMetadata: base.Metadata}
+	f, err := m.newFile(bucket, key, &base, meta)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.staging.Truncate(base.Size); err != nil {
+		f.remove()
+		return nil, fmt.Errorf("staging file %s: %w", f.path, err)
+	}
+	f.size, f.baseLimit = base.Size, base.Size
+	return f, nil
+}
+
+func (m *Manager) newFile(bucket, key string, base *s3io.ObjectInfo, meta Meta) (*File, error) {
+	staging, err := os.CreateTemp(m.opts.StagingDir, "s3mount-*.data")
+	if err != nil {
+		return nil, fmt.Errorf("staging file: %w", err)
+	}
+	f := &File{
+		m: m, staging: staging, path: staging.Name(),
+		bucket: bucket, key: key, base: base, meta: meta.clone(),
+		gen:      make(map[int]uint64),
+		streamed: make(map[int]streamedPart),
+		inflight: make(map[int]bool),
+		queue:    make(chan struct{}, m.opts.MaxQueuedParts),
+	}
+	f.idle = sync.NewCond(&f.stateMu)
+	f.shared = target{bucket, key, meta.clone()}
+	return f, nil
+}
+
+// Size is the file's current size.
+func (f *File) Size() int64 {
+	f.opMu.Lock()
+	defer f.opMu.Unlock()
+	return f.size
+}
+
+// Meta returns the metadata the object will have.
+func (f *File) Meta() Meta {
+	f.opMu.Lock()
+	defer f.opMu.Unlock()
+	return f.meta.clone()
+}
+
+// SetMeta changes the metadata the object will have (chmod, chown,
+// utimens of an open file).
+func (f *File) SetMeta(update func(*Meta)) {
+	f.opMu.Lock()
+	defer f.opMu.Unlock()
+	update(&f.meta)
+	f.changed = true
+	f.shareLocked()
+}
+
+// shareLocked publishes target and metadata to the part uploads.
+func (f *File) shareLocked() {
+	f.stateMu.Lock()
+	f.shared = target{f.bucket, f.key, f.meta.clone()}
+	f.stateMu.Unlock()
+}
+
+// Changed reports whether the file holds something S3 does not have yet.
+func (f *File) Changed() bool {
+	f.opMu.Lock()
+	defer f.opMu.Unlock()
+	return f.changed && !f.discarded
+}
+
+// Rename makes the file's next commit go to bucket/key. The caller
+// commits first, so there is no multipart upload under the old key.
+func (f *File) Rename(bucket, key string) {
+	f.opMu.Lock()
+	defer f.opMu.Unlock()
+	f.bucket, f.key = bucket, key
+	f.shareLocked()
+}
+
+// Discard forgets the file's changes: it was removed.
+func (f *File) Discard() {
+	f.opMu.Lock()
+	defer f.opMu.Unlock()
+	f.discarded = true
+}
+
+func (f *File) blockSize() int64 { return f.m.opts.BlockSize }
+
+// needsFetchLocked reports whether block i holds base bytes that are not
+// staged yet.
+func (f *File) needsFetchLocked(i int64) bool {
+	return !f.present.has(i) && i*f.blockSize() < f.baseLimit
+}
+
+// fetchLocked stages the base bytes of every block in [from, to) that
+// lacks them, several at once.
+func (f *File) fetchLocked(ctx context.Context, from, to int64) error {
+	var missing []int64
+	for i := from; i < to; i++ {
+		if f.needsFetchLocked(i) {
+			missing = append(missing, i)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	opts := f.m.opts.ReadOptions
+	opts.IfMatch = f.base.ETag // never mix bytes of two versions
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(f.m.opts.Concurrency)
+	for _, i := range missing {
+		g.Go(func() error {
+			off := i * f.blockSize()
+			buf := make([]byte, min(f.blockSize(), f.baseLimit-off))
+			n, err := f.m.store.ReadRange(gctx, f.bucket, f.key, off, buf, opts)
+			if err != nil {
+				return fmt.Errorf("read %s at %d for staging: %w", f.key, off, err)
+			}
+			if n < len(buf) {
+				return fmt.Errorf("read %s at %d for staging: %w", f.key, off, io.ErrUnexpectedEOF)
+			}
+			if _, err := f.staging.WriteAt(buf, off); err != nil {
+				return fmt.Errorf("staging file %s: %w", f.path, err)
+			}
+			return nil
+		})
+	}
+	err := g.Wait()
+	if err != nil {
+		return err
+	}
+	for _, i := range missing {
+		f.present.set(i)
+	}
+	return nil
+}
+
+// ReadAt reads the file's current bytes.
+func (f *File) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
+	f.opMu.Lock()
+	defer f.opMu.Unlock()
+	if off >= f.size {
+		return 0, nil
+	}
+	n := min(int64(len(p)), f.size-off)
+	bs := f.blockSize()
+	if err := f.fetchLocked(ctx, off/bs, (off+n+bs-1)/bs); err != nil {
+		return 0, err
+	}
+	got, err := f.staging.ReadAt(p[:n], off)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return got, fmt.Errorf("staging file %s: %w", f.path, err)
+	}
+	return got, nil
+}
+
+// WriteAt writes p at off. Base bytes of the blocks at either end that p
+// covers only in part are staged first.
+func (f *File) WriteAt(ctx context.Context, p []byte, off int64) (int, error) {
+	end := off + int64(len(p))
+	if end > maxObjectSize {
+		return 0, fmt.Errorf("write beyond S3's object size limit: %w", syscall.EFBIG)
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	f.opMu.Lock()
+	bs := f.blockSize()
+	for _, i := range []int64{off / bs, (end - 1) / bs} {
+		if f.needsFetchLocked(i) && !f.coversBaseLocked(i, off, end) {
+			if err := f.fetchLocked(ctx, i, i+1); err != nil {
+				f.opMu.Unlock()
+				return 0, err
+			}
+		}
+	}
+	n, err := f.staging.WriteAt(p, off)
+	if n > 0 {
+		written := off + int64(n)
+		for i := off / bs; i <= (written-1)/bs; i++ {
+			f.present.set(i)
+			f.dirty.set(i)
+		}
+		f.size = max(f.size, written)
+		f.changed = true
+		f.touchPartsLocked(off, written)
+	}
+	ready := f.readyPartsLocked(off, off+int64(n))
+	f.opMu.Unlock()
+	if err != nil {
+		return n, fmt.Errorf("staging file %s: %w", f.path, err)
+	}
+	return n, f.stream(ctx, ready)
+}
+
+// coversBaseLocked reports whether [off, end) covers every base byte of
+// block i, so the block need not be fetched before the write.
+func (f *File) coversBaseLocked(i, off, end int64) bool {
+	from := i * f.blockSize()
+	to := min(from+f.blockSize(), f.baseLimit)
+	return off <= from && end >= to
+}
+
+// touchPartsLocked marks the parts holding [off, end) as changed, so that
+// an upload of their old bytes is not used.
+func (f *File) touchPartsLocked(off, end int64) {
+	l := f.m.layout
+	f.stateMu.Lock()
+	defer f.stateMu.Unlock()
+	for n := l.partAt(off); n <= l.partAt(end-1); n++ {
+		f.gen[n]++
+	}
+}
+
+// Truncate changes the file's size; new bytes read as zeros.
+func (f *File) Truncate(ctx context.Context, size int64) error {
+	if size > maxObjectSize {
+		return fmt.Errorf("truncate beyond S3's object size limit: %w", syscall.EFBIG)
+	}
+	f.opMu.Lock()
+	defer f.opMu.Unlock()
+	if err := f.staging.Truncate(size); err != nil {
+		return fmt.Errorf("staging file %s: %w", f.path, err)
+	}
+	bs := f.blockSize()
+	if size < f.size {
+		f.baseLimit = min(f.baseLimit, size)
+		f.dirty.clearFrom((size + bs - 1) / bs)
+	}
+	from := min(size, f.size)
+	f.size = size
+	f.changed = true
+	l := f.m.layout
+	f.stateMu.Lock()
+	last := l.parts(size)
+	for n := range f.gen {
+		if n >= l.partAt(from) || n > last {
+			f.gen[n]++
+		}
+	}
+	for n := range f.streamed {
+		if n > last {
+			delete(f.streamed, n)
+		}
+	}
+	f.stateMu.Unlock()
+	return nil
+}
+
+// Close releases the staging file. A file whose changes never reached S3
+// keeps it, and Close says where.
+func (f *File) Close() error {
+	f.opMu.Lock()
+	defer f.opMu.Unlock()
+	f.waitIdle()
+	f.abortStreamLocked()
+	if f.changed && !f.discarded {
+		f.staging.Close()
+		err := f.writeManifestLocked()
+		f.m.log.Error("upload never completed: data kept in the staging directory",
+			"bucket", f.bucket, "key", f.key, "path", f.path, "manifest_err", err)
+		return fmt.Errorf("%s/%s not uploaded; data kept in %s", f.bucket, f.key, f.path)
+	}
+	f.remove()
+	return nil
+}
+
+func (f *File) remove() {
+	f.staging.Close()
+	os.Remove(f.path)
+}
+
+// newInfo is what S3 holds after a successful commit.
+func (f *File) newInfoLocked(info s3io.ObjectInfo) s3io.ObjectInfo {
+	info.Key = f.key
+	info.Size = f.size
+	info.Metadata = maps.Clone(f.meta.UserMetadata)
+	info.ContentType = f.meta.ContentType
+	info.HasMetadata = true
+	if info.ModTime.IsZero() {
+		info.ModTime = time.Now()
+	}
+	return info
+}

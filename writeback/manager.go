@@ -1,0 +1,112 @@
+package writeback
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/s3mount/s3mount/s3io"
+)
+
+// Options configure uploads.
+type Options struct {
+	// StagingDir holds one staging file per file open for writing.
+	StagingDir string
+	// PartSize is the size of the first multipart parts (a multiple of
+	// BlockSize, at least 5 MiB); later parts grow (see layout).
+	PartSize int64
+	// BlockSize is the unit in which bytes of a base object are fetched
+	// into the staging file.
+	BlockSize int64
+	// Concurrency bounds the uploads in flight across the mount.
+	Concurrency int
+	// MaxQueuedParts bounds, per file, the parts written but not yet
+	// uploaded; a writer that gets further ahead waits.
+	MaxQueuedParts int
+	// Object applies to every new object: encryption, storage class, ACL,
+	// Content-MD5. Metadata and content type come from the file.
+	Object s3io.WriteOptions
+	// ReadOptions apply to reads of base objects (SSE-C keys).
+	ReadOptions s3io.ReadOptions
+	Logger      *slog.Logger
+}
+
+// Manager creates staged files and runs their uploads.
+type Manager struct {
+	store  s3io.Store
+	opts   Options
+	layout layout
+	slots  chan struct{}
+	log    *slog.Logger
+	// ctx is the context of background uploads, cancelled by Close.
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+// New checks opts and prepares the staging directory.
+func New(store s3io.Store, opts Options) (*Manager, error) {
+	if opts.BlockSize <= 0 {
+		opts.BlockSize = 1 << 20
+	}
+	if opts.PartSize == 0 {
+		opts.PartSize = 8 << 20
+	}
+	switch {
+	case opts.PartSize < minPartSize || opts.PartSize > maxPartSize:
+		return nil, fmt.Errorf("part size %d is outside S3's limits (5 MiB to 5 GiB)", opts.PartSize)
+	case opts.PartSize%opts.BlockSize != 0:
+		return nil, fmt.Errorf("part size %d is not a multiple of the block size %d", opts.PartSize, opts.BlockSize)
+	case opts.StagingDir == "":
+		return nil, errors.New("no staging directory")
+	}
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 4
+	}
+	if opts.MaxQueuedParts <= 0 {
+		opts.MaxQueuedParts = 2 * opts.Concurrency
+	}
+	if err := os.MkdirAll(opts.StagingDir, 0o700); err != nil {
+		return nil, fmt.Errorf("staging directory: %w", err)
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Manager{
+		store:  store,
+		opts:   opts,
+		layout: layout{base: opts.PartSize},
+		slots:  make(chan struct{}, opts.Concurrency),
+		log:    log,
+		ctx:    ctx,
+		cancel: cancel,
+	}, nil
+}
+
+// Close stops background uploads. Files still open keep their staging
+// files.
+func (m *Manager) Close() { m.cancel() }
+
+// acquire takes one of the mount's upload slots.
+func (m *Manager) acquire(ctx context.Context) error {
+	select {
+	case m.slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (m *Manager) release() { <-m.slots }
+
+// objectOptions are the write options of a new object with the file's
+// metadata.
+func (m *Manager) objectOptions(meta Meta) s3io.WriteOptions {
+	o := m.opts.Object
+	o.Metadata = meta.UserMetadata
+	o.ContentType = meta.ContentType
+	return o
+}

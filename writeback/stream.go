@@ -1,0 +1,153 @@
+package writeback
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/s3mount/s3mount/s3io"
+)
+
+// readyPartsLocked returns the parts that a write of [off, end) finished:
+// wholly written, with the writer already past them. Only such parts are
+// streamed; the rest wait for the commit.
+func (f *File) readyPartsLocked(off, end int64) []int {
+	if end <= off {
+		return nil
+	}
+	l := f.m.layout
+	bs := f.blockSize()
+	var ready []int
+	f.stateMu.Lock()
+	defer f.stateMu.Unlock()
+	// A write that starts a part finishes the one before it.
+	for n := l.partAt(max(off-1, 0)); n < l.partAt(end-1); n++ {
+		from, size := l.partRange(n)
+		if f.inflight[n] || f.streamed[n].gen == f.gen[n] && f.streamed[n].part.Number != 0 {
+			continue
+		}
+		if !f.dirty.all(from/bs, (from+size)/bs) {
+			continue
+		}
+		f.inflight[n] = true
+		ready = append(ready, n)
+	}
+	return ready
+}
+
+// stream uploads ready parts in the background. It waits while the file
+// has too many parts queued, so a writer cannot get arbitrarily far ahead
+// of S3.
+func (f *File) stream(ctx context.Context, ready []int) error {
+	for i, n := range ready {
+		select {
+		case f.queue <- struct{}{}:
+		case <-ctx.Done():
+			f.stateMu.Lock()
+			for _, m := range ready[i:] {
+				delete(f.inflight, m)
+			}
+			f.idle.Broadcast()
+			f.stateMu.Unlock()
+			return ctx.Err()
+		}
+		f.stateMu.Lock()
+		gen := f.gen[n]
+		f.stateMu.Unlock()
+		go f.uploadStreamed(n, gen)
+	}
+	return nil
+}
+
+// uploadStreamed uploads part n as it was at generation gen. A failure is
+// only logged: the commit uploads the part again and reports its error.
+func (f *File) uploadStreamed(n int, gen uint64) {
+	var part = struct {
+		ok  bool
+		val streamedPart
+	}{}
+	defer func() {
+		<-f.queue
+		f.stateMu.Lock()
+		delete(f.inflight, n)
+		if part.ok && f.gen[n] == gen {
+			f.streamed[n] = part.val
+		}
+		f.idle.Broadcast()
+		f.stateMu.Unlock()
+	}()
+	ctx := f.m.ctx
+	up, err := f.ensureUpload(ctx)
+	if err != nil {
+		f.m.log.Warn("starting multipart upload failed; will retry at close", "key", up.Key, "err", err)
+		return
+	}
+	off, size := f.m.layout.partRange(n)
+	p, err := f.uploadPart(ctx, up, n, off, size)
+	if err != nil {
+		f.m.log.Warn("part upload failed; will retry at close", "key", up.Key, "part", n, "err", err)
+		return
+	}
+	part.ok, part.val = true, streamedPart{part: p, gen: gen}
+}
+
+// uploadPart uploads bytes [off, off+size) of the staging file as part n,
+// within the mount's upload concurrency.
+func (f *File) uploadPart(ctx context.Context, up s3io.Upload, n int, off, size int64) (s3io.Part, error) {
+	if err := f.m.acquire(ctx); err != nil {
+		return s3io.Part{}, err
+	}
+	defer f.m.release()
+	body := io.NewSectionReader(f.staging, off, size)
+	p, err := f.m.store.UploadPart(ctx, up, int32(n), body, size)
+	if err != nil {
+		return p, fmt.Errorf("upload part %d of %s: %w", n, up.Key, err)
+	}
+	p.Size = size
+	return p, nil
+}
+
+// ensureUpload returns the file's multipart upload, starting it when there
+// is none.
+func (f *File) ensureUpload(ctx context.Context) (s3io.Upload, error) {
+	f.stateMu.Lock()
+	defer f.stateMu.Unlock()
+	if f.mp != nil {
+		return *f.mp, nil
+	}
+	// A SetMeta after this point is caught by the commit, which compares
+	// mpMeta with the final metadata.
+	meta, bucket, key := f.shared.meta.clone(), f.shared.bucket, f.shared.key
+	id, err := f.m.store.CreateMultipartUpload(ctx, bucket, key, f.m.objectOptions(meta))
+	up := s3io.Upload{Bucket: bucket, Key: key, ID: id, SSEC: f.m.opts.Object.SSEC}
+	if err != nil {
+		return up, fmt.Errorf("start multipart upload of %s: %w", key, err)
+	}
+	f.mp, f.mpMeta = &up, meta
+	return up, nil
+}
+
+// waitIdle waits until no part upload is running.
+func (f *File) waitIdle() {
+	f.stateMu.Lock()
+	for len(f.inflight) > 0 {
+		f.idle.Wait()
+	}
+	f.stateMu.Unlock()
+}
+
+// abortStreamLocked discards the multipart upload, if any, and its parts.
+func (f *File) abortStreamLocked() {
+	f.stateMu.Lock()
+	up := f.mp
+	f.mp = nil
+	clear(f.streamed)
+	f.stateMu.Unlock()
+	if up == nil {
+		return
+	}
+	if err := f.m.store.AbortMultipartUpload(context.WithoutCancel(f.m.ctx), *up); err != nil {
+		f.m.log.Warn("abort of multipart upload failed; its parts stay until a lifecycle rule removes them",
+			"bucket", up.Bucket, "key", up.Key, "upload_id", up.ID, "err", err)
+	}
+}
