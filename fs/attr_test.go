@@ -11,7 +11,7 @@ import (
 )
 
 func TestFileAttrUsesS3fsMetadata(t *testing.T) {
-	f := New(Config{UID: 1000, GID: 1000, FileMode: 0o644}, nil, nil)
+	f := New(Config{UID: 1000, GID: 1000, FileMode: 0o644}, nil, nil, nil)
 	info := s3io.ObjectInfo{Size: 10, ModTime: time.Unix(100, 0), Metadata: map[string]string{
 		"mode": "33261", "uid": "42", "gid": "43", "mtime": "1700000000.5",
 	}}
@@ -26,7 +26,7 @@ func TestFileAttrUsesS3fsMetadata(t *testing.T) {
 }
 
 func TestFileAttrFallsBackToMountSettings(t *testing.T) {
-	f := New(Config{UID: 1000, GID: 1001, FileMode: 0o600}, nil, nil)
+	f := New(Config{UID: 1000, GID: 1001, FileMode: 0o600}, nil, nil, nil)
 	info := s3io.ObjectInfo{Size: 1025, ModTime: time.Unix(100, 0), Metadata: map[string]string{"mode": "garbage", "mtime": "x"}}
 	var a fuse.Attr
 	f.fileAttr(&info, 7, &a)

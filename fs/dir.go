@@ -15,9 +15,9 @@ type dirNode struct {
 	gofs.Inode
 	fs     *FS
 	bucket string
-	prefix string
 
 	mu      sync.Mutex
+	prefix  string    // changes when the directory is renamed
 	checked time.Time // when the directory was last seen to exist
 	mtime   time.Time
 }
@@ -31,6 +31,20 @@ var (
 
 func (f *FS) newDir(bucket, prefix string) *dirNode {
 	return &dirNode{fs: f, bucket: bucket, prefix: prefix, checked: time.Now()}
+}
+
+// path returns the directory's key prefix ("" or ending in "/").
+func (d *dirNode) path() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.prefix
+}
+
+// setPath records the directory's prefix after a rename.
+func (d *dirNode) setPath(prefix string) {
+	d.mu.Lock()
+	d.prefix = prefix
+	d.mu.Unlock()
 }
 
 func (d *dirNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
@@ -56,7 +70,7 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 	if child := d.freshChild(name, out); child != nil {
 		return child, 0
 	}
-	key := d.prefix + name
+	key := d.path() + name
 	r, err := d.fs.resolve(ctx, d.bucket, key)
 	if err != nil {
 		d.fs.log.Debug("lookup failed", "bucket", d.bucket, "key", printableKey(key), "err", err)
@@ -101,7 +115,7 @@ func (d *dirNode) freshChild(name string, out *fuse.EntryOut) *gofs.Inode {
 // dirChild returns the child directory name, reusing its node when the
 // kernel still has it.
 func (d *dirNode) dirChild(ctx context.Context, name string, out *fuse.EntryOut) *gofs.Inode {
-	prefix := d.prefix + name + "/"
+	prefix := d.path() + name + "/"
 	ino := d.fs.dirIno(d.bucket, prefix)
 	if child := d.GetChild(name); child != nil {
 		if n, ok := child.Operations().(*dirNode); ok {
@@ -118,5 +132,5 @@ func (d *dirNode) dirChild(ctx context.Context, name string, out *fuse.EntryOut)
 }
 
 func (d *dirNode) OpendirHandle(ctx context.Context, flags uint32) (gofs.FileHandle, uint32, syscall.Errno) {
-	return &dirHandle{dir: d, lister: newLister(d.fs, d.bucket, d.prefix)}, 0, 0
+	return &dirHandle{dir: d, lister: newLister(d.fs, d.bucket, d.path())}, 0, 0
 }

@@ -35,7 +35,7 @@ func (h *dirHandle) Readdirent(ctx context.Context) (*fuse.DirEntry, syscall.Err
 	}
 	e, ok, err := h.lister.next(ctx)
 	if err != nil {
-		h.dir.fs.log.Warn("listing failed", "bucket", h.dir.bucket, "prefix", printableKey(h.dir.prefix), "err", err)
+		h.dir.fs.log.Warn("listing failed", "bucket", h.dir.bucket, "prefix", printableKey(h.lister.prefix), "err", err)
 		return nil, toErrno(err)
 	}
 	if !ok {
@@ -46,10 +46,10 @@ func (h *dirHandle) Readdirent(ctx context.Context) (*fuse.DirEntry, syscall.Err
 	de := &fuse.DirEntry{Name: e.name, Off: h.pos}
 	if e.isDir {
 		de.Mode = syscall.S_IFDIR
-		de.Ino = h.dir.fs.dirIno(h.dir.bucket, h.dir.prefix+e.name+"/")
+		de.Ino = h.dir.fs.dirIno(h.dir.bucket, h.lister.prefix+e.name+"/")
 	} else {
 		de.Mode = syscall.S_IFREG
-		de.Ino = h.dir.fs.fileIno(h.dir.bucket, h.dir.prefix+e.name)
+		de.Ino = h.dir.fs.fileIno(h.dir.bucket, h.lister.prefix+e.name, syscall.S_IFREG)
 	}
 	return de, 0
 }
@@ -72,7 +72,7 @@ func (h *dirHandle) Seekdir(ctx context.Context, off uint64) syscall.Errno {
 	if off == h.pos {
 		return 0
 	}
-	h.lister = newLister(h.dir.fs, h.dir.bucket, h.dir.prefix)
+	h.lister = newLister(h.dir.fs, h.dir.bucket, h.dir.path())
 	h.pos = 0
 	for h.pos < off {
 		de, errno := h.Readdirent(ctx)

@@ -11,41 +11,58 @@ import (
 	"github.com/hanwen/go-fuse/v2/fuse"
 
 	"github.com/s3mount/s3mount/s3io"
+	"github.com/s3mount/s3mount/writeback"
 )
 
-// fileNode is one object.
+// fileNode is one object (a regular file or an s3fs-style symlink).
 type fileNode struct {
 	gofs.Inode
 	fs     *FS
 	bucket string
-	key    string
 
 	mu       sync.Mutex
+	key      string // changes when the file is renamed
 	info     s3io.ObjectInfo
 	checked  time.Time // when info was last confirmed by S3
 	openedAs string    // version of the object at the last open, for the kernel page cache
+
+	// openMu serializes opening and releasing the staged writer.
+	openMu sync.Mutex
+	// w holds the file's bytes while it is open for writing (guarded by
+	// mu; set and cleared under openMu too); writers counts its handles.
+	w       *writeback.File
+	writers int
 }
 
 var (
 	_ = (gofs.NodeGetattrer)((*fileNode)(nil))
 	_ = (gofs.NodeOpener)((*fileNode)(nil))
+	_ = (gofs.NodeReadlinker)((*fileNode)(nil))
 )
 
 // fileChild returns the child file name with info, reusing its node when
-// the kernel still has it.
+// the kernel still has it and it is still the same kind of file.
 func (d *dirNode) fileChild(ctx context.Context, name string, info *s3io.ObjectInfo, out *fuse.EntryOut) *gofs.Inode {
-	key := d.prefix + name
-	ino := d.fs.fileIno(d.bucket, key)
+	key := d.path() + name
+	mode := fileMode(info, d.fs.cfg.FileMode)
+	ino := d.fs.fileIno(d.bucket, key, mode)
 	if child := d.GetChild(name); child != nil {
-		if n, ok := child.Operations().(*fileNode); ok {
+		if n, ok := child.Operations().(*fileNode); ok && child.StableAttr().Mode == mode&syscall.S_IFMT {
 			merged := n.update(*info)
-			d.fs.fileAttr(&merged, ino, &out.Attr)
+			d.fs.fileAttr(&merged, child.StableAttr().Ino, &out.Attr)
 			return child
 		}
 	}
 	n := &fileNode{fs: d.fs, bucket: d.bucket, key: key, info: *info, checked: time.Now()}
 	d.fs.fileAttr(info, ino, &out.Attr)
-	return d.NewInode(ctx, n, gofs.StableAttr{Mode: out.Attr.Mode & syscall.S_IFMT, Ino: ino})
+	return d.NewInode(ctx, n, gofs.StableAttr{Mode: mode & syscall.S_IFMT, Ino: ino})
+}
+
+// location returns the node's bucket and key.
+func (n *fileNode) location() (bucket, key string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.bucket, n.key
 }
 
 // update records new info from S3 and returns what the node now holds. A
@@ -60,19 +77,28 @@ func (n *fileNode) update(info s3io.ObjectInfo) s3io.ObjectInfo {
 		info.SSE, info.SSEKMSKeyID, info.VersionID = old.SSE, old.SSEKMSKeyID, old.VersionID
 	}
 	n.info, n.checked = info, time.Now()
+	writing := n.w != nil
 	n.mu.Unlock()
-	if versionOf(&old) != versionOf(&info) {
+	if versionOf(&old) != versionOf(&info) && !writing {
 		// Not from inside this request: the kernel may hold locks we need.
 		go n.NotifyContent(0, 0)
 	}
 	return info
 }
 
-// freshInfo returns the node's info when it is within the TTL.
+// freshInfo returns the node's info when it is within the TTL. A file open
+// for writing is always fresh: its staged state is the truth.
 func (n *fileNode) freshInfo() (s3io.ObjectInfo, bool) {
 	n.mu.Lock()
-	defer n.mu.Unlock()
-	return n.info, n.fs.fresh(n.checked)
+	info, w, checked := n.info, n.w, n.checked
+	n.mu.Unlock()
+	if w != nil {
+		meta := w.Meta()
+		info.Size = w.Size()
+		info.Metadata, info.ContentType = meta.UserMetadata, meta.ContentType
+		return info, true
+	}
+	return info, n.fs.fresh(checked)
 }
 
 // currentInfo returns the node's info, asking S3 again when it is stale.
@@ -80,18 +106,32 @@ func (n *fileNode) currentInfo(ctx context.Context) (s3io.ObjectInfo, error) {
 	if info, ok := n.freshInfo(); ok {
 		return info, nil
 	}
-	info, err := n.fs.store.HeadObject(ctx, n.bucket, n.key, n.fs.cfg.ReadOptions)
+	return n.headInfo(ctx)
+}
+
+// fullInfo is currentInfo with the object's metadata, which listings lack.
+func (n *fileNode) fullInfo(ctx context.Context) (s3io.ObjectInfo, error) {
+	if info, ok := n.freshInfo(); ok && info.HasMetadata {
+		return info, nil
+	}
+	return n.headInfo(ctx)
+}
+
+func (n *fileNode) headInfo(ctx context.Context) (s3io.ObjectInfo, error) {
+	bucket, key := n.location()
+	info, err := n.fs.store.HeadObject(ctx, bucket, key, n.fs.cfg.ReadOptions)
 	if err != nil {
 		return s3io.ObjectInfo{}, err
 	}
-	info.Key = n.key
+	info.Key = key
 	return n.update(info), nil
 }
 
 func (n *fileNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
 	info, err := n.currentInfo(ctx)
 	if err != nil {
-		n.fs.log.Debug("getattr failed", "bucket", n.bucket, "key", printableKey(n.key), "err", err)
+		_, key := n.location()
+		n.fs.log.Debug("getattr failed", "bucket", n.bucket, "key", printableKey(key), "err", err)
 		return toErrno(err)
 	}
 	n.fs.fileAttr(&info, n.StableAttr().Ino, &out.Attr)
@@ -100,12 +140,17 @@ func (n *fileNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.At
 
 func (n *fileNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uint32, syscall.Errno) {
 	if flags&syscall.O_ACCMODE != syscall.O_RDONLY || flags&syscall.O_TRUNC != 0 {
-		// Writes arrive with the write path; until then the mount is read-only.
-		return nil, 0, syscall.EROFS
+		h, errno := n.openWriter(ctx, flags&syscall.O_TRUNC != 0)
+		return h, 0, errno
+	}
+	if h := n.shareWriter(); h != nil {
+		// Being written: read what the writer wrote.
+		return h, 0, 0
 	}
 	info, err := n.currentInfo(ctx)
 	if err != nil {
-		n.fs.log.Debug("open failed", "bucket", n.bucket, "key", printableKey(n.key), "err", err)
+		_, key := n.location()
+		n.fs.log.Debug("open failed", "bucket", n.bucket, "key", printableKey(key), "err", err)
 		return nil, 0, toErrno(err)
 	}
 	version := versionOf(&info)
@@ -118,7 +163,28 @@ func (n *fileNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uin
 		// Same object as at the last open: the kernel's pages are still good.
 		fuseFlags |= fuse.FOPEN_KEEP_CACHE
 	}
-	return n.fs.newReadHandle(n.bucket, n.key, info), fuseFlags, 0
+	return n.fs.newReadHandle(n.bucket, info.Key, info), fuseFlags, 0
+}
+
+// maxSymlinkSize bounds the object read as a symlink target.
+const maxSymlinkSize = 64 << 10
+
+func (n *fileNode) Readlink(ctx context.Context) ([]byte, syscall.Errno) {
+	info, err := n.currentInfo(ctx)
+	if err != nil {
+		return nil, toErrno(err)
+	}
+	if fileMode(&info, 0)&syscall.S_IFMT != syscall.S_IFLNK || info.Size > maxSymlinkSize {
+		return nil, syscall.EINVAL
+	}
+	buf := make([]byte, info.Size)
+	opts := n.fs.cfg.ReadOptions
+	opts.IfMatch = info.ETag
+	got, err := n.fs.store.ReadRange(ctx, n.bucket, info.Key, 0, buf, opts)
+	if err != nil {
+		return nil, toErrno(err)
+	}
+	return buf[:got], 0
 }
 
 // versionOf names one version of an object's content: its ETag, or size and

@@ -4,12 +4,14 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	gofs "github.com/hanwen/go-fuse/v2/fs"
 
 	"github.com/s3mount/s3mount/cache"
 	"github.com/s3mount/s3mount/s3io"
+	"github.com/s3mount/s3mount/writeback"
 )
 
 // maxHiddenLogged bounds the memory spent remembering which hidden keys
@@ -21,6 +23,7 @@ type FS struct {
 	cfg       Config
 	store     s3io.Store
 	cache     *cache.Cache
+	wb        *writeback.Manager // nil on a read-only mount
 	inodes    *inodeTable
 	log       *slog.Logger
 	mountTime time.Time
@@ -31,8 +34,9 @@ type FS struct {
 	openHandles atomic.Int64
 }
 
-// New builds the file system. The store and cache are shared by all nodes.
-func New(cfg Config, store s3io.Store, c *cache.Cache) *FS {
+// New builds the file system. The store, cache and upload manager are
+// shared by all nodes; wb is nil on a read-only mount.
+func New(cfg Config, store s3io.Store, c *cache.Cache, wb *writeback.Manager) *FS {
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -41,6 +45,7 @@ func New(cfg Config, store s3io.Store, c *cache.Cache) *FS {
 		cfg:          cfg,
 		store:        store,
 		cache:        c,
+		wb:           wb,
 		inodes:       newInodeTable(),
 		log:          log,
 		mountTime:    time.Now(),
@@ -96,6 +101,12 @@ func (f *FS) dirIno(bucket, prefix string) uint64 {
 	return f.inodes.get(bucket + "/" + prefix)
 }
 
-func (f *FS) fileIno(bucket, key string) uint64 {
+// fileIno is the inode number of an object. A symlink has its own, so that
+// a key seen first as a file (in a listing, which has no metadata) and then
+// as a symlink gets a new node of the right type.
+func (f *FS) fileIno(bucket, key string, mode uint32) uint64 {
+	if mode&syscall.S_IFMT == syscall.S_IFLNK {
+		return f.inodes.get(bucket + "/" + key + "\x00symlink")
+	}
 	return f.inodes.get(bucket + "/" + key)
 }

@@ -1,6 +1,9 @@
 package fs
 
-import "sync"
+import (
+	"strings"
+	"sync"
+)
 
 // inodeTable hands out inode numbers that stay the same for a path for the
 // whole life of the mount, even after the kernel forgets the node, so that
@@ -28,4 +31,31 @@ func (t *inodeTable) get(path string) uint64 {
 	t.next++
 	t.ino[path] = n
 	return n
+}
+
+// rename gives newPath the inode number of oldPath, so that a renamed file
+// keeps its st_ino.
+func (t *inodeTable) rename(oldPath, newPath string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if n, ok := t.ino[oldPath]; ok {
+		delete(t.ino, oldPath)
+		t.ino[newPath] = n
+	}
+}
+
+// renamePrefix does rename for every path under oldPrefix.
+func (t *inodeTable) renamePrefix(oldPrefix, newPrefix string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	moved := make(map[string]uint64)
+	for p, n := range t.ino {
+		if strings.HasPrefix(p, oldPrefix) {
+			delete(t.ino, p)
+			moved[newPrefix+strings.TrimPrefix(p, oldPrefix)] = n
+		}
+	}
+	for p, n := range moved {
+		t.ino[p] = n
+	}
 }

@@ -41,7 +41,7 @@ func newMemFS(t *testing.T, keys ...string) (*FS, *memstore.Store) {
 	for _, k := range keys {
 		st.PutBytes("b", k, []byte("data of "+k), nil)
 	}
-	return New(Config{Bucket: "b", MetadataTTL: 60e9, FileMode: 0o644, DirMode: 0o755}, st, nil), st
+	return New(Config{Bucket: "b", MetadataTTL: 60e9, FileMode: 0o644, DirMode: 0o755}, st, nil, nil), st
 }
 
 func TestListingShowsMarkersAndPrefixesOnce(t *testing.T) {

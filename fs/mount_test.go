@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/s3mount/s3mount/cache"
+	"github.com/s3mount/s3mount/s3io"
 	"github.com/s3mount/s3mount/s3io/memstore"
+	"github.com/s3mount/s3mount/writeback"
 )
 
 // mountMem mounts an in-memory store in-process, so that node-tree
@@ -41,8 +43,17 @@ func mountMem(t *testing.T, cfg Config, st *memstore.Store) string {
 	if cfg.MetadataTTL == 0 {
 		cfg.MetadataTTL = time.Minute
 	}
+	var wb *writeback.Manager
+	if !cfg.ReadOnly {
+		wb, err = writeback.New(st, writeback.Options{StagingDir: t.TempDir(), PartSize: 5 << 20, Concurrency: 4,
+			Object: s3io.WriteOptions{ContentMD5: true}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(wb.Close)
+	}
 	mnt := t.TempDir()
-	server, err := New(cfg, st, c).Mount(mnt, MountOptions{FSName: "s3mount-test"})
+	server, err := New(cfg, st, c, wb).Mount(mnt, MountOptions{FSName: "s3mount-test"})
 	if err != nil {
 		t.Fatal(err)
 	}

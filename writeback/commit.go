@@ -32,7 +32,10 @@ func (f *File) Commit(ctx context.Context) (s3io.ObjectInfo, error) {
 	f.waitIdle()
 	var info s3io.ObjectInfo
 	var err error
-	if f.size <= f.m.layout.partSize(1) {
+	f.stateMu.Lock()
+	streaming := f.mp != nil
+	f.stateMu.Unlock()
+	if f.size <= f.m.layout.partSize(1) || f.onlyMetaChangedLocked() && f.size <= maxCopySize && !streaming {
 		info, err = f.commitSingleLocked(ctx)
 		f.abortStreamLocked()
 	} else {

@@ -161,11 +161,20 @@ func (f *File) Changed() bool {
 }
 
 // Rename makes the file's next commit go to bucket/key. The caller
-// commits first, so there is no multipart upload under the old key.
-func (f *File) Rename(bucket, key string) {
+// commits first, so there is no multipart upload under the old key; moved
+// is the base's copy at the new key (its ETag may differ), when known.
+func (f *File) Rename(bucket, key string, moved *s3io.ObjectInfo) {
 	f.opMu.Lock()
 	defer f.opMu.Unlock()
 	f.bucket, f.key = bucket, key
+	if f.base != nil {
+		base := *f.base
+		base.Key = key
+		if moved != nil && moved.ETag != "" {
+			base.ETag = moved.ETag
+		}
+		f.base = &base
+	}
 	f.shareLocked()
 }
 

@@ -110,3 +110,6 @@ func (m *Manager) objectOptions(meta Meta) s3io.WriteOptions {
 	o.ContentType = meta.ContentType
 	return o
 }
+
+// ObjectOptions are the write options of a new object with meta.
+func (m *Manager) ObjectOptions(meta Meta) s3io.WriteOptions { return m.objectOptions(meta) }

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -43,6 +44,8 @@ type Options struct {
 	CacheSize, BlockSize             int64
 	MaxConcurrency, MaxRetries       int
 
+	Write WriteOptions
+
 	LogFile, FSName       string
 	ShowVersion, ShowHelp bool
 }
@@ -51,6 +54,7 @@ type Options struct {
 type flagValues struct {
 	fileMode, dirMode, metadataTTL, negativeTTL, cacheSize, blockSize string
 	mountOpts                                                         []string
+	write                                                             writeFlagValues
 }
 
 func newFlagSet(o *Options, v *flagValues) *pflag.FlagSet {
@@ -80,6 +84,7 @@ func newFlagSet(o *Options, v *flagValues) *pflag.FlagSet {
 	fs.StringVar(&v.blockSize, "block-size", "8MiB", "bytes per cached block and read-ahead request")
 	fs.IntVar(&o.MaxConcurrency, "max-concurrency", 16, "concurrent S3 requests for reading")
 	fs.IntVar(&o.MaxRetries, "max-retries", 5, "attempts per S3 request, first included")
+	addWriteFlags(fs, &o.Write, &v.write)
 	fs.BoolVar(&o.Debug, "debug", false, "log every S3 request (never a secret)")
 	fs.StringVar(&o.LogFile, "log-file", "", "log here (default: stderr in the foreground, syslog in the background)")
 	fs.StringVar(&o.FSName, "fsname", "", "file system name shown by mount and df (default s3mount:BUCKET)")
@@ -150,6 +155,9 @@ func finishOptions(o *Options, v *flagValues, pos []string) error {
 	case o.MaxRetries < 1 || o.MaxRetries > 100:
 		return fmt.Errorf("--max-retries must be between 1 and 100")
 	}
+	if err := finishWriteOptions(&o.Write, &v.write); err != nil {
+		return err
+	}
 	return parsePositional(o, pos)
 }
 
@@ -167,6 +175,14 @@ func parsePositional(o *Options, pos []string) error {
 		return fmt.Errorf("too many arguments: %q", pos[2:])
 	}
 	source = strings.TrimPrefix(source, "s3mount#") // old fuse fstab style
+	// An empty argument (an unset shell variable) must not silently mean
+	// "every bucket" or "the current directory".
+	if len(pos) == 2 && source == "" {
+		return errors.New("empty bucket name (give only MOUNTPOINT to mount every bucket)")
+	}
+	if o.MountPoint == "" {
+		return errors.New("empty mount point")
+	}
 	bucket, prefix, hasPrefix := strings.Cut(source, ":")
 	if source != "" {
 		if err := checkBucketName(bucket); err != nil {
@@ -230,7 +246,8 @@ func parseTTL(flag, s string) (time.Duration, error) {
 	case "indefinite":
 		return 100 * 365 * 24 * time.Hour, nil
 	}
-	if n, err := strconv.ParseFloat(s, 64); err == nil && n >= 0 {
+	// "inf" and huge numbers would overflow into a negative TTL.
+	if n, err := strconv.ParseFloat(s, 64); err == nil && n >= 0 && n*float64(time.Second) < math.MaxInt64 {
 		return time.Duration(n * float64(time.Second)), nil
 	}
 	d, err := time.ParseDuration(s)

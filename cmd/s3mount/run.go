@@ -15,6 +15,7 @@ import (
 	"github.com/s3mount/s3mount/fs"
 	"github.com/s3mount/s3mount/s3io"
 	"github.com/s3mount/s3mount/s3io/awsstore"
+	"github.com/s3mount/s3mount/writeback"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -110,6 +111,23 @@ func serve(ctx context.Context, opts *Options, stderr io.Writer, ready *readines
 	}
 	defer blocks.Close()
 
+	var uploads *writeback.Manager
+	if !opts.ReadOnly {
+		w := opts.Write
+		uploads, err = writeback.New(store, writeback.Options{
+			StagingDir:     w.StagingDir,
+			PartSize:       w.PartSize,
+			Concurrency:    w.UploadConcurrency,
+			MaxQueuedParts: int(w.MaxUploadMemory / w.PartSize),
+			Object:         s3io.WriteOptions{ContentMD5: w.UploadChecksum == "md5"},
+			Logger:         logger,
+		})
+		if err != nil {
+			return fail(exitUsage, "%v", err)
+		}
+		defer uploads.Close()
+	}
+
 	fsys := fs.New(fs.Config{
 		Bucket:      opts.Bucket,
 		Prefix:      opts.Prefix,
@@ -121,7 +139,7 @@ func serve(ctx context.Context, opts *Options, stderr io.Writer, ready *readines
 		MetadataTTL: opts.MetadataTTL,
 		NegativeTTL: opts.NegativeMetadataTTL,
 		Logger:      logger,
-	}, store, blocks)
+	}, store, blocks, uploads)
 	server, err := fsys.Mount(opts.MountPoint, fs.MountOptions{
 		FSName:     fsName(opts),
 		AllowOther: opts.AllowOther,

@@ -26,6 +26,10 @@ type config struct {
 	runs     int
 	randomN  int
 	randConc int
+
+	only       string // "read", "write" or "" for both
+	writeSize  int64
+	smallFiles int
 }
 
 func main() {
@@ -38,9 +42,13 @@ func main() {
 	flag.IntVar(&c.runs, "runs", 3, "runs per figure (the median is reported)")
 	flag.IntVar(&c.randomN, "random-reads", 2000, "random 4 KiB reads per run")
 	flag.IntVar(&c.randConc, "random-concurrency", 4, "concurrent random readers")
+	flag.StringVar(&c.only, "only", "", "run only the read or the write figures")
+	flag.Int64Var(&c.writeSize, "write-size", 1<<30, "size of the sequentially written file")
+	flag.IntVar(&c.smallFiles, "small-files", 1000, "16 KiB files written one after another")
 	flag.Parse()
 	if *quick {
 		c.size, c.rssSize, c.keys, c.runs, c.randomN = 64<<20, 256<<20, 1000, 1, 200
+		c.writeSize, c.smallFiles = 64<<20, 100
 	}
 	if err := run(context.Background(), c); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)

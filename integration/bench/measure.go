@@ -33,6 +33,81 @@ func median(xs []float64) float64 {
 }
 
 func (b *bench) measureAll(ctx context.Context) ([]result, error) {
+	var out []result
+	if b.c.only != "write" {
+		r, err := b.measureRead(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r...)
+	}
+	if b.c.only != "read" {
+		r, err := b.measureWrite(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r...)
+	}
+	return out, nil
+}
+
+func (b *bench) measureWrite(ctx context.Context) ([]result, error) {
+	if err := b.writeSetup(); err != nil {
+		return nil, err
+	}
+	var raw, rawMD5, mnt, mntOff, smallRaw, smallMnt, tarRaw, tarMnt []float64
+	for r := 0; r < b.c.runs; r++ {
+		fmt.Printf("write run %d/%d\n", r+1, b.c.runs)
+		d, err := b.rawWrite(ctx, fmt.Sprintf("w-raw%d", r), false)
+		if err != nil {
+			return nil, fmt.Errorf("raw write: %w", err)
+		}
+		raw = append(raw, mbps(b.c.writeSize, d))
+		if d, err = b.rawWrite(ctx, fmt.Sprintf("w-rawmd5%d", r), true); err != nil {
+			return nil, fmt.Errorf("raw write: %w", err)
+		}
+		rawMD5 = append(rawMD5, mbps(b.c.writeSize, d))
+		if d, err = b.mountWrite(fmt.Sprintf("w-mnt%d", r)); err != nil {
+			return nil, fmt.Errorf("mount write: %w", err)
+		}
+		mnt = append(mnt, mbps(b.c.writeSize, d))
+		if d, err = b.mountWrite(fmt.Sprintf("w-mntoff%d", r), "--upload-checksum", "off"); err != nil {
+			return nil, fmt.Errorf("mount write: %w", err)
+		}
+		mntOff = append(mntOff, mbps(b.c.writeSize, d))
+		if d, err = b.rawSmallFiles(ctx, r); err != nil {
+			return nil, fmt.Errorf("raw small files: %w", err)
+		}
+		smallRaw = append(smallRaw, float64(b.c.smallFiles)/d.Seconds())
+		if d, err = b.mountSmallFiles(r); err != nil {
+			return nil, fmt.Errorf("mount small files: %w", err)
+		}
+		smallMnt = append(smallMnt, float64(b.c.smallFiles)/d.Seconds())
+		if d, err = b.rawTar(ctx, r); err != nil {
+			return nil, fmt.Errorf("raw tar: %w", err)
+		}
+		tarRaw = append(tarRaw, float64(b.tarFiles)/d.Seconds())
+		if d, err = b.mountTar(r); err != nil {
+			return nil, err
+		}
+		tarMnt = append(tarMnt, float64(b.tarFiles)/d.Seconds())
+	}
+	rss, limit, err := b.writeRSS()
+	if err != nil {
+		return nil, fmt.Errorf("write RSS: %w", err)
+	}
+	return []result{
+		ratio(fmt.Sprintf("sequential write %d MiB until close, Content-MD5 (default)", b.c.writeSize>>20), "MB/s", median(mnt), median(rawMD5), 0.7),
+		ratio(fmt.Sprintf("sequential write %d MiB until close, --upload-checksum off", b.c.writeSize>>20), "MB/s", median(mntOff), median(raw), 0.7),
+		ratio(fmt.Sprintf("%d files of 16 KiB, one after another", b.c.smallFiles), "files/s", median(smallMnt), median(smallRaw), 0.7),
+		ratio(fmt.Sprintf("tar -x of Go's src/{net,go,os} (%d files)", b.tarFiles), "files/s", median(tarMnt), median(tarRaw), 0),
+		{name: fmt.Sprintf("peak RSS writing %d MiB, --max-upload-memory 256MiB", b.c.rssSize>>20), unit: "MiB",
+			mount: float64(rss >> 20), raw: float64(limit >> 20), pass: rss <= limit,
+			absolute: fmt.Sprintf("limit %d MiB", limit>>20)},
+	}, nil
+}
+
+func (b *bench) measureRead(ctx context.Context) ([]result, error) {
 	var seqRaw, seqCold, seqWarm, rndRaw, rndMount, lsRaw, lsMount []float64
 	for r := 0; r < b.c.runs; r++ {
 		fmt.Printf("run %d/%d\n", r+1, b.c.runs)

@@ -27,7 +27,8 @@ func (b *bench) mount(flags ...string) (*mounted, error) {
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		return nil, err
 	}
-	args := append([]string{"--foreground", "--endpoint-url", b.srv.Endpoint, "--force-path-style", "--region", "us-east-1"}, flags...)
+	args := append([]string{"--foreground", "--endpoint-url", b.srv.Endpoint, "--force-path-style", "--region", "us-east-1",
+		"--staging-dir", filepath.Join(b.work, "staging")}, flags...)
 	args = append(args, bucket, dir)
 	cmd := exec.Command(b.c.bin, args...)
 	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID="+b.srv.AccessKey, "AWS_SECRET_ACCESS_KEY="+b.srv.SecretKey)

@@ -22,6 +22,9 @@ type bench struct {
 	srv    *miniotest.Server
 	work   string
 	client *s3.Client
+
+	writeSrc, tarball string
+	tarFiles          int
 }
 
 func newBench(c config, srv *miniotest.Server, work string) *bench {
@@ -38,6 +41,9 @@ func newBench(c config, srv *miniotest.Server, work string) *bench {
 func (b *bench) setup(ctx context.Context) error {
 	if _, err := b.client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
 		return fmt.Errorf("create bucket: %w", err)
+	}
+	if b.c.only == "write" {
+		return nil
 	}
 	up := manager.NewUploader(b.client, func(u *manager.Uploader) { u.PartSize = 16 << 20; u.Concurrency = 4 })
 	for key, size := range map[string]int64{"seq.bin": b.c.size, "rss.bin": b.c.rssSize} {

@@ -1,0 +1,137 @@
+package fs
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	gofs "github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+
+	"github.com/s3mount/s3mount/s3io"
+	"github.com/s3mount/s3mount/writeback"
+)
+
+var (
+	_ = (gofs.NodeCreater)((*dirNode)(nil))
+	_ = (gofs.NodeMkdirer)((*dirNode)(nil))
+	_ = (gofs.NodeSymlinker)((*dirNode)(nil))
+	_ = (gofs.NodeLinker)((*dirNode)(nil))
+	_ = (gofs.NodeMknoder)((*dirNode)(nil))
+)
+
+// checkNewName vets a name about to become a key.
+func (d *dirNode) checkNewName(name string) syscall.Errno {
+	switch {
+	case d.fs.cfg.ReadOnly || d.fs.wb == nil:
+		return syscall.EROFS
+	case len(name) > maxNameLen:
+		return syscall.ENAMETOOLONG
+	case nameProblem(name) != "":
+		return syscall.EINVAL
+	}
+	return 0
+}
+
+// modeMeta is s3fs's x-amz-meta-mode value for mode.
+func modeMeta(mode uint32) string { return strconv.FormatUint(uint64(mode), 10) }
+
+func (d *dirNode) Create(ctx context.Context, name string, flags uint32, mode uint32, out *fuse.EntryOut) (*gofs.Inode, gofs.FileHandle, uint32, syscall.Errno) {
+	if errno := d.checkNewName(name); errno != 0 {
+		return nil, nil, 0, errno
+	}
+	key := d.path() + name
+	meta := writeback.Meta{
+		ContentType:  contentType(name),
+		UserMetadata: map[string]string{metaMode: modeMeta(syscall.S_IFREG | mode&07777)},
+	}
+	w, err := d.fs.wb.Create(d.bucket, key, meta)
+	if err != nil {
+		return nil, nil, 0, d.fail("create", key, err)
+	}
+	info := s3io.ObjectInfo{Key: key, ModTime: time.Now(), ContentType: meta.ContentType,
+		Metadata: meta.UserMetadata, HasMetadata: true}
+	n := &fileNode{fs: d.fs, bucket: d.bucket, key: key, info: info, checked: time.Now(), w: w, writers: 1}
+	ino := d.fs.fileIno(d.bucket, key, syscall.S_IFREG)
+	d.fs.fileAttr(&info, ino, &out.Attr)
+	child := d.NewInode(ctx, n, gofs.StableAttr{Mode: syscall.S_IFREG, Ino: ino})
+	return child, &writeHandle{n: n, w: w}, 0, 0
+}
+
+// Mknod makes regular files only (some programs create files with it);
+// S3 has no device nodes, FIFOs or sockets.
+func (d *dirNode) Mknod(ctx context.Context, name string, mode uint32, dev uint32, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
+	if mode&syscall.S_IFMT != syscall.S_IFREG && mode&syscall.S_IFMT != 0 {
+		return nil, syscall.EPERM
+	}
+	child, fh, _, errno := d.Create(ctx, name, syscall.O_WRONLY, mode, out)
+	if errno != 0 {
+		return nil, errno
+	}
+	h := fh.(*writeHandle)
+	errno = h.Flush(ctx)
+	h.Release(ctx)
+	if errno != 0 {
+		return nil, errno
+	}
+	return child, 0
+}
+
+// Mkdir stores a directory marker, "name/", as s3fs and the S3 console do.
+func (d *dirNode) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
+	if errno := d.checkNewName(name); errno != 0 {
+		return nil, errno
+	}
+	key := d.path() + name + "/"
+	opts := d.fs.wb.ObjectOptions(writeback.Meta{ContentType: "application/x-directory"})
+	if _, err := d.fs.store.PutObject(ctx, d.bucket, key, strings.NewReader(""), 0, opts); err != nil {
+		return nil, d.fail("mkdir", key, err)
+	}
+	child := d.dirChild(ctx, name, out)
+	child.Operations().(*dirNode).touch()
+	return child, 0
+}
+
+// Symlink stores the target as the object's body with an S_IFLNK mode,
+// the way s3fs does, so both read the same links.
+func (d *dirNode) Symlink(ctx context.Context, target, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
+	if errno := d.checkNewName(name); errno != 0 {
+		return nil, errno
+	}
+	key := d.path() + name
+	mode := uint32(syscall.S_IFLNK | 0o777)
+	meta := writeback.Meta{UserMetadata: map[string]string{metaMode: modeMeta(mode)}}
+	info, err := d.fs.store.PutObject(ctx, d.bucket, key, strings.NewReader(target), int64(len(target)), d.fs.wb.ObjectOptions(meta))
+	if err != nil {
+		return nil, d.fail("symlink", key, err)
+	}
+	info.Key, info.Size, info.HasMetadata, info.ModTime = key, int64(len(target)), true, time.Now()
+	info.Metadata = meta.UserMetadata
+	return d.fileChild(ctx, name, &info, out), 0
+}
+
+// Link: S3 has no hard links. EPERM is what link(2) returns on file
+// systems without them.
+func (d *dirNode) Link(ctx context.Context, target gofs.InodeEmbedder, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
+	return nil, syscall.EPERM
+}
+
+// fail logs a failed operation on key and returns its errno.
+func (d *dirNode) fail(op, key string, err error) syscall.Errno {
+	errno := toErrno(err)
+	level := d.fs.log.Warn
+	if errno == syscall.ENOENT || errno == syscall.ENOTEMPTY {
+		level = d.fs.log.Debug
+	}
+	level(op+" failed", "bucket", d.bucket, "key", printableKey(key), "err", err)
+	return errno
+}
+
+// touch records that the directory changed now.
+func (d *dirNode) touch() {
+	d.mu.Lock()
+	d.mtime, d.checked = time.Now(), time.Now()
+	d.mu.Unlock()
+}

@@ -1,0 +1,227 @@
+package fs
+
+import (
+	"context"
+	"strings"
+	"syscall"
+
+	gofs "github.com/hanwen/go-fuse/v2/fs"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/s3mount/s3mount/s3io"
+	"github.com/s3mount/s3mount/writeback"
+)
+
+// renameat2 flags (linux/fs.h).
+const (
+	renameNoReplace = 1 << 0
+	renameExchange  = 1 << 1
+)
+
+// renameConcurrency bounds the copies and deletes of a directory rename.
+const renameConcurrency = 16
+
+var _ = (gofs.NodeRenamer)((*dirNode)(nil))
+
+// Rename moves a file by a server-side copy and a delete, and a directory
+// by doing that to every key under it. Neither is atomic; see SEMANTICS.md.
+func (d *dirNode) Rename(ctx context.Context, name string, newParent gofs.InodeEmbedder, newName string, flags uint32) syscall.Errno {
+	if d.fs.cfg.ReadOnly || d.fs.wb == nil {
+		return syscall.EROFS
+	}
+	if flags&renameExchange != 0 {
+		return syscall.EINVAL
+	}
+	dst, ok := newParent.(*dirNode)
+	if !ok || dst.bucket != d.bucket {
+		return syscall.EXDEV // mv copies across buckets itself
+	}
+	if errno := dst.checkNewName(newName); errno != 0 {
+		return errno
+	}
+	srcKey, dstKey := d.path()+name, dst.path()+newName
+	target, err := d.fs.resolve(ctx, d.bucket, dstKey)
+	if err != nil {
+		return d.fail("rename", dstKey, err)
+	}
+	exists := target.isDir || target.info != nil
+	if exists && flags&renameNoReplace != 0 {
+		return syscall.EEXIST
+	}
+	switch child := d.GetChild(name); {
+	case child == nil:
+		return syscall.ENOENT
+	case child.IsDir():
+		if target.info != nil {
+			return syscall.ENOTDIR
+		}
+		if target.isDir {
+			empty, err := d.fs.emptyDir(ctx, d.bucket, dstKey+"/")
+			if err != nil {
+				return d.fail("rename", dstKey, err)
+			}
+			if !empty {
+				return syscall.ENOTEMPTY
+			}
+		}
+		return d.renameDir(ctx, child, srcKey+"/", dstKey+"/")
+	default:
+		if target.isDir {
+			return syscall.EISDIR
+		}
+		return d.renameFile(ctx, child.Operations().(*fileNode), srcKey, dstKey)
+	}
+}
+
+// renameFile copies the object (data, metadata and encryption) to dstKey,
+// then deletes the source. A file open for writing is committed first.
+func (d *dirNode) renameFile(ctx context.Context, n *fileNode, srcKey, dstKey string) syscall.Errno {
+	n.openMu.Lock()
+	defer n.openMu.Unlock()
+	n.mu.Lock()
+	w := n.w
+	n.mu.Unlock()
+	if w != nil && w.Changed() {
+		if errno := n.commit(ctx, w); errno != 0 {
+			return errno
+		}
+	}
+	info, err := n.fullInfo(ctx)
+	if err != nil {
+		return n.fail("rename", err)
+	}
+	moved, err := d.fs.wb.Copy(ctx, info, d.bucket, d.bucket, dstKey, d.fs.copyOptions(&info))
+	if err != nil {
+		return n.fail("rename", err)
+	}
+	if err := d.fs.store.DeleteObject(ctx, d.bucket, srcKey); err != nil {
+		d.fs.log.Warn("rename copied the file but could not delete the source; both exist",
+			"bucket", d.bucket, "from", printableKey(srcKey), "to", printableKey(dstKey), "err", err)
+		return toErrno(err)
+	}
+	moved.Key, moved.Size = dstKey, info.Size
+	moved.Metadata, moved.ContentType, moved.HasMetadata = info.Metadata, info.ContentType, true
+	n.mu.Lock()
+	n.key = dstKey
+	n.info = moved
+	n.mu.Unlock()
+	if w != nil {
+		w.Rename(d.bucket, dstKey, &moved)
+	}
+	d.fs.inodes.rename(d.bucket+"/"+srcKey, d.bucket+"/"+dstKey)
+	d.touch()
+	return 0
+}
+
+// copyOptions keep an object's metadata and encryption on a copy.
+func (f *FS) copyOptions(info *s3io.ObjectInfo) s3io.CopyOptions {
+	o := f.wb.ObjectOptions(writeback.Meta{ContentType: info.ContentType, UserMetadata: info.Metadata})
+	o.ContentMD5 = false
+	if info.SSE != "" {
+		o.SSE, o.SSEKMSKeyID = info.SSE, info.SSEKMSKeyID
+	}
+	if info.StorageClass != "" && info.StorageClass != "STANDARD" {
+		o.StorageClass = info.StorageClass
+	}
+	return s3io.CopyOptions{WriteOptions: o}
+}
+
+// renameDir copies every key under srcPrefix to dstPrefix, and deletes the
+// sources only when every copy succeeded: a failure leaves both trees, not
+// neither.
+func (d *dirNode) renameDir(ctx context.Context, child *gofs.Inode, srcPrefix, dstPrefix string) syscall.Errno {
+	if errno := d.fs.commitTree(ctx, child); errno != 0 {
+		return errno
+	}
+	var objects []s3io.ObjectInfo
+	req := s3io.ListRequest{Bucket: d.bucket, Prefix: srcPrefix}
+	for {
+		page, err := d.fs.store.List(ctx, req)
+		if err != nil {
+			return d.fail("rename", srcPrefix, err)
+		}
+		objects = append(objects, page.Objects...)
+		if !page.IsTruncated {
+			break
+		}
+		req.ContinuationToken = page.NextContinuationToken
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(renameConcurrency)
+	for _, o := range objects {
+		g.Go(func() error {
+			dstKey := dstPrefix + strings.TrimPrefix(o.Key, srcPrefix)
+			if o.Size > 5<<30 || o.ETag == "" {
+				full, err := d.fs.store.HeadObject(gctx, d.bucket, o.Key, d.fs.cfg.ReadOptions)
+				if err != nil {
+					return err
+				}
+				full.Key = o.Key
+				o = full
+			}
+			_, err := d.fs.wb.Copy(gctx, o, d.bucket, d.bucket, dstKey, d.fs.copyOptions(&o))
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return d.fail("rename", srcPrefix, err)
+	}
+	g, gctx = errgroup.WithContext(ctx)
+	g.SetLimit(renameConcurrency)
+	for _, o := range objects {
+		g.Go(func() error { return d.fs.store.DeleteObject(gctx, d.bucket, o.Key) })
+	}
+	if err := g.Wait(); err != nil {
+		d.fs.log.Warn("directory rename copied every key but could not delete all sources",
+			"bucket", d.bucket, "from", printableKey(srcPrefix), "to", printableKey(dstPrefix), "err", err)
+		return toErrno(err)
+	}
+	d.fs.rekeyTree(child, srcPrefix, dstPrefix)
+	d.fs.inodes.renamePrefix(d.bucket+"/"+srcPrefix, d.bucket+"/"+dstPrefix)
+	d.touch()
+	return 0
+}
+
+// commitTree uploads what files under in hold for S3, so that a directory
+// rename copies their current bytes.
+func (f *FS) commitTree(ctx context.Context, in *gofs.Inode) syscall.Errno {
+	for _, c := range in.Children() {
+		switch n := c.Operations().(type) {
+		case *dirNode:
+			if errno := f.commitTree(ctx, c); errno != 0 {
+				return errno
+			}
+		case *fileNode:
+			n.mu.Lock()
+			w := n.w
+			n.mu.Unlock()
+			if w != nil && w.Changed() {
+				if errno := n.commit(ctx, w); errno != 0 {
+					return errno
+				}
+			}
+		}
+	}
+	return 0
+}
+
+// rekeyTree rewrites the keys of the nodes under in after a directory
+// rename from srcPrefix to dstPrefix.
+func (f *FS) rekeyTree(in *gofs.Inode, srcPrefix, dstPrefix string) {
+	switch n := in.Operations().(type) {
+	case *dirNode:
+		n.setPath(dstPrefix + strings.TrimPrefix(n.path(), srcPrefix))
+	case *fileNode:
+		n.mu.Lock()
+		n.key = dstPrefix + strings.TrimPrefix(n.key, srcPrefix)
+		n.info.Key = n.key
+		w, key := n.w, n.key
+		n.mu.Unlock()
+		if w != nil {
+			w.Rename(n.bucket, key, nil)
+		}
+	}
+	for _, c := range in.Children() {
+		f.rekeyTree(c, srcPrefix, dstPrefix)
+	}
+}

@@ -1,0 +1,162 @@
+package fs
+
+import (
+	"context"
+	"errors"
+	"mime"
+	"path"
+	"syscall"
+
+	gofs "github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+
+	"github.com/s3mount/s3mount/writeback"
+)
+
+// writeHandle is an open file whose bytes live in the node's staged
+// writer. Every handle of a node shares one writer, so readers and writers
+// of one file see the same bytes.
+type writeHandle struct {
+	n *fileNode
+	w *writeback.File
+}
+
+var (
+	_ = (gofs.FileReader)((*writeHandle)(nil))
+	_ = (gofs.FileWriter)((*writeHandle)(nil))
+	_ = (gofs.FileFlusher)((*writeHandle)(nil))
+	_ = (gofs.FileFsyncer)((*writeHandle)(nil))
+	_ = (gofs.FileReleaser)((*writeHandle)(nil))
+)
+
+// openWriter returns a handle on the node's writer, staging the object
+// first when nobody has it open for writing.
+func (n *fileNode) openWriter(ctx context.Context, truncate bool) (*writeHandle, syscall.Errno) {
+	if n.fs.cfg.ReadOnly || n.fs.wb == nil {
+		return nil, syscall.EROFS
+	}
+	n.openMu.Lock()
+	defer n.openMu.Unlock()
+	n.mu.Lock()
+	w := n.w
+	n.mu.Unlock()
+	if w == nil {
+		info, err := n.fullInfo(ctx)
+		if err != nil {
+			return nil, n.fail("open for writing", err)
+		}
+		if fileMode(&info, 0)&syscall.S_IFMT == syscall.S_IFLNK {
+			return nil, syscall.ELOOP
+		}
+		bucket, key := n.location()
+		if truncate {
+			w, err = n.fs.wb.Create(bucket, key, writeback.Meta{ContentType: info.ContentType, UserMetadata: info.Metadata})
+		} else {
+			w, err = n.fs.wb.Open(bucket, key, info)
+		}
+		if err != nil {
+			return nil, n.fail("open for writing", err)
+		}
+		n.mu.Lock()
+		n.w, n.openedAs = w, ""
+		n.mu.Unlock()
+	} else if truncate {
+		if err := w.Truncate(ctx, 0); err != nil {
+			return nil, n.fail("truncate", err)
+		}
+	}
+	n.writers++
+	return &writeHandle{n: n, w: w}, 0
+}
+
+// shareWriter returns a handle on the node's writer when it has one.
+func (n *fileNode) shareWriter() *writeHandle {
+	n.openMu.Lock()
+	defer n.openMu.Unlock()
+	n.mu.Lock()
+	w := n.w
+	n.mu.Unlock()
+	if w == nil {
+		return nil
+	}
+	n.writers++
+	return &writeHandle{n: n, w: w}
+}
+
+// fail logs a failed operation on the node and returns its errno.
+func (n *fileNode) fail(op string, err error) syscall.Errno {
+	bucket, key := n.location()
+	errno := toErrno(err)
+	level := n.fs.log.Warn
+	if errno == syscall.ENOENT || errors.Is(err, context.Canceled) {
+		level = n.fs.log.Debug
+	}
+	level(op+" failed", "bucket", bucket, "key", printableKey(key), "err", err)
+	return errno
+}
+
+// commit makes S3 hold what was written through the node's writer.
+func (n *fileNode) commit(ctx context.Context, w *writeback.File) syscall.Errno {
+	info, err := w.Commit(ctx)
+	switch {
+	case errors.Is(err, writeback.ErrDiscarded):
+		return 0
+	case err != nil:
+		return n.fail("upload", err)
+	}
+	n.update(info)
+	return 0
+}
+
+func (h *writeHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
+	got, err := h.w.ReadAt(ctx, dest, off)
+	if err != nil {
+		return nil, h.n.fail("read", err)
+	}
+	return fuse.ReadResultData(dest[:got]), 0
+}
+
+func (h *writeHandle) Write(ctx context.Context, data []byte, off int64) (uint32, syscall.Errno) {
+	got, err := h.w.WriteAt(ctx, data, off)
+	if err != nil {
+		return uint32(got), h.n.fail("write", err)
+	}
+	return uint32(got), 0
+}
+
+// Flush runs at every close(2): the program learns there whether S3 has
+// its data.
+func (h *writeHandle) Flush(ctx context.Context) syscall.Errno {
+	return h.n.commit(ctx, h.w)
+}
+
+func (h *writeHandle) Fsync(ctx context.Context, flags uint32) syscall.Errno {
+	return h.n.commit(ctx, h.w)
+}
+
+// Release drops the handle; the last one releases the staging file, or
+// keeps it when its bytes never reached S3 (Flush reported that already).
+func (h *writeHandle) Release(ctx context.Context) syscall.Errno {
+	n := h.n
+	n.openMu.Lock()
+	defer n.openMu.Unlock()
+	n.writers--
+	if n.writers > 0 {
+		return 0
+	}
+	n.mu.Lock()
+	n.w = nil
+	n.mu.Unlock()
+	if err := h.w.Close(); err != nil {
+		n.fs.log.Error("closed with data not in S3", "err", err)
+	}
+	return 0
+}
+
+// contentType guesses a new object's Content-Type from its name.
+func contentType(name string) string {
+	if t := mime.TypeByExtension(path.Ext(name)); t != "" {
+		return t
+	}
+	return "application/octet-stream"
+}
