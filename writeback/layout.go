@@ -54,7 +54,7 @@ func (l layout) parts(size int64) int {
 	if size == 0 {
 		return 1
 	}
-	return l.partAt(size-1)
+	return l.partAt(size - 1)
 }
 
 // span returns the bytes of part n inside an object of size bytes.

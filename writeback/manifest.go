@@ -11,10 +11,10 @@ import (
 // it (NAME.data and NAME.json), so that a person or a later mount can tell
 // what the bytes are.
 type manifest struct {
-	Bucket   string    `json:"bucket"`
-	Key      string    `json:"key"`
-	Size     int64     `json:"size"`
-	BaseETag string    `json:"base_etag,omitempty"`
+	Bucket   string `json:"bucket"`
+	Key      string `json:"key"`
+	Size     int64  `json:"size"`
+	BaseETag string `json:"base_etag,omitempty"`
 	// Complete is true when every byte of the file is in the staging
 	// file; otherwise ranges not written still live in the base object.
 	Complete bool      `json:"complete"`
