@@ -26,6 +26,8 @@ type session struct {
 	bucket string
 	mnt    string
 	client *s3.Client
+	// staging is the session's --staging-dir, kept across remounts.
+	staging string
 }
 
 var bucketSeq atomic.Int64
@@ -46,7 +48,7 @@ func sdkClient() *s3.Client {
 func newBucketSession(t *testing.T) *session {
 	t.Helper()
 	requireEnv(t)
-	s := &session{t: t, client: sdkClient(),
+	s := &session{t: t, client: sdkClient(), staging: filepath.Join(t.TempDir(), "staging"),
 		bucket: fmt.Sprintf("it-%d-%d", time.Now().UnixNano()%1e9, bucketSeq.Add(1))}
 	if _, err := s.client.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(s.bucket)}); err != nil {
 		t.Fatalf("create bucket: %v", err)
@@ -85,7 +87,8 @@ func (s *session) mount(source string, flags ...string) string {
 	if err := os.Mkdir(mnt, 0o755); err != nil {
 		s.t.Fatal(err)
 	}
-	args := append(baseArgs(), flags...)
+	args := append(baseArgs(), "--staging-dir", s.staging)
+	args = append(args, flags...)
 	if source != "" {
 		args = append(args, source)
 	}
