@@ -20,6 +20,13 @@ type dirNode struct {
 	prefix  string    // changes when the directory is renamed
 	checked time.Time // when the directory was last seen to exist
 	mtime   time.Time
+
+	// A directory this mount made was empty then; until knownUntil, a
+	// name that is not one of the names made in it since (known) does not
+	// exist, and its lookup needs no request. This makes tar -x, cp -r and
+	// rsync into new directories cost one request per file.
+	known      map[string]bool
+	knownUntil time.Time
 }
 
 var (
@@ -70,6 +77,9 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 	if child := d.freshChild(name, out); child != nil {
 		return child, 0
 	}
+	if d.knownAbsent(name) {
+		return nil, syscall.ENOENT
+	}
 	key := d.path() + name
 	r, err := d.fs.resolve(ctx, d.bucket, key)
 	if err != nil {
@@ -84,6 +94,30 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 	default:
 		return nil, syscall.ENOENT
 	}
+}
+
+// knownAbsent reports whether name is known not to exist without asking S3.
+func (d *dirNode) knownAbsent(name string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.known != nil && time.Now().Before(d.knownUntil) && !d.known[name]
+}
+
+// made records that name now exists in the directory.
+func (d *dirNode) made(name string) {
+	d.mu.Lock()
+	if d.known != nil {
+		d.known[name] = true
+	}
+	d.mtime, d.checked = time.Now(), time.Now()
+	d.mu.Unlock()
+}
+
+// madeEmpty records that this mount just created the directory.
+func (d *dirNode) madeEmpty() {
+	d.mu.Lock()
+	d.known, d.knownUntil = make(map[string]bool), time.Now().Add(d.fs.cfg.MetadataTTL)
+	d.mu.Unlock()
 }
 
 // freshChild returns an existing child whose metadata is within the TTL,

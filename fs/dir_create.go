@@ -39,6 +39,7 @@ func (d *dirNode) checkNewName(name string) syscall.Errno {
 func modeMeta(mode uint32) string { return strconv.FormatUint(uint64(mode), 10) }
 
 func (d *dirNode) Create(ctx context.Context, name string, flags uint32, mode uint32, out *fuse.EntryOut) (*gofs.Inode, gofs.FileHandle, uint32, syscall.Errno) {
+	ctx = uninterruptible(ctx)
 	if errno := d.checkNewName(name); errno != 0 {
 		return nil, nil, 0, errno
 	}
@@ -57,6 +58,7 @@ func (d *dirNode) Create(ctx context.Context, name string, flags uint32, mode ui
 	ino := d.fs.fileIno(d.bucket, key, syscall.S_IFREG)
 	d.fs.fileAttr(&info, ino, &out.Attr)
 	child := d.NewInode(ctx, n, gofs.StableAttr{Mode: syscall.S_IFREG, Ino: ino})
+	d.made(name)
 	return child, &writeHandle{n: n, w: w}, 0, 0
 }
 
@@ -81,6 +83,7 @@ func (d *dirNode) Mknod(ctx context.Context, name string, mode uint32, dev uint3
 
 // Mkdir stores a directory marker, "name/", as s3fs and the S3 console do.
 func (d *dirNode) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
+	ctx = uninterruptible(ctx)
 	if errno := d.checkNewName(name); errno != 0 {
 		return nil, errno
 	}
@@ -90,13 +93,15 @@ func (d *dirNode) Mkdir(ctx context.Context, name string, mode uint32, out *fuse
 		return nil, d.fail("mkdir", key, err)
 	}
 	child := d.dirChild(ctx, name, out)
-	child.Operations().(*dirNode).touch()
+	child.Operations().(*dirNode).madeEmpty()
+	d.made(name)
 	return child, 0
 }
 
 // Symlink stores the target as the object's body with an S_IFLNK mode,
 // the way s3fs does, so both read the same links.
 func (d *dirNode) Symlink(ctx context.Context, target, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
+	ctx = uninterruptible(ctx)
 	if errno := d.checkNewName(name); errno != 0 {
 		return nil, errno
 	}
@@ -109,6 +114,7 @@ func (d *dirNode) Symlink(ctx context.Context, target, name string, out *fuse.En
 	}
 	info.Key, info.Size, info.HasMetadata, info.ModTime = key, int64(len(target)), true, time.Now()
 	info.Metadata = meta.UserMetadata
+	d.made(name)
 	return d.fileChild(ctx, name, &info, out), 0
 }
 

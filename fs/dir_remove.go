@@ -15,6 +15,7 @@ var (
 )
 
 func (d *dirNode) Unlink(ctx context.Context, name string) syscall.Errno {
+	ctx = uninterruptible(ctx)
 	if d.fs.cfg.ReadOnly || d.fs.wb == nil {
 		return syscall.EROFS
 	}
@@ -40,6 +41,7 @@ func (d *dirNode) Unlink(ctx context.Context, name string) syscall.Errno {
 // Rmdir removes an empty directory: its marker, if it has one. A
 // directory with any key under it (its marker aside) is not empty.
 func (d *dirNode) Rmdir(ctx context.Context, name string) syscall.Errno {
+	ctx = uninterruptible(ctx)
 	if d.fs.cfg.ReadOnly || d.fs.wb == nil {
 		return syscall.EROFS
 	}

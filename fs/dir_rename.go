@@ -2,6 +2,7 @@ package fs
 
 import (
 	"context"
+	"path"
 	"strings"
 	"syscall"
 
@@ -26,6 +27,7 @@ var _ = (gofs.NodeRenamer)((*dirNode)(nil))
 // Rename moves a file by a server-side copy and a delete, and a directory
 // by doing that to every key under it. Neither is atomic; see SEMANTICS.md.
 func (d *dirNode) Rename(ctx context.Context, name string, newParent gofs.InodeEmbedder, newName string, flags uint32) syscall.Errno {
+	ctx = uninterruptible(ctx)
 	if d.fs.cfg.ReadOnly || d.fs.wb == nil {
 		return syscall.EROFS
 	}
@@ -64,18 +66,22 @@ func (d *dirNode) Rename(ctx context.Context, name string, newParent gofs.InodeE
 				return syscall.ENOTEMPTY
 			}
 		}
-		return d.renameDir(ctx, child, srcKey+"/", dstKey+"/")
+		if errno := d.renameDir(ctx, child, srcKey+"/", dstKey+"/"); errno != 0 {
+			return errno
+		}
+		dst.made(newName)
+		return 0
 	default:
 		if target.isDir {
 			return syscall.EISDIR
 		}
-		return d.renameFile(ctx, child.Operations().(*fileNode), srcKey, dstKey)
+		return d.renameFile(ctx, child.Operations().(*fileNode), dst, srcKey, dstKey)
 	}
 }
 
 // renameFile copies the object (data, metadata and encryption) to dstKey,
 // then deletes the source. A file open for writing is committed first.
-func (d *dirNode) renameFile(ctx context.Context, n *fileNode, srcKey, dstKey string) syscall.Errno {
+func (d *dirNode) renameFile(ctx context.Context, n *fileNode, dst *dirNode, srcKey, dstKey string) syscall.Errno {
 	n.openMu.Lock()
 	defer n.openMu.Unlock()
 	n.mu.Lock()
@@ -110,6 +116,7 @@ func (d *dirNode) renameFile(ctx context.Context, n *fileNode, srcKey, dstKey st
 	}
 	d.fs.inodes.rename(d.bucket+"/"+srcKey, d.bucket+"/"+dstKey)
 	d.touch()
+	dst.made(path.Base(dstKey))
 	return 0
 }
 

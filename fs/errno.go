@@ -48,3 +48,11 @@ func toErrno(err error) syscall.Errno {
 		return syscall.EIO
 	}
 }
+
+// uninterruptible detaches a request that changes S3 from the kernel's
+// interrupt. A signal to the caller (Go programs get SIGURG all the time)
+// must not abandon an upload half way and turn close(2) into EINTR, which
+// programs do not retry: changes run to completion, or fail on their own.
+func uninterruptible(ctx context.Context) context.Context {
+	return context.WithoutCancel(ctx)
+}

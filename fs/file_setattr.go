@@ -40,6 +40,7 @@ func (n *fileNode) Setattr(ctx context.Context, fh gofs.FileHandle, in *fuse.Set
 }
 
 func (n *fileNode) setattr(ctx context.Context, hasSize bool, size int64, change func(map[string]string)) syscall.Errno {
+	ctx = uninterruptible(ctx)
 	n.openMu.Lock()
 	defer n.openMu.Unlock()
 	n.mu.Lock()

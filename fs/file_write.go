@@ -97,6 +97,7 @@ func (n *fileNode) fail(op string, err error) syscall.Errno {
 
 // commit makes S3 hold what was written through the node's writer.
 func (n *fileNode) commit(ctx context.Context, w *writeback.File) syscall.Errno {
+	ctx = uninterruptible(ctx)
 	info, err := w.Commit(ctx)
 	switch {
 	case errors.Is(err, writeback.ErrDiscarded):
@@ -117,6 +118,7 @@ func (h *writeHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.Re
 }
 
 func (h *writeHandle) Write(ctx context.Context, data []byte, off int64) (uint32, syscall.Errno) {
+	ctx = uninterruptible(ctx)
 	got, err := h.w.WriteAt(ctx, data, off)
 	if err != nil {
 		return uint32(got), h.n.fail("write", err)
