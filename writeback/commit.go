@@ -51,6 +51,7 @@ func (f *File) Commit(ctx context.Context) (s3io.ObjectInfo, error) {
 	f.baseLimit = f.size
 	f.dirty = nil
 	f.changed = false
+	f.committedLocked()
 	return info, nil
 }
 

@@ -44,17 +44,18 @@ type File struct {
 	staging *os.File
 	path    string
 
-	opMu      sync.Mutex
-	bucket    string
-	key       string
-	base      *s3io.ObjectInfo // the object the bytes start from; nil for a new one
-	baseLimit int64            // bytes of base still visible: shrinking lowers it
-	size      int64
-	present   bitmap // blocks whose bytes are in the staging file
-	dirty     bitmap // blocks written since the last commit
-	changed   bool   // something to commit: bytes, size, metadata, or a new object
-	meta      Meta
-	discarded bool
+	opMu       sync.Mutex
+	bucket     string
+	key        string
+	base       *s3io.ObjectInfo // the object the bytes start from; nil for a new one
+	baseLimit  int64            // bytes of base still visible: shrinking lowers it
+	size       int64
+	present    bitmap // blocks whose bytes are in the staging file
+	dirty      bitmap // blocks written since the last commit
+	changed    bool   // something to commit: bytes, size, metadata, or a new object
+	manifested bool   // the manifest of this change is on disk
+	meta       Meta
+	discarded  bool
 
 	stateMu  sync.Mutex
 	idle     *sync.Cond // signalled when a part upload ends
@@ -84,7 +85,10 @@ func (m *Manager) Create(bucket, key string, meta Meta) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
-	f.changed = true
+	if err := f.markChangedLocked(); err != nil {
+		f.remove()
+		return nil, err
+	}
 	return f, nil
 }
 
@@ -109,6 +113,17 @@ func (m *Manager) newFile(bucket, key string, base *s3io.ObjectInfo, meta Meta) 
 	if err != nil {
 		return nil, fmt.Errorf("staging file: %w", err)
 	}
+	// The lock tells Recover in another mount that this file is live.
+	if err := syscall.Flock(int(staging.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		staging.Close()
+		os.Remove(staging.Name())
+		return nil, fmt.Errorf("staging file: %w", err)
+	}
+	return m.fileFor(staging, bucket, key, base, meta), nil
+}
+
+// fileFor wraps a locked staging file.
+func (m *Manager) fileFor(staging *os.File, bucket, key string, base *s3io.ObjectInfo, meta Meta) *File {
 	f := &File{
 		m: m, staging: staging, path: staging.Name(),
 		bucket: bucket, key: key, base: base, meta: meta.clone(),
@@ -119,7 +134,7 @@ func (m *Manager) newFile(bucket, key string, base *s3io.ObjectInfo, meta Meta) 
 	}
 	f.idle = sync.NewCond(&f.stateMu)
 	f.shared = target{bucket, key, meta.clone()}
-	return f, nil
+	return f
 }
 
 // Size is the file's current size.
@@ -142,7 +157,9 @@ func (f *File) SetMeta(update func(*Meta)) {
 	f.opMu.Lock()
 	defer f.opMu.Unlock()
 	update(&f.meta)
-	f.changed = true
+	if err := f.markChangedLocked(); err != nil {
+		f.m.log.Warn("staging manifest not written", "err", err)
+	}
 	f.shareLocked()
 }
 
@@ -283,8 +300,10 @@ func (f *File) WriteAt(ctx context.Context, p []byte, off int64) (int, error) {
 			f.dirty.set(i)
 		}
 		f.size = max(f.size, written)
-		f.changed = true
 		f.touchPartsLocked(off, written)
+		if merr := f.markChangedLocked(); merr != nil && err == nil {
+			err = merr
+		}
 	}
 	ready := f.readyPartsLocked(off, off+int64(n))
 	f.opMu.Unlock()
@@ -330,7 +349,9 @@ func (f *File) Truncate(ctx context.Context, size int64) error {
 	}
 	from := min(size, f.size)
 	f.size = size
-	f.changed = true
+	if err := f.markChangedLocked(); err != nil {
+		return err
+	}
 	l := f.m.layout
 	f.stateMu.Lock()
 	last := l.parts(size)
@@ -357,7 +378,7 @@ func (f *File) Close() error {
 	f.abortStreamLocked()
 	if f.changed && !f.discarded {
 		f.staging.Close()
-		err := f.writeManifestLocked()
+		err := f.writeManifestLocked(true)
 		f.m.log.Error("upload never completed: data kept in the staging directory",
 			"bucket", f.bucket, "key", f.key, "path", f.path, "manifest_err", err)
 		return fmt.Errorf("%s/%s not uploaded; data kept in %s", f.bucket, f.key, f.path)
@@ -369,6 +390,7 @@ func (f *File) Close() error {
 func (f *File) remove() {
 	f.staging.Close()
 	os.Remove(f.path)
+	os.Remove(manifestPath(f.path))
 }
 
 // newInfo is what S3 holds after a successful commit.

@@ -126,6 +126,13 @@ func serve(ctx context.Context, opts *Options, stderr io.Writer, ready *readines
 			return fail(exitUsage, "%v", err)
 		}
 		defer uploads.Close()
+		// Data an earlier mount staged and never uploaded goes up first.
+		if rep, err := uploads.Recover(ctx); err != nil {
+			logger.Warn("recovery of staged data failed", "staging_dir", w.StagingDir, "err", err)
+		} else if len(rep.Uploaded)+len(rep.Kept)+len(rep.Failed) > 0 {
+			logger.Warn("staged data of an earlier mount", "uploaded", len(rep.Uploaded),
+				"kept_aside", len(rep.Kept), "failed", len(rep.Failed), "staging_dir", w.StagingDir)
+		}
 	}
 
 	fsys := fs.New(fs.Config{

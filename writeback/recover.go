@@ -1,0 +1,160 @@
+package writeback
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"syscall"
+
+	"github.com/s3mount/s3mount/s3io"
+)
+
+// keptDir is where staged files that cannot be uploaded any more are put,
+// under the staging directory, for a person to look at.
+const keptDir = "kept"
+
+// RecoveryReport says what Recover did.
+type RecoveryReport struct {
+	Uploaded []string // bucket/key of files uploaded
+	Kept     []string // paths of data files set aside
+	Failed   []string // bucket/key of files whose upload failed again
+}
+
+// Recover uploads what earlier mounts staged and never got into S3: a file
+// whose object has not changed since (same ETag, or still absent for a new
+// file) is uploaded; one whose object changed, or whose bytes cannot be
+// rebuilt, is moved to the kept directory and reported. Nothing is deleted
+// unless S3 has it. Files of a mount still running (locked) are skipped.
+func (m *Manager) Recover(ctx context.Context) (RecoveryReport, error) {
+	var rep RecoveryReport
+	manifests, err := filepath.Glob(filepath.Join(m.opts.StagingDir, "s3mount-*.json"))
+	if err != nil {
+		return rep, err
+	}
+	for _, mpath := range manifests {
+		data := mpath[:len(mpath)-len(".json")] + ".data"
+		status, detail, err := m.recoverOne(ctx, mpath, data)
+		switch status {
+		case recovered:
+			m.log.Info("uploaded data staged by an earlier mount", "object", detail)
+			rep.Uploaded = append(rep.Uploaded, detail)
+		case keptAside:
+			m.log.Warn("staged data cannot be uploaded any more and is kept aside",
+				"path", detail, "why", err)
+			rep.Kept = append(rep.Kept, detail)
+		case failed:
+			m.log.Warn("upload of staged data failed again; the next mount retries it", "object", detail, "err", err)
+			rep.Failed = append(rep.Failed, detail)
+		}
+	}
+	return rep, nil
+}
+
+type recoveryStatus int
+
+const (
+	skipped recoveryStatus = iota
+	recovered
+	keptAside
+	failed
+)
+
+// recoverOne handles one staged file; detail is the object uploaded or
+// failed, or the path the data was kept at, and err says why.
+func (m *Manager) recoverOne(ctx context.Context, mpath, data string) (status recoveryStatus, detail string, err error) {
+	file, err := os.OpenFile(data, os.O_RDWR, 0)
+	if errors.Is(err, os.ErrNotExist) {
+		os.Remove(mpath) // a manifest without bytes describes nothing
+		return skipped, "", nil
+	}
+	if err != nil {
+		return failed, data, err
+	}
+	if err := syscall.Flock(int(file.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		file.Close()
+		return skipped, "", nil // a running mount owns it
+	}
+	man, err := readManifest(mpath)
+	if err != nil {
+		file.Close()
+		return keptAside, m.keepAside(mpath, data), err
+	}
+	// The data file always has the file's size; the manifest's may be
+	// older (it is not rewritten on every write).
+	st, err := file.Stat()
+	if err != nil {
+		file.Close()
+		return failed, data, err
+	}
+	man.Size = st.Size()
+	object := man.Bucket + "/" + man.Key
+	current, err := m.store.HeadObject(ctx, man.Bucket, man.Key, m.opts.ReadOptions)
+	var base *s3io.ObjectInfo
+	switch {
+	case err == nil && man.BaseETag != "" && current.ETag == man.BaseETag:
+		current.Key = man.Key
+		base = &current // unchanged since the file was opened
+	case errors.Is(err, s3io.ErrNotFound) && man.BaseETag == "":
+		// a new file, still absent
+	case err == nil || errors.Is(err, s3io.ErrNotFound):
+		file.Close()
+		return keptAside, m.keepAside(mpath, data), fmt.Errorf("%s changed in S3 since it was written here", object)
+	default:
+		file.Close()
+		return failed, object, err
+	}
+	if base != nil && !man.Known {
+		file.Close()
+		return keptAside, m.keepAside(mpath, data),
+			fmt.Errorf("%s: the mount stopped before recording which bytes were staged", object)
+	}
+	f := m.fileFrom(file, man, base)
+	if _, err := f.Commit(ctx); err != nil {
+		f.staging.Close()
+		return failed, object, err
+	}
+	f.opMu.Lock()
+	f.remove()
+	f.opMu.Unlock()
+	return recovered, object, nil
+}
+
+// fileFrom rebuilds a changed File from a staging file and its manifest.
+// Every staged block counts as written.
+func (m *Manager) fileFrom(file *os.File, man manifest, base *s3io.ObjectInfo) *File {
+	f := m.fileFor(file, man.Bucket, man.Key, base, Meta{ContentType: man.ContentType, UserMetadata: man.Metadata})
+	f.size, f.changed, f.manifested = man.Size, true, true
+	if base != nil {
+		f.baseLimit = min(man.BaseLimit, base.Size)
+	}
+	bs := f.blockSize()
+	for _, r := range man.Staged {
+		for i := r[0]; i < r[1]; i++ {
+			f.present.set(i)
+			f.dirty.set(i)
+		}
+	}
+	if base == nil {
+		for i := int64(0); i*bs < man.Size; i++ {
+			f.dirty.set(i)
+		}
+	}
+	return f
+}
+
+// keepAside moves a staged file and its manifest to the kept directory
+// and returns where the data is now.
+func (m *Manager) keepAside(mpath, data string) string {
+	dir := filepath.Join(m.opts.StagingDir, keptDir)
+	to := filepath.Join(dir, filepath.Base(data))
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return data
+	}
+	if err := os.Rename(data, to); err != nil {
+		return data
+	}
+	os.Rename(mpath, filepath.Join(dir, filepath.Base(mpath)))
+	return to
+}

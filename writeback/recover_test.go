@@ -1,0 +1,136 @@
+package writeback
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/s3mount/s3mount/s3io"
+)
+
+// restart is a new Manager on the same staging directory and store, as
+// the next mount would have.
+func (fx *fixture) restart(t *testing.T) *Manager {
+	m, err := New(fx.store, fx.m.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(m.Close)
+	return m
+}
+
+func TestRecoverUploadsWhatAFailedCloseKept(t *testing.T) {
+	fx := newFixture(t)
+	failing := true
+	fx.store.fail = func(op string, part int32) error {
+		if failing && (op == "PutObject" || op == "UploadPart") {
+			return errors.New("injected")
+		}
+		return nil
+	}
+	f, _ := fx.m.Create(testBucket, "new", Meta{ContentType: "text/plain"})
+	data := randomBytes(9, 12<<20)
+	writeAll(t, f, data, 1<<20)
+	if _, err := f.Commit(context.Background()); err == nil {
+		t.Fatal("commit succeeded against a failing store")
+	}
+	if err := f.Close(); err == nil {
+		t.Fatal("close kept data without an error")
+	}
+	failing = false
+	rep, err := fx.restart(t).Recover(context.Background())
+	if err != nil || len(rep.Uploaded) != 1 || len(rep.Kept)+len(rep.Failed) != 0 {
+		t.Fatalf("recover: %+v, %v", rep, err)
+	}
+	if !bytes.Equal(fx.object(t, "new"), data) {
+		t.Fatal("recovered object differs from what was written")
+	}
+	if left := fx.stagingFiles(t); len(left) != 0 {
+		t.Fatalf("staging not cleaned after recovery: %v", left)
+	}
+	fx.noUploadsLeft(t)
+}
+
+func TestRecoverRebuildsAChangedObjectFromStagedAndBaseBytes(t *testing.T) {
+	fx := newFixture(t)
+	base := randomBytes(10, 11<<20)
+	fx.mem.PutBytes(testBucket, "obj", base, nil)
+	info, _ := fx.mem.HeadObject(context.Background(), testBucket, "obj", s3io.ReadOptions{})
+	fx.store.fail = func(op string, part int32) error {
+		if op == "UploadPart" {
+			return errors.New("injected")
+		}
+		return nil
+	}
+	f, _ := fx.m.Open(testBucket, "obj", info)
+	want := bytes.Clone(base)
+	copy(want[6<<20:], "patched")
+	if _, err := f.WriteAt(context.Background(), []byte("patched"), 6<<20); err != nil {
+		t.Fatal(err)
+	}
+	f.Commit(context.Background())
+	f.Close()
+	fx.store.fail = nil
+	rep, _ := fx.restart(t).Recover(context.Background())
+	if len(rep.Uploaded) != 1 {
+		t.Fatalf("recover: %+v", rep)
+	}
+	if !bytes.Equal(fx.object(t, "obj"), want) {
+		t.Fatal("recovered object is not the base with the staged change")
+	}
+}
+
+func TestRecoverKeepsAsideWhenTheObjectChanged(t *testing.T) {
+	fx := newFixture(t)
+	fx.mem.PutBytes(testBucket, "obj", []byte("old"), nil)
+	info, _ := fx.mem.HeadObject(context.Background(), testBucket, "obj", s3io.ReadOptions{})
+	fx.store.fail = func(op string, part int32) error { return errors.New("injected") }
+	f, _ := fx.m.Open(testBucket, "obj", info)
+	f.WriteAt(context.Background(), []byte("mine"), 0)
+	f.Commit(context.Background())
+	f.Close()
+	fx.store.fail = nil
+	fx.mem.PutBytes(testBucket, "obj", []byte("theirs"), nil)
+	rep, _ := fx.restart(t).Recover(context.Background())
+	if len(rep.Kept) != 1 || len(rep.Uploaded) != 0 {
+		t.Fatalf("recover: %+v", rep)
+	}
+	if string(fx.object(t, "obj")) != "theirs" {
+		t.Fatal("recovery overwrote another client's change")
+	}
+	kept, err := os.ReadFile(rep.Kept[0])
+	if err != nil || string(kept) != "mine" {
+		t.Fatalf("kept data: %q, %v", kept, err)
+	}
+	if filepath.Base(filepath.Dir(rep.Kept[0])) != keptDir {
+		t.Fatalf("kept at %s, not under %s/", rep.Kept[0], keptDir)
+	}
+}
+
+func TestRecoverAfterCrashUploadsANewFile(t *testing.T) {
+	fx := newFixture(t)
+	f, _ := fx.m.Create(testBucket, "crash", Meta{})
+	writeAll(t, f, []byte("written before the crash"), 8)
+	f.staging.Close() // the process dies: no commit, no Close
+	rep, _ := fx.restart(t).Recover(context.Background())
+	if len(rep.Uploaded) != 1 || string(fx.object(t, "crash")) != "written before the crash" {
+		t.Fatalf("recover after a crash: %+v", rep)
+	}
+}
+
+func TestRecoverSkipsFilesOfARunningMount(t *testing.T) {
+	fx := newFixture(t)
+	f, _ := fx.m.Create(testBucket, "live", Meta{})
+	writeAll(t, f, []byte("still being written"), 8)
+	rep, _ := fx.restart(t).Recover(context.Background())
+	if len(rep.Uploaded)+len(rep.Kept)+len(rep.Failed) != 0 {
+		t.Fatalf("recover touched a live file: %+v", rep)
+	}
+	if _, err := f.Commit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+}
