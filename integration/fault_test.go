@@ -1,0 +1,115 @@
+package integration
+
+import (
+	"bytes"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/s3mount/s3mount/internal/faultproxy"
+)
+
+// faultSession mounts a fresh bucket through a fault-injecting proxy in
+// front of the test MinIO, with few retries so failures show quickly.
+func faultSession(t *testing.T) (*session, *faultproxy.Proxy) {
+	t.Helper()
+	s := newBucketSession(t)
+	p, err := faultproxy.Start(env.minio.Endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	s.mnt = s.mount(s.bucket, "--endpoint-url", p.URL(), "--max-retries", "2")
+	return s, p
+}
+
+// stagedData returns the staged data files (not kept aside) of a session.
+func stagedData(t *testing.T, s *session) []string {
+	t.Helper()
+	names, err := filepath.Glob(filepath.Join(s.staging, "*.data"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return names
+}
+
+func TestFailedUploadFailsCloseKeepsDataAndNextMountUploadsIt(t *testing.T) {
+	s, p := faultSession(t)
+	p.Add(faultproxy.Rule{Match: faultproxy.IsUploadPart, Action: faultproxy.Status(500, "InternalError")})
+	data := randomBytes(20, 20<<20)
+	src := filepath.Join(t.TempDir(), "src")
+	if err := os.WriteFile(src, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("cp", src, s.path("big")).CombinedOutput()
+	if err == nil {
+		t.Fatal("cp succeeded although every part upload failed")
+	}
+	if !strings.Contains(string(out), "Input/output error") {
+		t.Fatalf("cp's error: %s, want EIO from close", out)
+	}
+	if ups := s.multipartUploads(); len(ups) != 0 {
+		t.Fatalf("failed upload left multipart uploads: %v", ups)
+	}
+	if keys := s.list("big"); len(keys) != 0 {
+		t.Fatalf("a failed upload left an object: %v", keys)
+	}
+	staged := stagedData(t, s)
+	if len(staged) != 1 {
+		t.Fatalf("staged files after the failure: %v", staged)
+	}
+	if kept, err := os.ReadFile(staged[0]); err != nil || !bytes.Equal(kept, data) {
+		t.Fatalf("staged data not kept whole: %v", err)
+	}
+	p.Reset()
+	s.remount("--endpoint-url", p.URL())
+	if got := s.get("big"); !bytes.Equal(got, data) {
+		t.Fatalf("after recovery the object has %d bytes, want the %d written", len(got), len(data))
+	}
+	if left := stagedData(t, s); len(left) != 0 {
+		t.Fatalf("staging not cleaned after recovery: %v", left)
+	}
+}
+
+func TestTransientFaultsAreRetriedAndCloseSucceeds(t *testing.T) {
+	s, p := faultSession(t)
+	p.Add(faultproxy.Rule{Match: faultproxy.IsUploadPart, Times: 1, Action: faultproxy.ResetConnection()})
+	p.Add(faultproxy.Rule{Match: faultproxy.IsPutObject, Times: 1, Action: faultproxy.Status(503, "SlowDown")})
+	big := randomBytes(21, 17<<20)
+	if err := os.WriteFile(s.path("big"), big, 0o644); err != nil {
+		t.Fatalf("write with one reset part upload: %v", err)
+	}
+	if err := os.WriteFile(s.path("small"), []byte("small"), 0o644); err != nil {
+		t.Fatalf("write with one SlowDown: %v", err)
+	}
+	if !bytes.Equal(s.get("big"), big) || string(s.get("small")) != "small" {
+		t.Fatal("objects differ from what was written")
+	}
+	faults := 0
+	for _, r := range p.Requests() {
+		if r.Fault != "" {
+			faults++
+		}
+	}
+	if faults != 2 {
+		t.Fatalf("%d faults injected, want 2 (the test proves nothing otherwise)", faults)
+	}
+	if ups := s.multipartUploads(); len(ups) != 0 {
+		t.Fatalf("multipart uploads left over: %v", ups)
+	}
+}
+
+func TestBrokenGetBodyIsResumed(t *testing.T) {
+	s, p := faultSession(t)
+	data := randomBytes(22, 3<<20)
+	s.put("obj", data)
+	p.Add(faultproxy.Rule{Match: func(r *http.Request) bool { return faultproxy.IsGet(r) }, Times: 1,
+		Action: faultproxy.CutResponseBody(100000)})
+	got, err := os.ReadFile(s.path("obj"))
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("read across a broken body: %d bytes, %v", len(got), err)
+	}
+}
