@@ -16,6 +16,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/s3mount/s3mount/internal/miniotest"
 )
 
 // get returns an object's bytes as the SDK sees them.
@@ -285,5 +287,32 @@ func TestSymlinkIsStoredAsS3fsDoes(t *testing.T) {
 	s.remount()
 	if got, err := os.Readlink(s.path("link")); err != nil || got != "some/target" {
 		t.Fatalf("readlink after remount: %q, %v", got, err)
+	}
+}
+
+func TestFullStagingDiskGivesENOSPCAndKeepsTheOldObject(t *testing.T) {
+	if os.Geteuid() != 0 {
+		miniotest.SkipOrFail(t, "mounting a small tmpfs as the staging directory needs root")
+	}
+	s := newBucketSession(t)
+	s.put("f", []byte("old contents"))
+	small := filepath.Join(t.TempDir(), "small")
+	os.Mkdir(small, 0o755)
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", small).CombinedOutput(); err != nil {
+		t.Fatalf("mount tmpfs: %v: %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", "-l", small).Run() })
+	s.staging = small
+	s.mnt = s.mount(s.bucket)
+	// conv=notrunc: dd truncates otherwise, and its close uploads that.
+	out, err := exec.Command("dd", "if=/dev/zero", "of="+s.path("f"), "bs=1M", "count=8", "conv=notrunc").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "No space left on device") {
+		t.Fatalf("dd onto a full staging disk: %v: %s; want ENOSPC", err, out)
+	}
+	if got := string(s.get("f")); got != "old contents" {
+		t.Fatalf("object after the failed write: %q, want the old contents", got)
+	}
+	if left, _ := filepath.Glob(filepath.Join(small, "*.data")); len(left) != 0 {
+		t.Fatalf("staging space not freed: %v", left)
 	}
 }

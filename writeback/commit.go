@@ -23,6 +23,11 @@ func (f *File) Commit(ctx context.Context) (s3io.ObjectInfo, error) {
 		f.abortStreamLocked()
 		return s3io.ObjectInfo{}, ErrDiscarded
 	}
+	if f.broken != nil {
+		f.waitIdle()
+		f.abortStreamLocked()
+		return s3io.ObjectInfo{}, f.broken
+	}
 	if !f.changed {
 		if f.base == nil {
 			return s3io.ObjectInfo{Key: f.key}, nil

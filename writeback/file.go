@@ -56,6 +56,10 @@ type File struct {
 	manifested bool   // the manifest of this change is on disk
 	meta       Meta
 	discarded  bool
+	// broken is the first failed write to the staging file (a full disk):
+	// the file's bytes are not what the program wrote, so they are never
+	// uploaded, and every later commit returns this error.
+	broken error
 
 	stateMu  sync.Mutex
 	idle     *sync.Cond // signalled when a part upload ends
@@ -306,9 +310,13 @@ func (f *File) WriteAt(ctx context.Context, p []byte, off int64) (int, error) {
 		}
 	}
 	ready := f.readyPartsLocked(off, off+int64(n))
+	if err != nil {
+		err = fmt.Errorf("staging file %s: %w", f.path, err)
+		f.broken = err
+	}
 	f.opMu.Unlock()
 	if err != nil {
-		return n, fmt.Errorf("staging file %s: %w", f.path, err)
+		return n, err
 	}
 	return n, f.stream(ctx, ready)
 }
@@ -340,7 +348,8 @@ func (f *File) Truncate(ctx context.Context, size int64) error {
 	f.opMu.Lock()
 	defer f.opMu.Unlock()
 	if err := f.staging.Truncate(size); err != nil {
-		return fmt.Errorf("staging file %s: %w", f.path, err)
+		f.broken = fmt.Errorf("staging file %s: %w", f.path, err)
+		return f.broken
 	}
 	bs := f.blockSize()
 	if size < f.size {
@@ -376,6 +385,10 @@ func (f *File) Close() error {
 	defer f.opMu.Unlock()
 	f.waitIdle()
 	f.abortStreamLocked()
+	if f.broken != nil {
+		f.remove() // bytes the program was told were not written; free the disk
+		return fmt.Errorf("%s/%s not uploaded: %w", f.bucket, f.key, f.broken)
+	}
 	if f.changed && !f.discarded {
 		f.staging.Close()
 		err := f.writeManifestLocked(true)
