@@ -148,6 +148,8 @@ type Upload struct {
 	Bucket, Key, ID string
 	Initiated       time.Time
 	SSEC            SSECustomerKey
+	// ContentMD5 sends Content-MD5 with every part.
+	ContentMD5 bool
 }
 
 // Part is an uploaded part.

@@ -27,6 +27,8 @@ type countingStore struct {
 	mu    sync.Mutex
 	calls map[string]int
 	fail  func(op string, part int32) error
+	// partsWithoutMD5 counts parts uploaded without Content-MD5.
+	partsWithoutMD5 int
 }
 
 func (c *countingStore) count(op string, part int32) error {
@@ -55,6 +57,11 @@ func (c *countingStore) PutObject(ctx context.Context, b, k string, body io.Read
 func (c *countingStore) UploadPart(ctx context.Context, up s3io.Upload, n int32, body io.ReadSeeker, size int64) (s3io.Part, error) {
 	if err := c.count("UploadPart", n); err != nil {
 		return s3io.Part{}, err
+	}
+	if !up.ContentMD5 {
+		c.mu.Lock()
+		c.partsWithoutMD5++
+		c.mu.Unlock()
 	}
 	return c.Store.UploadPart(ctx, up, n, body, size)
 }
@@ -216,6 +223,9 @@ func TestSequentialWriteStreamsPartsBeforeCommit(t *testing.T) {
 	}
 	if n := fx.store.get("UploadPart"); n != 5 {
 		t.Fatalf("%d parts uploaded in all, want 5 (each once)", n)
+	}
+	if fx.store.partsWithoutMD5 != 0 {
+		t.Fatalf("%d parts sent without Content-MD5 although it is on", fx.store.partsWithoutMD5)
 	}
 	fx.noUploadsLeft(t)
 }

@@ -119,7 +119,7 @@ func (f *File) ensureUpload(ctx context.Context) (s3io.Upload, error) {
 	// mpMeta with the final metadata.
 	meta, bucket, key := f.shared.meta.clone(), f.shared.bucket, f.shared.key
 	id, err := f.m.store.CreateMultipartUpload(ctx, bucket, key, f.m.objectOptions(meta))
-	up := s3io.Upload{Bucket: bucket, Key: key, ID: id, SSEC: f.m.opts.Object.SSEC}
+	up := s3io.Upload{Bucket: bucket, Key: key, ID: id, SSEC: f.m.opts.Object.SSEC, ContentMD5: f.m.opts.Object.ContentMD5}
 	if err != nil {
 		return up, fmt.Errorf("start multipart upload of %s: %w", key, err)
 	}

@@ -86,6 +86,7 @@ func serve(ctx context.Context, opts *Options, stderr io.Writer, ready *readines
 		return fail(exitUsage, "%v", err)
 	}
 	defer closeLog()
+	defer startProfile()()
 
 	if err := checkMountPoint(opts.MountPoint, opts.AllowNonEmpty); err != nil {
 		return err

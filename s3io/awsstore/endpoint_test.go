@@ -87,9 +87,17 @@ func TestWritesSendNoChecksumHeadersAndContentMD5OnlyWhenAsked(t *testing.T) {
 	if _, err := s.PutObject(ctx, "bkt", "md5", bytes.NewReader(body), int64(len(body)), s3io.WriteOptions{ContentMD5: true}); err != nil {
 		t.Fatal(err)
 	}
+	up := s3io.Upload{Bucket: "bkt", Key: "mp", ID: "id"}
+	if _, err := s.UploadPart(ctx, up, 1, bytes.NewReader(body), int64(len(body))); err != nil {
+		t.Fatal(err)
+	}
+	up.ContentMD5 = true
+	if _, err := s.UploadPart(ctx, up, 2, bytes.NewReader(body), int64(len(body))); err != nil {
+		t.Fatal(err)
+	}
 	reqs := f.requests()
-	if len(reqs) != 2 {
-		t.Fatalf("%d requests, want 2", len(reqs))
+	if len(reqs) != 4 {
+		t.Fatalf("%d requests, want 4", len(reqs))
 	}
 	sum := md5.Sum(body)
 	wantMD5 := base64.StdEncoding.EncodeToString(sum[:])
@@ -111,6 +119,12 @@ func TestWritesSendNoChecksumHeadersAndContentMD5OnlyWhenAsked(t *testing.T) {
 	}
 	if got := reqs[1].Header.Get("Content-MD5"); got != wantMD5 {
 		t.Errorf("put with ContentMD5 sends Content-MD5 %q, want %q", got, wantMD5)
+	}
+	if got := reqs[2].Header.Get("Content-MD5"); got != "" {
+		t.Errorf("plain part sends Content-MD5 %q", got)
+	}
+	if got := reqs[3].Header.Get("Content-MD5"); got != wantMD5 {
+		t.Errorf("part with ContentMD5 sends Content-MD5 %q, want %q", got, wantMD5)
 	}
 }
 

@@ -46,14 +46,9 @@ func (s *Store) CreateMultipartUpload(ctx context.Context, bucket, key string, o
 	return aws.ToString(out.UploadId), nil
 }
 
-// UploadPart uploads one part. It always sends Content-MD5: over HTTPS the
-// body is not signed, and a part is large enough for corruption to matter.
+// UploadPart uploads one part, with Content-MD5 when up asks for it.
 func (s *Store) UploadPart(ctx context.Context, up s3io.Upload, part int32, body io.ReadSeeker, size int64) (s3io.Part, error) {
 	const op = "UploadPart"
-	sum, err := contentMD5(body)
-	if err != nil {
-		return s3io.Part{}, bodyError(op, up.Bucket, up.Key, err)
-	}
 	in := &s3.UploadPartInput{
 		Bucket:        aws.String(up.Bucket),
 		Key:           aws.String(up.Key),
@@ -61,7 +56,13 @@ func (s *Store) UploadPart(ctx context.Context, up s3io.Upload, part int32, body
 		PartNumber:    aws.Int32(part),
 		Body:          body,
 		ContentLength: aws.Int64(size),
-		ContentMD5:    aws.String(sum),
+	}
+	if up.ContentMD5 {
+		sum, err := contentMD5(body)
+		if err != nil {
+			return s3io.Part{}, bodyError(op, up.Bucket, up.Key, err)
+		}
+		in.ContentMD5 = aws.String(sum)
 	}
 	if len(up.SSEC) > 0 {
 		in.SSECustomerAlgorithm, in.SSECustomerKey, in.SSECustomerKeyMD5 = ssec(up.SSEC)
