@@ -67,7 +67,7 @@ func (s *Store) UploadPart(ctx context.Context, up s3io.Upload, part int32, body
 	if len(up.SSEC) > 0 {
 		in.SSECustomerAlgorithm, in.SSECustomerKey, in.SSECustomerKeyMD5 = ssec(up.SSEC)
 	}
-	out, err := s.client.UploadPart(ctx, in)
+	out, err := s.client.UploadPart(ctx, in, md5Signing(up.ContentMD5)...)
 	if err != nil {
 		return s3io.Part{}, withMessage(mapError(ctx, op, up.Bucket, up.Key, err), fmt.Sprintf("part %d", part))
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go/encoding/httpbinding"
 
 	"github.com/s3mount/s3mount/s3io"
@@ -68,4 +70,13 @@ func contentMD5(body io.ReadSeeker) (string, error) {
 		return "", err
 	}
 	return base64.StdEncoding.EncodeToString(h.Sum(nil)), nil
+}
+
+// md5Signing returns the per-request options of a body: with Content-MD5
+// it is sent as UNSIGNED-PAYLOAD (see doc.go).
+func md5Signing(withMD5 bool) []func(*s3.Options) {
+	if !withMD5 {
+		return nil
+	}
+	return []func(*s3.Options){s3.WithAPIOptions(v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware)}
 }

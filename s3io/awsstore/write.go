@@ -51,7 +51,7 @@ func (s *Store) PutObject(ctx context.Context, bucket, key string, body io.ReadS
 		}
 		in.ContentMD5 = aws.String(sum)
 	}
-	out, err := s.client.PutObject(ctx, in)
+	out, err := s.client.PutObject(ctx, in, md5Signing(opts.ContentMD5)...)
 	if err != nil {
 		return s3io.ObjectInfo{}, mapError(ctx, op, bucket, key, err)
 	}
