@@ -22,7 +22,13 @@ var (
 	_ = (gofs.FileReaddirenter)((*dirHandle)(nil))
 	_ = (gofs.FileLookuper)((*dirHandle)(nil))
 	_ = (gofs.FileSeekdirer)((*dirHandle)(nil))
+	_ = (gofs.FileReleasedirer)((*dirHandle)(nil))
 )
+
+// Releasedir stops a listing request made ahead.
+func (h *dirHandle) Releasedir(ctx context.Context, flags uint32) {
+	h.lister.close()
+}
 
 func (h *dirHandle) Readdirent(ctx context.Context) (*fuse.DirEntry, syscall.Errno) {
 	switch h.pos {
@@ -72,6 +78,7 @@ func (h *dirHandle) Seekdir(ctx context.Context, off uint64) syscall.Errno {
 	if off == h.pos {
 		return 0
 	}
+	h.lister.close()
 	h.lister = newLister(h.dir.fs, h.dir.bucket, h.dir.path())
 	h.pos = 0
 	for h.pos < off {

@@ -36,6 +36,24 @@ type lister struct {
 	started bool // the first page was requested
 	held    []s3io.ObjectInfo
 	ready   []dirEntry
+
+	// next is the page after this one, requested as soon as this one came
+	// in, so that S3's answer overlaps the kernel's work on this page.
+	nextPage   chan pageResult
+	bg         context.Context // of page requests made ahead
+	stopPrefix context.CancelFunc
+}
+
+type pageResult struct {
+	page s3io.ListPage
+	err  error
+}
+
+// close stops a page request still running.
+func (l *lister) close() {
+	if l.stopPrefix != nil {
+		l.stopPrefix()
+	}
 }
 
 func newLister(f *FS, bucket, prefix string) *lister {
@@ -94,19 +112,51 @@ func (l *lister) fetch(ctx context.Context) error {
 	if l.started && token == "" {
 		return fmt.Errorf("list %s/%s: truncated page without continuation token", l.bucket, l.prefix)
 	}
-	page, err := l.fs.store.List(ctx, s3io.ListRequest{
+	var r pageResult
+	if l.nextPage != nil {
+		select {
+		case r = <-l.nextPage:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		l.nextPage = nil
+	} else {
+		r.page, r.err = l.list(ctx, token)
+	}
+	if r.err != nil {
+		return r.err
+	}
+	l.started = true
+	l.page, l.oi, l.pi = r.page, 0, 0
+	if r.page.IsTruncated && r.page.NextContinuationToken != "" {
+		l.prefetch(ctx, r.page.NextContinuationToken)
+	}
+	return nil
+}
+
+// prefetch requests the page at token in the background. It outlives the
+// readdir request that started it and ends with the directory handle.
+func (l *lister) prefetch(ctx context.Context, token string) {
+	if l.stopPrefix == nil {
+		l.bg, l.stopPrefix = context.WithCancel(context.WithoutCancel(ctx))
+	}
+	ctx = l.bg
+	next := make(chan pageResult, 1)
+	l.nextPage = next
+	go func() {
+		page, err := l.list(ctx, token)
+		next <- pageResult{page, err}
+	}()
+}
+
+func (l *lister) list(ctx context.Context, token string) (s3io.ListPage, error) {
+	return l.fs.store.List(ctx, s3io.ListRequest{
 		Bucket:            l.bucket,
 		Prefix:            l.prefix,
 		Delimiter:         "/",
 		ContinuationToken: token,
 		MaxKeys:           listPageSize,
 	})
-	if err != nil {
-		return err
-	}
-	l.started = true
-	l.page, l.oi, l.pi = page, 0, 0
-	return nil
 }
 
 func (l *lister) addObject(obj s3io.ObjectInfo) {

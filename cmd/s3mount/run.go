@@ -100,7 +100,7 @@ func serve(ctx context.Context, opts *Options, stderr io.Writer, ready *readines
 	}
 	// Keep the heap near the cache budget: without a limit the GC lets a
 	// streaming reader's garbage grow the heap to twice the live size.
-	debug.SetMemoryLimit(opts.CacheSize + 96<<20)
+	debug.SetMemoryLimit(opts.CacheSize + 64<<20)
 	blocks, err := cache.New(cache.Options{
 		CacheBytes:     opts.CacheSize,
 		BlockSize:      opts.BlockSize,
