@@ -2,6 +2,7 @@ package writeback
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -74,10 +75,15 @@ func (f *File) commitSingleLocked(ctx context.Context) (s3io.ObjectInfo, error) 
 	if f.onlyMetaChangedLocked() {
 		info, err := f.m.store.CopyObject(ctx, f.baseSourceLocked(), f.bucket, f.key,
 			s3io.CopyOptions{WriteOptions: opts, ReplaceMetadata: true})
-		if err != nil {
+		switch {
+		case errors.Is(err, s3io.ErrNotImplemented):
+			f.m.log.Warn("server refused CopyObject; reading and uploading the object instead",
+				"bucket", f.bucket, "key", f.key)
+		case err != nil:
 			return info, fmt.Errorf("update metadata of %s: %w", f.key, err)
+		default:
+			return info, nil
 		}
-		return info, nil
 	}
 	bs := f.blockSize()
 	if err := f.fetchLocked(ctx, 0, (f.size+bs-1)/bs); err != nil {
@@ -128,6 +134,48 @@ func (f *File) commitMultipartLocked(ctx context.Context) (s3io.ObjectInfo, erro
 			uploads = append(uploads, n)
 		}
 	}
+	refused, err := f.sendPartsLocked(ctx, up, parts, uploads, copies)
+	if err != nil {
+		return s3io.ObjectInfo{}, err
+	}
+	if len(refused) > 0 {
+		// Some servers refuse some copies (501 for an SSE-C source, say):
+		// those parts are read and uploaded instead.
+		f.m.log.Warn("server refused UploadPartCopy; reading and uploading those parts instead",
+			"bucket", f.bucket, "key", f.key, "parts", len(refused))
+		for _, n := range refused {
+			off, size := l.span(n, f.size)
+			if err := f.fetchLocked(ctx, off/bs, (off+size+bs-1)/bs); err != nil {
+				return s3io.ObjectInfo{}, err
+			}
+		}
+		if _, err := f.sendPartsLocked(ctx, up, parts, refused, nil); err != nil {
+			return s3io.ObjectInfo{}, err
+		}
+	}
+	info, err := f.m.store.CompleteMultipartUpload(ctx, up, parts)
+	if err != nil {
+		return info, fmt.Errorf("complete upload of %s: %w", f.key, err)
+	}
+	f.stateMu.Lock()
+	f.mp = nil
+	clear(f.streamed)
+	mpMeta := f.mpMeta
+	f.stateMu.Unlock()
+	if !mpMeta.equal(f.meta) {
+		// Metadata changed after the upload began (chmod of an open file).
+		info.Key, info.Size = f.key, f.size
+		return f.m.Copy(ctx, info, f.bucket, f.bucket, f.key, s3io.CopyOptions{
+			WriteOptions: f.m.objectOptions(f.meta), ReplaceMetadata: true})
+	}
+	return info, nil
+}
+
+// sendPartsLocked uploads parts from the staging file and copies others
+// from the base, several at once, filling parts. Copies the server
+// refuses as not implemented are returned, not failed.
+func (f *File) sendPartsLocked(ctx context.Context, up s3io.Upload, parts []s3io.Part, uploads, copies []int) (refused []int, err error) {
+	l := f.m.layout
 	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
 	for _, n := range uploads {
@@ -146,30 +194,17 @@ func (f *File) commitMultipartLocked(ctx context.Context) (s3io.ObjectInfo, erro
 			off, size := l.span(n, f.size)
 			p, err := f.copyPart(gctx, up, n, src, s3io.Range{Off: off, Len: size})
 			mu.Lock()
+			defer mu.Unlock()
+			if errors.Is(err, s3io.ErrNotImplemented) {
+				refused = append(refused, n)
+				return nil
+			}
 			parts[n-1] = p
-			mu.Unlock()
 			return err
 		})
 	}
-	if err := g.Wait(); err != nil {
-		return s3io.ObjectInfo{}, err
-	}
-	info, err := f.m.store.CompleteMultipartUpload(ctx, up, parts)
-	if err != nil {
-		return info, fmt.Errorf("complete upload of %s: %w", f.key, err)
-	}
-	f.stateMu.Lock()
-	f.mp = nil
-	clear(f.streamed)
-	mpMeta := f.mpMeta
-	f.stateMu.Unlock()
-	if !mpMeta.equal(f.meta) {
-		// Metadata changed after the upload began (chmod of an open file).
-		info.Key, info.Size = f.key, f.size
-		return f.m.Copy(ctx, info, f.bucket, f.bucket, f.key, s3io.CopyOptions{
-			WriteOptions: f.m.objectOptions(f.meta), ReplaceMetadata: true})
-	}
-	return info, nil
+	err = g.Wait()
+	return refused, err
 }
 
 // copyPart makes part n from a range of an existing object.

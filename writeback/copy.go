@@ -1,8 +1,11 @@
 package writeback
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"sync"
 
 	"golang.org/x/sync/errgroup"
@@ -10,8 +13,9 @@ import (
 	"github.com/s3mount/s3mount/s3io"
 )
 
-// maxCopySize is the largest object CopyObject copies in one request.
-const maxCopySize = 5 << 30
+// maxCopySize is the largest object CopyObject copies in one request (a
+// variable so that tests can lower it).
+var maxCopySize int64 = 5 << 30
 
 // Copy copies src (its Key, Size and ETag; in src.Bucket or the
 // destination bucket when empty) to bucket/key on the server: one
@@ -20,6 +24,18 @@ const maxCopySize = 5 << 30
 // source's; a multipart copy always takes opts' metadata, so callers pass
 // the source's when they mean to keep it.
 func (m *Manager) Copy(ctx context.Context, src s3io.ObjectInfo, srcBucket, bucket, key string, opts s3io.CopyOptions) (s3io.ObjectInfo, error) {
+	info, err := m.copyOnServer(ctx, src, srcBucket, bucket, key, opts)
+	if errors.Is(err, s3io.ErrNotImplemented) {
+		// Some servers refuse some copies (501 for an SSE-C source): read
+		// the object and upload it, once, for this object.
+		m.log.Warn("server refused the copy; reading and uploading the object instead",
+			"bucket", bucket, "from", src.Key, "to", key)
+		return m.copyByReading(ctx, src, srcBucket, bucket, key, opts)
+	}
+	return info, err
+}
+
+func (m *Manager) copyOnServer(ctx context.Context, src s3io.ObjectInfo, srcBucket, bucket, key string, opts s3io.CopyOptions) (s3io.ObjectInfo, error) {
 	source := s3io.CopySource{Bucket: srcBucket, Key: src.Key, IfMatch: src.ETag, SSEC: m.opts.ReadOptions.SSEC}
 	if src.Size <= maxCopySize {
 		info, err := m.store.CopyObject(ctx, source, bucket, key, opts)
@@ -50,6 +66,68 @@ func (m *Manager) Copy(ctx context.Context, src s3io.ObjectInfo, srcBucket, buck
 			parts[n-1] = p
 			mu.Unlock()
 			return nil
+		})
+	}
+	err = g.Wait()
+	var info s3io.ObjectInfo
+	if err == nil {
+		info, err = m.store.CompleteMultipartUpload(ctx, up, parts)
+	}
+	if err != nil {
+		if aerr := m.store.AbortMultipartUpload(context.WithoutCancel(ctx), up); aerr != nil {
+			m.log.Warn("abort of multipart copy failed", "key", key, "upload_id", id, "err", aerr)
+		}
+		return s3io.ObjectInfo{}, fmt.Errorf("copy %s to %s: %w", src.Key, key, err)
+	}
+	info.Size = src.Size
+	return info, nil
+}
+
+// copyByReading copies src to bucket/key through this machine, one part
+// in memory per upload slot. A multipart copy needs the source's metadata
+// in opts, as for copyOnServer.
+func (m *Manager) copyByReading(ctx context.Context, src s3io.ObjectInfo, srcBucket, bucket, key string, opts s3io.CopyOptions) (s3io.ObjectInfo, error) {
+	ropts := m.opts.ReadOptions
+	ropts.IfMatch = src.ETag
+	read := func(off, size int64) ([]byte, error) {
+		buf := make([]byte, size)
+		n, err := m.store.ReadRange(ctx, srcBucket, src.Key, off, buf, ropts)
+		if err == nil && int64(n) < size {
+			err = io.ErrUnexpectedEOF
+		}
+		return buf, err
+	}
+	if src.Size <= m.layout.partSize(1) {
+		buf, err := read(0, src.Size)
+		if err != nil {
+			return s3io.ObjectInfo{}, fmt.Errorf("copy %s to %s: %w", src.Key, key, err)
+		}
+		info, err := m.store.PutObject(ctx, bucket, key, bytes.NewReader(buf), src.Size, opts.WriteOptions)
+		if err != nil {
+			return info, fmt.Errorf("copy %s to %s: %w", src.Key, key, err)
+		}
+		info.Size = src.Size
+		return info, nil
+	}
+	id, err := m.store.CreateMultipartUpload(ctx, bucket, key, opts.WriteOptions)
+	if err != nil {
+		return s3io.ObjectInfo{}, fmt.Errorf("copy %s to %s: %w", src.Key, key, err)
+	}
+	up := s3io.Upload{Bucket: bucket, Key: key, ID: id, SSEC: opts.SSEC, ContentMD5: opts.ContentMD5}
+	count := m.layout.parts(src.Size)
+	parts := make([]s3io.Part, count)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(m.opts.Concurrency)
+	for n := 1; n <= count; n++ {
+		g.Go(func() error {
+			off, size := m.layout.span(n, src.Size)
+			buf, err := read(off, size)
+			if err != nil {
+				return err
+			}
+			p, err := m.store.UploadPart(gctx, up, int32(n), bytes.NewReader(buf), size)
+			parts[n-1] = p
+			return err
 		})
 	}
 	err = g.Wait()

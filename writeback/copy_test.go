@@ -1,0 +1,88 @@
+package writeback
+
+import (
+	"bytes"
+	"context"
+	"testing"
+
+	"github.com/s3mount/s3mount/s3io"
+)
+
+// refuse makes the store answer op with NotImplemented, as some servers
+// do for copies of SSE-C objects.
+func refuse(ops ...string) func(string, int32) error {
+	return func(op string, part int32) error {
+		for _, o := range ops {
+			if o == op {
+				return &s3io.OpError{Op: op, Code: "NotImplemented", Err: s3io.ErrNotImplemented}
+			}
+		}
+		return nil
+	}
+}
+
+func TestRefusedPartCopyFallsBackToReadingAndUploading(t *testing.T) {
+	fx := newFixture(t)
+	data := randomBytes(30, 22<<20)
+	fx.mem.PutBytes(testBucket, "o", data, nil)
+	base, _ := fx.mem.HeadObject(context.Background(), testBucket, "o", s3io.ReadOptions{})
+	fx.store.fail = refuse("UploadPartCopy")
+	f, _ := fx.m.Open(testBucket, "o", base)
+	data[3] = 'X'
+	f.WriteAt(context.Background(), data[3:4], 3)
+	if _, err := f.Commit(context.Background()); err != nil {
+		t.Fatalf("commit with part copies refused: %v", err)
+	}
+	f.Close()
+	if !bytes.Equal(fx.object(t, "o"), data) {
+		t.Fatal("object differs after the fallback")
+	}
+	if fx.store.get("UploadPartCopy") == 0 {
+		t.Fatal("no copy was tried: the test proves nothing")
+	}
+	fx.noUploadsLeft(t)
+}
+
+func TestRefusedCopyObjectFallsBackOnMetadataChange(t *testing.T) {
+	fx := newFixture(t)
+	fx.mem.PutBytes(testBucket, "o", []byte("bytes"), nil)
+	base, _ := fx.mem.HeadObject(context.Background(), testBucket, "o", s3io.ReadOptions{})
+	fx.store.fail = refuse("CopyObject")
+	f, _ := fx.m.Open(testBucket, "o", base)
+	f.SetMeta(func(m *Meta) { m.UserMetadata = map[string]string{"mode": "33188"} })
+	if _, err := f.Commit(context.Background()); err != nil {
+		t.Fatalf("metadata change with CopyObject refused: %v", err)
+	}
+	f.Close()
+	info, _ := fx.mem.HeadObject(context.Background(), testBucket, "o", s3io.ReadOptions{})
+	if string(fx.object(t, "o")) != "bytes" || info.Metadata["mode"] != "33188" {
+		t.Fatalf("after fallback: %q %v", fx.object(t, "o"), info.Metadata)
+	}
+}
+
+func TestCopyAboveTheCopyLimitUsesPartsAndFallsBack(t *testing.T) {
+	old := maxCopySize
+	maxCopySize = 6 << 20
+	t.Cleanup(func() { maxCopySize = old })
+	for _, refused := range []bool{false, true} {
+		fx := newFixture(t)
+		data := randomBytes(31, 13<<20)
+		fx.mem.PutBytes(testBucket, "src", data, map[string]string{"k": "v"})
+		src, _ := fx.mem.HeadObject(context.Background(), testBucket, "src", s3io.ReadOptions{})
+		if refused {
+			fx.store.fail = refuse("UploadPartCopy", "CopyObject")
+		}
+		opts := s3io.CopyOptions{WriteOptions: s3io.WriteOptions{Metadata: src.Metadata}}
+		if _, err := fx.m.Copy(context.Background(), src, testBucket, testBucket, "dst", opts); err != nil {
+			t.Fatalf("refused=%v: %v", refused, err)
+		}
+		info, _ := fx.mem.HeadObject(context.Background(), testBucket, "dst", s3io.ReadOptions{})
+		if !bytes.Equal(fx.object(t, "dst"), data) || info.Metadata["k"] != "v" {
+			t.Fatalf("refused=%v: copy differs or lost metadata %v", refused, info.Metadata)
+		}
+		if fx.store.get("UploadPartCopy") != 3 || fx.store.get("CopyObject") != 0 {
+			t.Fatalf("refused=%v: calls %v, want 3 part copies tried and no CopyObject", refused, fx.store.calls)
+		}
+		fx.noUploadsLeft(t)
+	}
+}
