@@ -34,8 +34,10 @@ test: tools build vet
 test-unit: vet
 	$(GO) test -race -count=1 -short ./...
 
+# make bench BENCH_ARGS="--quick" (smoke run) or "--only write", ...
+BENCH_ARGS ?=
 bench: tools build
-	S3MOUNT_MINIO=$(BIN)/minio $(GO) run ./integration/bench --s3mount $(BIN)/s3mount
+	S3MOUNT_MINIO=$(BIN)/minio $(GO) run ./integration/bench --s3mount $(BIN)/s3mount $(BENCH_ARGS)
 
 demo: tools build
 	bash scripts/demo.sh start

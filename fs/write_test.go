@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/s3mount/s3mount/s3io"
 	"github.com/s3mount/s3mount/s3io/memstore"
@@ -222,3 +223,68 @@ func TestUnsupportedNodesGiveClearErrno(t *testing.T) {
 }
 
 func time1() time.Time { return time.Unix(1700000000, 123) }
+
+func TestFsyncPutsWrittenBytesInS3WhileOpen(t *testing.T) {
+	st, mnt := newWritable(t)
+	f, err := os.Create(filepath.Join(mnt, "journal"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString("entry 1\n"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(objectBytes(t, st, "journal")); got != "entry 1\n" {
+		t.Fatalf("after fsync S3 has %q", got)
+	}
+	if _, err := f.WriteString("entry 2\n"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(objectBytes(t, st, "journal")); got != "entry 1\nentry 2\n" {
+		t.Fatalf("after the second fsync S3 has %q", got)
+	}
+}
+
+// renameat2 calls renameat2(2) with flags.
+func renameat2(from, to string, flags uintptr) error {
+	oldp, err := syscall.BytePtrFromString(from)
+	if err != nil {
+		return err
+	}
+	newp, err := syscall.BytePtrFromString(to)
+	if err != nil {
+		return err
+	}
+	const atFDCWD = ^uintptr(99) // AT_FDCWD, -100
+	_, _, e := syscall.Syscall6(316 /* SYS_RENAMEAT2 on amd64 */, atFDCWD, uintptr(unsafe.Pointer(oldp)),
+		atFDCWD, uintptr(unsafe.Pointer(newp)), flags, 0)
+	if e != 0 {
+		return e
+	}
+	return nil
+}
+
+func TestRenameNoReplaceAndExchange(t *testing.T) {
+	st, mnt := newWritable(t)
+	st.PutBytes("b", "a", []byte("A"), nil)
+	st.PutBytes("b", "b", []byte("B"), nil)
+	a, b := filepath.Join(mnt, "a"), filepath.Join(mnt, "b")
+	if err := renameat2(a, b, renameNoReplace); !errors.Is(err, syscall.EEXIST) {
+		t.Fatalf("RENAME_NOREPLACE over an existing file: %v, want EEXIST", err)
+	}
+	if err := renameat2(a, b, renameExchange); !errors.Is(err, syscall.EINVAL) {
+		t.Fatalf("RENAME_EXCHANGE: %v, want EINVAL", err)
+	}
+	if err := renameat2(a, filepath.Join(mnt, "c"), renameNoReplace); err != nil {
+		t.Fatalf("RENAME_NOREPLACE to a free name: %v", err)
+	}
+	if string(objectBytes(t, st, "c")) != "A" || string(objectBytes(t, st, "b")) != "B" {
+		t.Fatal("objects after the renames are wrong")
+	}
+}

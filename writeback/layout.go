@@ -7,9 +7,9 @@ const (
 	maxPartSize   = 5 << 30
 	maxObjectSize = 5 << 40
 	// partsPerStep parts of one size come before the size doubles, so that
-	// 10,000 parts reach 5 TiB while small files keep small parts (geesefs
-	// grows its parts the same way).
-	partsPerStep = 1000
+	// 10,000 parts (11 steps) reach 5 TiB even from 5 MiB parts, while
+	// small files keep small parts (geesefs grows its parts the same way).
+	partsPerStep = 909
 )
 
 // layout cuts an object into multipart parts: the first partsPerStep parts

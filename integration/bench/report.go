@@ -21,8 +21,12 @@ func report(w io.Writer, results []result) {
 			fmt.Fprintf(w, "| %s | %.0f %s | | | %s | %s |\n", r.name, r.mount, r.unit, r.absolute, verdict)
 			continue
 		}
-		fmt.Fprintf(w, "| %s | %.0f %s | %.0f %s | %.2fx | >= %.2fx | %s |\n",
-			r.name, r.mount, r.unit, r.raw, r.unit, r.mount/r.raw, r.target, verdict)
+		target := fmt.Sprintf(">= %.2fx", r.target)
+		if r.target == 0 {
+			target = "(none)"
+		}
+		fmt.Fprintf(w, "| %s | %.0f %s | %.0f %s | %.2fx | %s | %s |\n",
+			r.name, r.mount, r.unit, r.raw, r.unit, r.mount/r.raw, target, verdict)
 	}
 	fmt.Fprintf(w, "\n%d of %d targets met\n", pass, len(results))
 }
