@@ -20,21 +20,39 @@ func (d *dirNode) Unlink(ctx context.Context, name string) syscall.Errno {
 		return syscall.EROFS
 	}
 	key := d.path() + name
-	if child := d.GetChild(name); child != nil {
-		if n, ok := child.Operations().(*fileNode); ok {
-			// Open handles keep reading the staged bytes; nothing is
-			// uploaded when they close.
-			n.mu.Lock()
-			if n.w != nil {
-				n.w.Discard()
-			}
-			n.mu.Unlock()
-		}
+	if errno := d.detachChild(ctx, name); errno != 0 {
+		return errno
 	}
 	if err := d.fs.store.DeleteObject(ctx, d.bucket, key); err != nil {
 		return d.fail("unlink", key, err)
 	}
 	d.touch()
+	return 0
+}
+
+// detachChild prepares the file name for removal or replacement: a writer
+// open on it stages every byte and stops uploading, so its handles keep
+// working on the old file, as POSIX wants.
+func (d *dirNode) detachChild(ctx context.Context, name string) syscall.Errno {
+	child := d.GetChild(name)
+	if child == nil {
+		return 0
+	}
+	n, ok := child.Operations().(*fileNode)
+	if !ok {
+		return 0
+	}
+	n.openMu.Lock()
+	defer n.openMu.Unlock()
+	n.mu.Lock()
+	w := n.w
+	n.mu.Unlock()
+	if w == nil {
+		return 0
+	}
+	if err := w.Detach(ctx); err != nil {
+		return n.fail("stage the bytes of an open file before its removal", err)
+	}
 	return 0
 }
 

@@ -82,6 +82,9 @@ func (d *dirNode) Rename(ctx context.Context, name string, newParent gofs.InodeE
 // renameFile copies the object (data, metadata and encryption) to dstKey,
 // then deletes the source. A file open for writing is committed first.
 func (d *dirNode) renameFile(ctx context.Context, n *fileNode, dst *dirNode, srcKey, dstKey string) syscall.Errno {
+	if errno := dst.detachChild(ctx, path.Base(dstKey)); errno != 0 {
+		return errno
+	}
 	n.openMu.Lock()
 	defer n.openMu.Unlock()
 	n.mu.Lock()

@@ -199,11 +199,23 @@ func (f *File) Rename(bucket, key string, moved *s3io.ObjectInfo) {
 	f.shareLocked()
 }
 
-// Discard forgets the file's changes: it was removed.
-func (f *File) Discard() {
+// Detach cuts the file loose from its object, which is about to be
+// removed or replaced: every byte is staged first, so that open handles
+// keep reading and writing the file as POSIX wants, and nothing is
+// uploaded any more.
+func (f *File) Detach(ctx context.Context) error {
 	f.opMu.Lock()
 	defer f.opMu.Unlock()
+	if f.discarded {
+		return nil
+	}
+	bs := f.blockSize()
+	if err := f.fetchLocked(ctx, 0, (f.size+bs-1)/bs); err != nil {
+		return err
+	}
 	f.discarded = true
+	f.base, f.baseLimit = nil, 0
+	return nil
 }
 
 func (f *File) blockSize() int64 { return f.m.opts.BlockSize }
