@@ -5,7 +5,7 @@ GO ?= go
 BIN := $(CURDIR)/bin
 GOFILES = $(shell find . -name '*.go' -not -path './.git/*' -not -path './bin/*' -not -path './.demo/*')
 
-.PHONY: all build install tools test test-unit bench demo demo-stop fmt vet clean
+.PHONY: all build install tools test test-unit soak bench demo demo-stop fmt vet clean
 
 all: build
 
@@ -30,6 +30,11 @@ vet:
 
 test: tools build vet
 	S3MOUNT_MINIO=$(BIN)/minio S3MOUNT_BIN=$(BIN)/s3mount $(GO) test -race -count=1 -timeout 25m ./...
+
+# The long version of the model test: 20 seeds x 5,000 random operations.
+soak: tools build
+	S3MOUNT_MINIO=$(BIN)/minio S3MOUNT_BIN=$(BIN)/s3mount S3MOUNT_MODEL_SEEDS=20 S3MOUNT_MODEL_OPS=5000 \
+		$(GO) test -count=1 -timeout 60m -run RandomOperations -v ./integration
 
 test-unit: vet
 	$(GO) test -race -count=1 -short ./...

@@ -36,11 +36,21 @@ func modelOps() int {
 	return 400
 }
 
+// modelSeeds are the seeds to run: S3MOUNT_MODEL_SEED alone, or 1 to
+// S3MOUNT_MODEL_SEEDS, or 1 and 2.
 func modelSeeds() []int64 {
 	if s, err := strconv.ParseInt(os.Getenv("S3MOUNT_MODEL_SEED"), 10, 64); err == nil {
 		return []int64{s}
 	}
-	return []int64{1, 2}
+	n, err := strconv.Atoi(os.Getenv("S3MOUNT_MODEL_SEEDS"))
+	if err != nil || n < 1 {
+		n = 2
+	}
+	var seeds []int64
+	for s := int64(1); s <= int64(n); s++ {
+		seeds = append(seeds, s)
+	}
+	return seeds
 }
 
 func TestRandomOperationsMatchALocalDirectory(t *testing.T) {
