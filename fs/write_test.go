@@ -9,7 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
-	"unsafe"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/s3mount/s3mount/s3io"
 	"github.com/s3mount/s3mount/s3io/memstore"
@@ -252,22 +253,8 @@ func TestFsyncPutsWrittenBytesInS3WhileOpen(t *testing.T) {
 }
 
 // renameat2 calls renameat2(2) with flags.
-func renameat2(from, to string, flags uintptr) error {
-	oldp, err := syscall.BytePtrFromString(from)
-	if err != nil {
-		return err
-	}
-	newp, err := syscall.BytePtrFromString(to)
-	if err != nil {
-		return err
-	}
-	const atFDCWD = ^uintptr(99) // AT_FDCWD, -100
-	_, _, e := syscall.Syscall6(316 /* SYS_RENAMEAT2 on amd64 */, atFDCWD, uintptr(unsafe.Pointer(oldp)),
-		atFDCWD, uintptr(unsafe.Pointer(newp)), flags, 0)
-	if e != 0 {
-		return e
-	}
-	return nil
+func renameat2(from, to string, flags uint) error {
+	return unix.Renameat2(unix.AT_FDCWD, from, unix.AT_FDCWD, to, flags)
 }
 
 func TestRenameNoReplaceAndExchange(t *testing.T) {
