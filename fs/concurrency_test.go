@@ -21,7 +21,7 @@ func TestManyWritersAndReadersAtOnce(t *testing.T) {
 	contents := make([][]byte, 6)
 	for i := range contents {
 		contents[i] = make([]byte, 1<<20+i*1500000)
-		rand.New(rand.NewSource(int64(i+2))).Read(contents[i])
+		rand.New(rand.NewSource(int64(i + 2))).Read(contents[i])
 	}
 	var wg sync.WaitGroup
 	errs := make(chan error, 32)

@@ -37,7 +37,7 @@ func listAll(t *testing.T, f *FS, bucket, prefix string) []string {
 func newMemFS(t *testing.T, keys ...string) (*FS, *memstore.Store) {
 	t.Helper()
 	st := memstore.New()
-	st.CreateBucket("b")
+	st.AddBucket("b")
 	for _, k := range keys {
 		st.PutBytes("b", k, []byte("data of "+k), nil)
 	}

@@ -68,7 +68,7 @@ func mountMem(t *testing.T, cfg Config, st *memstore.Store) string {
 
 func TestMountedTreeListsAndReads(t *testing.T) {
 	st := memstore.New()
-	st.CreateBucket("b")
+	st.AddBucket("b")
 	big := bytes.Repeat([]byte("0123456789abcdef"), 300000) // 4.8 MB: several blocks
 	st.PutBytes("b", "top.txt", []byte("top\n"), nil)
 	st.PutBytes("b", "d/inner.txt", []byte("inner\n"), nil)
@@ -113,7 +113,7 @@ func TestMountedTreeListsAndReads(t *testing.T) {
 
 func TestOpenFileSeesNoMixOfVersions(t *testing.T) {
 	st := memstore.New()
-	st.CreateBucket("b")
+	st.AddBucket("b")
 	old := bytes.Repeat([]byte("o"), 3<<20)
 	st.PutBytes("b", "f", old, nil)
 	mnt := mountMem(t, Config{MetadataTTL: time.Millisecond}, st)
@@ -143,7 +143,7 @@ func TestOpenFileSeesNoMixOfVersions(t *testing.T) {
 
 func TestReadOnlyCallsGiveEROFS(t *testing.T) {
 	st := memstore.New()
-	st.CreateBucket("b")
+	st.AddBucket("b")
 	st.PutBytes("b", "f", []byte("x"), nil)
 	mnt := mountMem(t, Config{ReadOnly: true}, st)
 	if _, err := os.OpenFile(filepath.Join(mnt, "f"), os.O_WRONLY, 0); !errors.Is(err, syscall.EROFS) {
@@ -156,7 +156,7 @@ func TestReadOnlyCallsGiveEROFS(t *testing.T) {
 
 func TestLongNameGivesENAMETOOLONG(t *testing.T) {
 	st := memstore.New()
-	st.CreateBucket("b")
+	st.AddBucket("b")
 	mnt := mountMem(t, Config{}, st)
 	long := string(bytes.Repeat([]byte("n"), 256))
 	if _, err := os.Stat(filepath.Join(mnt, long)); !errors.Is(err, syscall.ENAMETOOLONG) {

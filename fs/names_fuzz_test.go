@@ -19,7 +19,7 @@ func FuzzListingShowsOnlyValidNames(f *testing.F) {
 	f.Add("\xff\xfe\n\x01ctl\nline\nbreak\n.\n..\n/")
 	f.Fuzz(func(t *testing.T, keys string) {
 		st := memstore.New()
-		st.CreateBucket("b")
+		st.AddBucket("b")
 		for _, k := range strings.Split(keys, "\n") {
 			if k != "" && len(k) <= 1024 {
 				st.PutBytes("b", k, []byte("x"), nil)

@@ -18,7 +18,7 @@ import (
 
 func newWritable(t *testing.T) (*memstore.Store, string) {
 	st := memstore.New()
-	st.CreateBucket("b")
+	st.AddBucket("b")
 	return st, mountMem(t, Config{}, st)
 }
 

@@ -4,7 +4,9 @@
 // The filesystem talks to S3 only through the Store interface. The real
 // implementation lives in s3io/awsstore (the only package that imports the
 // AWS SDK); s3io/memstore is an in-memory Store for fast deterministic tests,
-// and s3io/storetest is the conformance suite both must pass.
+// and s3io/storetest is the conformance suite both must pass. Bucket
+// configuration documents (CORS, lifecycle) cross the interface as S3's
+// own XML; s3io/s3xml reads, checks and writes them.
 //
 // Invariants:
 //   - Errors returned by a Store are *OpError values wrapping one of the
@@ -12,4 +14,8 @@
 //     at S3 error codes themselves.
 //   - ReadRange never returns bytes from two different versions of an object:
 //     with IfMatch set, a changed object yields ErrPreconditionFailed.
+//   - What S3 would refuse for its form alone (11 object tags, a malformed
+//     lifecycle document, a policy that is not JSON) is refused before
+//     sending, with ErrInvalidArgument and the rule broken in the message,
+//     so that every server answers it the same way.
 package s3io

@@ -20,6 +20,7 @@ var (
 	ErrQuotaExceeded      = errors.New("quota exceeded")
 	ErrBucketNotEmpty     = errors.New("bucket not empty")
 	ErrBucketExists       = errors.New("bucket already exists")
+	ErrNoConfiguration    = errors.New("no such bucket configuration") // policy, CORS, lifecycle, ...
 	ErrUnreachable        = errors.New("endpoint unreachable")
 	ErrThrottled          = errors.New("throttled")
 	ErrServer             = errors.New("server error")
@@ -42,12 +43,14 @@ func (e *OpError) Error() string {
 		where += "/" + e.Key
 	}
 	msg := fmt.Sprintf("%s %s: %v", e.Op, where, e.Err)
-	if e.Code != "" {
-		msg += " (" + e.Code
-		if e.Message != "" {
-			msg += ": " + e.Message
-		}
-		msg += ")"
+	switch {
+	case e.Code != "" && e.Message != "":
+		msg += " (" + e.Code + ": " + e.Message + ")"
+	case e.Code != "":
+		msg += " (" + e.Code + ")"
+	case e.Message != "":
+		// A check made before sending: no server code, but a reason.
+		msg += " (" + e.Message + ")"
 	}
 	return msg
 }

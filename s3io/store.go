@@ -45,6 +45,75 @@ type Store interface {
 	CopyObject(ctx context.Context, src CopySource, bucket, key string, opts CopyOptions) (ObjectInfo, error)
 	// DeleteObject removes a key. Deleting a missing key is not an error.
 	DeleteObject(ctx context.Context, bucket, key string) error
+
+	// GetObjectTagging returns the object's tags sorted by key; an object
+	// without tags gives an empty slice and no error.
+	GetObjectTagging(ctx context.Context, bucket, key string) ([]Tag, error)
+	// PutObjectTagging replaces the object's tags. CheckTags(tags,
+	// MaxObjectTags) is applied before anything is sent.
+	PutObjectTagging(ctx context.Context, bucket, key string, tags []Tag) error
+	// DeleteObjectTagging removes all the object's tags.
+	DeleteObjectTagging(ctx context.Context, bucket, key string) error
+	// GetObjectACL returns the object's access control list.
+	GetObjectACL(ctx context.Context, bucket, key string) (ACL, error)
+	// PutObjectACL replaces the object's ACL with a canned ACL ("private",
+	// "public-read", "bucket-owner-full-control", ...).
+	PutObjectACL(ctx context.Context, bucket, key, canned string) error
+	// RestoreObject asks for a temporary copy of an archived (GLACIER,
+	// DEEP_ARCHIVE) object for days days. tier is "Standard", "Bulk",
+	// "Expedited", or "" for the server's default. An object that is not
+	// archived gives ErrInvalidObjectState; a restore already in progress
+	// is no error.
+	RestoreObject(ctx context.Context, bucket, key string, days int, tier string) error
+	// PresignGetObject returns a URL that GETs the object without
+	// credentials until expiry (1 s to 7 days) has passed. Headers that
+	// opts implies (If-Match, the three SSE-C headers) are signed: whoever
+	// uses the URL must send them with the same values. The URL is a
+	// bearer credential: never log it.
+	PresignGetObject(ctx context.Context, bucket, key string, expiry time.Duration, opts ReadOptions) (string, error)
+
+	// GetBucketTagging returns the bucket's tags sorted by key; a bucket
+	// without tags gives an empty slice and no error.
+	GetBucketTagging(ctx context.Context, bucket string) ([]Tag, error)
+	// PutBucketTagging replaces the bucket's tags, after CheckTags(tags,
+	// MaxBucketTags).
+	PutBucketTagging(ctx context.Context, bucket string, tags []Tag) error
+	// DeleteBucketTagging removes all the bucket's tags.
+	DeleteBucketTagging(ctx context.Context, bucket string) error
+	// GetBucketACL returns the bucket's access control list.
+	GetBucketACL(ctx context.Context, bucket string) (ACL, error)
+	// PutBucketACL replaces the bucket's ACL with a canned ACL.
+	PutBucketACL(ctx context.Context, bucket, canned string) error
+
+	// Bucket configuration documents are exchanged as S3's own text: the
+	// policy JSON, and the CORSConfiguration and LifecycleConfiguration
+	// XML documents as the S3 API defines them (package s3io/s3xml reads
+	// and writes them; input may omit the S3 namespace, output has it). A
+	// document that is not well formed gives ErrInvalidArgument before
+	// anything is sent. A bucket without the document gives
+	// ErrNoConfiguration; deleting a missing document is no error.
+	GetBucketPolicy(ctx context.Context, bucket string) (string, error)
+	PutBucketPolicy(ctx context.Context, bucket, policy string) error
+	DeleteBucketPolicy(ctx context.Context, bucket string) error
+	GetBucketCORS(ctx context.Context, bucket string) (string, error)
+	PutBucketCORS(ctx context.Context, bucket, xmlDoc string) error
+	DeleteBucketCORS(ctx context.Context, bucket string) error
+	GetBucketLifecycle(ctx context.Context, bucket string) (string, error)
+	PutBucketLifecycle(ctx context.Context, bucket, xmlDoc string) error
+	DeleteBucketLifecycle(ctx context.Context, bucket string) error
+	// GetBucketVersioning returns "Enabled", "Suspended", or "" for a
+	// bucket that never had versioning enabled.
+	GetBucketVersioning(ctx context.Context, bucket string) (string, error)
+	// PutBucketVersioning sets the status: "Enabled" or "Suspended".
+	PutBucketVersioning(ctx context.Context, bucket, status string) error
+
+	// CreateBucket creates a bucket in region; "" and "us-east-1" send no
+	// LocationConstraint. An existing bucket gives ErrBucketExists, a name
+	// S3 does not allow ErrInvalidArgument.
+	CreateBucket(ctx context.Context, bucket, region string) error
+	// DeleteBucket deletes an empty bucket; one with objects gives
+	// ErrBucketNotEmpty.
+	DeleteBucket(ctx context.Context, bucket string) error
 }
 
 // BucketInfo describes a bucket.
@@ -106,6 +175,9 @@ type SSECustomerKey []byte
 // String hides the key from fmt and slog.
 func (SSECustomerKey) String() string { return "[redacted]" }
 
+// MaxPresignExpiry is the longest validity of a presigned URL (SigV4's).
+const MaxPresignExpiry = 7 * 24 * time.Hour
+
 // ReadOptions qualify a read or head.
 type ReadOptions struct {
 	// IfMatch makes the request fail with ErrPreconditionFailed when the
@@ -157,4 +229,36 @@ type Part struct {
 	Number int32
 	ETag   string
 	Size   int64
+}
+
+// Tag is one S3 tag.
+type Tag struct{ Key, Value string }
+
+// Grantee is who a grant is for.
+type Grantee struct {
+	Type        string // "CanonicalUser", "Group" or "AmazonCustomerByEmail"
+	ID          string // canonical user id
+	DisplayName string
+	URI         string // group URI
+	Email       string
+}
+
+// Grant gives a permission: FULL_CONTROL, READ, WRITE, READ_ACP, WRITE_ACP.
+type Grant struct {
+	Grantee    Grantee
+	Permission string
+}
+
+// The URIs of S3's predefined groups.
+const (
+	AllUsersURI           = "http://acs.amazonaws.com/groups/global/AllUsers"
+	AuthenticatedUsersURI = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
+	LogDeliveryURI        = "http://acs.amazonaws.com/groups/s3/LogDelivery"
+)
+
+// ACL is an object's or a bucket's access control list. Owner's Type is
+// empty. Some gateways (MinIO) leave IDs and names empty.
+type ACL struct {
+	Owner  Grantee
+	Grants []Grant
 }

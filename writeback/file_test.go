@@ -97,7 +97,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	mem := memstore.New()
-	mem.CreateBucket(testBucket)
+	mem.AddBucket(testBucket)
 	cs := &countingStore{Store: mem, calls: make(map[string]int)}
 	dir := t.TempDir()
 	m, err := New(cs, Options{StagingDir: dir, PartSize: testPart, BlockSize: testBlock, Concurrency: 4,

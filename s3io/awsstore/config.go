@@ -67,6 +67,7 @@ const (
 // Store is s3io.Store on aws-sdk-go-v2. It is safe for concurrent use.
 type Store struct {
 	client      *s3.Client
+	presign     *s3.PresignClient
 	maxAttempts int
 	log         *slog.Logger
 }
@@ -109,7 +110,7 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		o.HTTPClient = httpClient
 		o.APIOptions = append(o.APIOptions, requestLogging(log))
 	})
-	return &Store{client: client, maxAttempts: cfg.MaxAttempts, log: log}, nil
+	return &Store{client: client, presign: s3.NewPresignClient(client), maxAttempts: cfg.MaxAttempts, log: log}, nil
 }
 
 // loadAWSConfig resolves region, credentials and CA bundle the way the AWS

@@ -27,4 +27,10 @@
 //
 // Config.Logger at debug level gets one line per HTTP attempt (logging.go);
 // it never logs credentials, signatures, SSE-C keys or query strings.
+// Presigned URLs (presign.go) are returned to the caller only: they are
+// bearer credentials, and no request is sent to make them.
+//
+// Requests S3 would refuse for their form (tag limits, malformed CORS or
+// lifecycle documents, see s3io/s3xml) are refused before sending, so that
+// every server gives the same ErrInvalidArgument with the same reason.
 package awsstore

@@ -31,8 +31,12 @@ func init() {
 		s3io.ErrInvalidCredentials: {"InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken",
 			"InvalidToken", "TokenRefreshRequired", "InvalidSecurity", "Unauthorized"},
 		s3io.ErrPreconditionFailed: {"PreconditionFailed"},
-		s3io.ErrNotImplemented:     {"NotImplemented", "XMinioNotImplemented"},
-		s3io.ErrInvalidObjectState: {"InvalidObjectState"},
+		// AccessControlListNotSupported: the bucket enforces bucket-owner
+		// ownership, so ACLs cannot be set.
+		s3io.ErrNotImplemented: {"NotImplemented", "XMinioNotImplemented", "AccessControlListNotSupported"},
+		// ObjectAlreadyInActiveTierError: a restore of an object that is not
+		// archived.
+		s3io.ErrInvalidObjectState: {"InvalidObjectState", "ObjectAlreadyInActiveTierError"},
 		s3io.ErrTooLarge:           {"EntityTooLarge"},
 		s3io.ErrQuotaExceeded: {"QuotaExceeded", "XMinioStorageFull", "XMinioAdminBucketQuotaExceeded",
 			"StorageFull", "InsufficientStorage", "ServiceQuotaExceeded"},
@@ -41,9 +45,17 @@ func init() {
 			"InvalidDigest", "BadDigest", "XMinioInvalidObjectName", "MetadataTooLarge", "InvalidStorageClass",
 			"InvalidEncryptionAlgorithmError", "IncompleteBody", "MissingContentLength",
 			"InvalidLocationConstraint", "IllegalLocationConstraintException", "PermanentRedirect",
-			"Redirect", "TemporaryRedirect", "AuthorizationHeaderMalformed"},
+			"Redirect", "TemporaryRedirect", "AuthorizationHeaderMalformed",
+			// Tagging, ACL, policy and versioning documents S3 refuses.
+			// (BadRequest is MinIO's answer to more than 10 object tags.)
+			"InvalidTag", "BadRequest", "MalformedPolicy", "MalformedACLError", "InvalidPolicyDocument",
+			"UnresolvableGrantByEmailAddress", "IllegalVersioningConfigurationException", "InvalidBucketState"},
 		s3io.ErrBucketNotEmpty: {"BucketNotEmpty"},
 		s3io.ErrBucketExists:   {"BucketAlreadyExists", "BucketAlreadyOwnedByYou"},
+		s3io.ErrNoConfiguration: {"NoSuchBucketPolicy", "NoSuchCORSConfiguration", "NoSuchLifecycleConfiguration",
+			"NoSuchTagSet", "NoSuchTagSetError", "NoSuchWebsiteConfiguration", "ReplicationConfigurationNotFoundError",
+			"ServerSideEncryptionConfigurationNotFoundError", "ObjectLockConfigurationNotFoundError",
+			"NoSuchPublicAccessBlockConfiguration", "OwnershipControlsNotFoundError", "NoSuchObjectLockConfiguration"},
 		s3io.ErrThrottled: {"SlowDown", "Throttling", "ThrottlingException", "RequestLimitExceeded",
 			"TooManyRequests", "TooManyRequestsException", "RequestThrottled", "ServiceUnavailable"},
 		s3io.ErrServer: {"InternalError", "RequestTimeout", "ServiceFailure"},
@@ -189,4 +201,17 @@ func withMessage(err error, msg string) error {
 		oe.Message = msg
 	}
 	return err
+}
+
+// refused reports a request refused before sending, because the server
+// would refuse it too; reason says which rule it breaks.
+func refused(op, bucket, key string, reason error) error {
+	return &s3io.OpError{Op: op, Bucket: bucket, Key: key, Message: reason.Error(), Err: s3io.ErrInvalidArgument}
+}
+
+// isRestoreInProgress reports S3's answer to a restore asked for again
+// while the first still runs.
+func isRestoreInProgress(err error) bool {
+	var apiErr smithy.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode() == "RestoreAlreadyInProgress"
 }

@@ -10,6 +10,14 @@
 // in *s3io.OpError like awsstore's. It passes the same conformance suite
 // (s3io/storetest) as the real store.
 //
+// Tags, canned ACLs (expanded into grants as S3 documents them, for one
+// owner, OwnerID), bucket policies, CORS and lifecycle documents and the
+// versioning status are kept and checked as S3 checks them, not acted on:
+// no rule expires anything, and objects have one version. Refuse makes
+// whole features answer NotImplemented, as S3-compatible gateways without
+// them do. AddBucket is the test fixture for a bucket with any name;
+// CreateBucket applies S3's naming rules.
+//
 // Invariants: a Store never shares a byte slice with its callers (bodies are
 // copied in and out), and every method is safe for concurrent use; one
 // mutex guards all state, and no method blocks while holding it.

@@ -15,7 +15,7 @@ import (
 func TestMemstorePassesTheConformanceSuite(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) (s3io.Store, string) {
 		s := New()
-		s.CreateBucket("bucket")
+		s.AddBucket("bucket")
 		return s, "bucket"
 	})
 }
@@ -23,7 +23,7 @@ func TestMemstorePassesTheConformanceSuite(t *testing.T) {
 func newBucket(t *testing.T) (*Store, context.Context) {
 	t.Helper()
 	s := New()
-	s.CreateBucket("b")
+	s.AddBucket("b")
 	return s, context.Background()
 }
 

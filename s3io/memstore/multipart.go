@@ -35,7 +35,7 @@ type part struct {
 // from opts and are applied when it completes.
 func (s *Store) CreateMultipartUpload(ctx context.Context, bucketName, key string, opts s3io.WriteOptions) (string, error) {
 	const op = "CreateMultipartUpload"
-	if err := checkSSEC(op, bucketName, key, opts.SSEC); err != nil {
+	if err := checkWrite(op, bucketName, key, opts); err != nil {
 		return "", err
 	}
 	s.mu.Lock()

@@ -72,7 +72,7 @@ func (s *Store) PutObject(ctx context.Context, bucketName, key string, body io.R
 		return s3io.ObjectInfo{}, &s3io.OpError{Op: "PutObject", Bucket: bucketName, Key: key, Code: "IncompleteBody",
 			Message: err.Error(), Err: s3io.ErrInvalidArgument}
 	}
-	if err := checkSSEC("PutObject", bucketName, key, opts.SSEC); err != nil {
+	if err := checkWrite("PutObject", bucketName, key, opts); err != nil {
 		return s3io.ObjectInfo{}, err
 	}
 	s.mu.Lock()
@@ -93,7 +93,7 @@ func (s *Store) PutObject(ctx context.Context, bucketName, key string, body io.R
 // with ReplaceMetadata, opts'.
 func (s *Store) CopyObject(ctx context.Context, src s3io.CopySource, bucketName, key string, opts s3io.CopyOptions) (s3io.ObjectInfo, error) {
 	const op = "CopyObject"
-	if err := checkSSEC(op, bucketName, key, opts.SSEC); err != nil {
+	if err := checkWrite(op, bucketName, key, opts.WriteOptions); err != nil {
 		return s3io.ObjectInfo{}, err
 	}
 	s.mu.Lock()
@@ -117,6 +117,7 @@ func (s *Store) CopyObject(ctx context.Context, src s3io.CopySource, bucketName,
 	}
 	data := clone(so.data)
 	o := newObject(data, md5Hex(data), w)
+	o.tags = so.tags // S3's default tagging directive is COPY; tag sets are never modified in place
 	b.put(key, o)
 	return o.info(key, true), nil
 }
@@ -143,9 +144,13 @@ func newObject(data []byte, etag string, opts s3io.WriteOptions) *object {
 		meta:         lowerKeys(opts.Metadata),
 		sse:          opts.SSE,
 		sseKMSKeyID:  opts.SSEKMSKeyID,
+		acl:          opts.ACL,
 	}
 	if o.contentType == "" {
 		o.contentType = "binary/octet-stream" // S3's default
+	}
+	if o.acl == "" {
+		o.acl = "private"
 	}
 	if len(opts.SSEC) > 0 {
 		o.ssecMD5 = md5Hex(opts.SSEC)
@@ -166,6 +171,16 @@ func readBody(body io.ReadSeeker, size int64) ([]byte, error) {
 		return nil, fmt.Errorf("body shorter than %d bytes: %w", size, err)
 	}
 	return data, nil
+}
+
+// checkWrite applies checkSSEC and checks the canned ACL of a new object.
+func checkWrite(op, bucketName, key string, opts s3io.WriteOptions) error {
+	if opts.ACL != "" {
+		if err := checkCanned(op, bucketName, key, objectACLs, opts.ACL); err != nil {
+			return err
+		}
+	}
+	return checkSSEC(op, bucketName, key, opts.SSEC)
 }
 
 // checkSSEC rejects an SSE-C key that is not 256 bits, as S3 does.

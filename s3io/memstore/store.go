@@ -11,13 +11,15 @@ import (
 	"time"
 
 	"github.com/s3mount/s3mount/s3io"
+	"github.com/s3mount/s3mount/s3io/s3xml"
 )
 
 // Store is an in-memory s3io.Store. The zero value is not usable; call New.
 type Store struct {
 	mu      sync.Mutex
 	buckets map[string]*bucket
-	seq     int // makes upload ids unique
+	seq     int             // makes upload ids unique
+	refused map[string]bool // features answered with NotImplemented
 }
 
 var _ s3io.Store = (*Store)(nil)
@@ -30,6 +32,14 @@ type bucket struct {
 	// change made it stale. Listing a large bucket page by page must not
 	// sort it for every page.
 	sorted []string
+
+	region     string
+	tags       []s3io.Tag
+	acl        string // canned ACL
+	policy     string // "" when none
+	cors       *s3xml.CORSConfiguration
+	lifecycle  *s3xml.LifecycleConfiguration
+	versioning string
 }
 
 func (b *bucket) put(key string, o *object) {
@@ -67,6 +77,9 @@ type object struct {
 	sse          string
 	sseKMSKeyID  string
 	ssecMD5      string // hex MD5 of the SSE-C key, "" when not SSE-C
+	tags         []s3io.Tag
+	acl          string // canned ACL
+	restoreDays  int    // of the last restore request, 0 when none
 }
 
 // New returns an empty store with no buckets.
@@ -74,16 +87,23 @@ func New() *Store {
 	return &Store{buckets: map[string]*bucket{}}
 }
 
-// CreateBucket adds an empty bucket; an existing bucket is left as it is.
-func (s *Store) CreateBucket(name string) {
+// AddBucket adds an empty bucket, as a test fixture; an existing bucket is
+// left as it is. Unlike CreateBucket it takes any name, such as "b".
+func (s *Store) AddBucket(name string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.buckets[name]; !ok {
-		s.buckets[name] = &bucket{
-			created: now(),
-			objects: map[string]*object{},
-			uploads: map[string]*upload{},
-		}
+		s.buckets[name] = emptyBucket("us-east-1")
+	}
+}
+
+func emptyBucket(region string) *bucket {
+	return &bucket{
+		created: now(),
+		objects: map[string]*object{},
+		uploads: map[string]*upload{},
+		region:  region,
+		acl:     "private",
 	}
 }
 

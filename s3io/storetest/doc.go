@@ -5,6 +5,15 @@
 //
 // The suite states S3's behaviour where callers depend on it: listing
 // pages and common prefixes, ranged reads at and past the end, If-Match,
-// multipart rules and ETags, copy metadata directives, error sentinels.
+// multipart rules and ETags, copy metadata directives, tags and their
+// limits, canned ACLs, bucket configuration documents read back as S3's
+// XML, bucket creation and deletion, presigning, restores, and the error
+// sentinel of each refusal.
 // Each subtest gets a fresh, empty bucket and names what it proves.
+//
+// Some servers lack some of S3 (MinIO keeps no ACLs and no CORS, and has
+// no archive tiers): Options.MayLack lists the Features a store may
+// refuse, and a case that meets the refusal is skipped, visibly, instead
+// of failing. memstore lacks nothing, so each case runs in full at least
+// once.
 package storetest

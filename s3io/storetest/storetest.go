@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -18,14 +19,59 @@ import (
 // called once per subtest.
 type NewStore func(t *testing.T) (s3io.Store, string)
 
-// Run runs the whole suite as subtests of t.
+// Feature is something of S3's that some servers lack.
+type Feature string
+
+// Features a store may lack, with the error that says so.
+const (
+	// CannedACLs other than "private": servers that keep no ACLs (MinIO)
+	// answer ErrNotImplemented, to unknown canned ACLs too.
+	CannedACLs Feature = "canned ACLs"
+	// CORS configurations: MinIO reads none and answers ErrNotImplemented
+	// to PutBucketCors and DeleteBucketCors.
+	CORS Feature = "CORS configurations"
+	// ArchiveClasses (GLACIER, DEEP_ARCHIVE): a server without archive
+	// tiers refuses the storage class with ErrInvalidArgument.
+	ArchiveClasses Feature = "archive storage classes"
+	// LifecycleTransitions and AbortIncompleteMultipartUpload rules: a
+	// server without tiers (MinIO) refuses them with ErrInvalidArgument.
+	LifecycleTransitions Feature = "lifecycle transitions"
+)
+
+// refusals is how a store says it lacks each feature.
+var refusals = map[Feature]error{
+	CannedACLs:           s3io.ErrNotImplemented,
+	CORS:                 s3io.ErrNotImplemented,
+	ArchiveClasses:       s3io.ErrInvalidArgument,
+	LifecycleTransitions: s3io.ErrInvalidArgument,
+}
+
+// Options describe the store under test. The zero value means a store
+// with all of S3's features, whose presigned URLs are not HTTP URLs.
+type Options struct {
+	// MayLack lists the features the store may refuse. A case that meets
+	// the refusal skips its remaining checks; without the feature listed,
+	// the refusal fails the case.
+	MayLack []Feature
+	// PresignedHTTP says that PresignGetObject's URLs can be fetched with
+	// a plain net/http GET.
+	PresignedHTTP bool
+}
+
+// Run runs the whole suite as subtests of t, for a store with all of
+// S3's features.
 func Run(t *testing.T, newStore NewStore) {
+	RunWithOptions(t, newStore, Options{})
+}
+
+// RunWithOptions runs the whole suite as subtests of t.
+func RunWithOptions(t *testing.T, newStore NewStore, opts Options) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			s, bucket := newStore(t)
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
-			tc.run(&env{t: t, ctx: ctx, s: s, bucket: bucket})
+			tc.run(&env{t: t, ctx: ctx, s: s, bucket: bucket, opts: opts})
 		})
 	}
 }
@@ -36,7 +82,8 @@ type testCase struct {
 }
 
 // cases lists the suite, grouped by family; each file adds its own.
-var cases = concat(objectCases, readCases, listCases, keyCases, copyCases, multipartCases)
+var cases = concat(objectCases, readCases, listCases, keyCases, copyCases, multipartCases,
+	taggingCases, aclCases, bucketConfigCases, bucketCases, presignCases, restoreCases)
 
 func concat(groups ...[]testCase) []testCase {
 	var all []testCase
@@ -53,6 +100,7 @@ type env struct {
 	ctx    context.Context
 	s      s3io.Store
 	bucket string
+	opts   Options
 }
 
 func (e *env) put(key string, data []byte, opts s3io.WriteOptions) s3io.ObjectInfo {
@@ -97,6 +145,23 @@ func (e *env) wantErr(what string, err, want error) {
 	}
 	if oe.Op == "" {
 		e.t.Fatalf("%s: OpError without Op: %v", what, err)
+	}
+}
+
+// skipIfLacking skips the rest of the case when err is the store's refusal
+// of feature f and the options allow the store to lack it.
+func (e *env) skipIfLacking(f Feature, err error) {
+	e.t.Helper()
+	if err != nil && errors.Is(err, refusals[f]) && slices.Contains(e.opts.MayLack, f) {
+		e.t.Skipf("the store lacks %s: %v", f, err)
+	}
+}
+
+// ok fails the test on an error.
+func (e *env) ok(what string, err error) {
+	e.t.Helper()
+	if err != nil {
+		e.t.Fatalf("%s: %v", what, err)
 	}
 }
 
