@@ -28,5 +28,10 @@ type Config struct {
 	// ReadOptions are applied to every read (SSE-C keys, for instance).
 	ReadOptions s3io.ReadOptions
 
+	// Region is where mkdir in the all-buckets root creates buckets.
+	Region string
+	// PresignExpiry is how long s3.presigned_url links stay valid.
+	PresignExpiry time.Duration
+
 	Logger *slog.Logger
 }

@@ -99,7 +99,12 @@ func (d *dirNode) renameFile(ctx context.Context, n *fileNode, dst *dirNode, src
 	if err != nil {
 		return n.fail("rename", err)
 	}
-	moved, err := d.fs.wb.Copy(ctx, info, d.bucket, d.bucket, dstKey, d.fs.copyOptions(&info))
+	opts := d.fs.copyOptions(&info)
+	sseKey := n.readOptions().SSEC
+	if sseKey != nil {
+		opts.SSEC = sseKey // a file's own key goes with it
+	}
+	moved, err := d.fs.wb.Copy(ctx, info, d.bucket, sseKey, d.bucket, dstKey, opts)
 	if err != nil {
 		return n.fail("rename", err)
 	}
@@ -169,7 +174,7 @@ func (d *dirNode) renameDir(ctx context.Context, child *gofs.Inode, srcPrefix, d
 				full.Key = o.Key
 				o = full
 			}
-			_, err := d.fs.wb.Copy(gctx, o, d.bucket, d.bucket, dstKey, d.fs.copyOptions(&o))
+			_, err := d.fs.wb.Copy(gctx, o, d.bucket, nil, d.bucket, dstKey, d.fs.copyOptions(&o))
 			return err
 		})
 	}

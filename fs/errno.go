@@ -40,6 +40,8 @@ func toErrno(err error) syscall.Errno {
 		return syscall.ENOTEMPTY
 	case errors.Is(err, s3io.ErrBucketExists):
 		return syscall.EEXIST
+	case errors.Is(err, s3io.ErrNoConfiguration):
+		return syscall.ENODATA
 	case errors.Is(err, context.Canceled):
 		return syscall.EINTR
 	case errors.Is(err, context.DeadlineExceeded):

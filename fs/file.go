@@ -23,8 +23,9 @@ type fileNode struct {
 	mu       sync.Mutex
 	key      string // changes when the file is renamed
 	info     s3io.ObjectInfo
-	checked  time.Time // when info was last confirmed by S3
-	openedAs string    // version of the object at the last open, for the kernel page cache
+	checked  time.Time           // when info was last confirmed by S3
+	openedAs string              // version of the object at the last open, for the kernel page cache
+	ssec     s3io.SSECustomerKey // this file's own SSE-C key (setxattr s3.sse_c_key), if any
 
 	// openMu serializes opening and releasing the staged writer.
 	openMu sync.Mutex
@@ -119,7 +120,7 @@ func (n *fileNode) fullInfo(ctx context.Context) (s3io.ObjectInfo, error) {
 
 func (n *fileNode) headInfo(ctx context.Context) (s3io.ObjectInfo, error) {
 	bucket, key := n.location()
-	info, err := n.fs.store.HeadObject(ctx, bucket, key, n.fs.cfg.ReadOptions)
+	info, err := n.fs.store.HeadObject(ctx, bucket, key, n.readOptions())
 	if err != nil {
 		return s3io.ObjectInfo{}, err
 	}
@@ -163,7 +164,7 @@ func (n *fileNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uin
 		// Same object as at the last open: the kernel's pages are still good.
 		fuseFlags |= fuse.FOPEN_KEEP_CACHE
 	}
-	return n.fs.newReadHandle(n.bucket, info.Key, info), fuseFlags, 0
+	return n.fs.newReadHandle(n.bucket, info.Key, info, n.readOptions()), fuseFlags, 0
 }
 
 // maxSymlinkSize bounds the object read as a symlink target.
@@ -178,7 +179,7 @@ func (n *fileNode) Readlink(ctx context.Context) ([]byte, syscall.Errno) {
 		return nil, syscall.EINVAL
 	}
 	buf := make([]byte, info.Size)
-	opts := n.fs.cfg.ReadOptions
+	opts := n.readOptions()
 	opts.IfMatch = info.ETag
 	got, err := n.fs.store.ReadRange(ctx, n.bucket, info.Key, 0, buf, opts)
 	if err != nil {

@@ -39,7 +39,7 @@ func (n *fileNode) Setattr(ctx context.Context, fh gofs.FileHandle, in *fuse.Set
 	return n.Getattr(ctx, fh, out)
 }
 
-func (n *fileNode) setattr(ctx context.Context, hasSize bool, size int64, change func(map[string]string)) syscall.Errno {
+func (n *fileNode) setattr(ctx context.Context, hasSize bool, size int64, change func(*writeback.Meta)) syscall.Errno {
 	ctx = uninterruptible(ctx)
 	n.openMu.Lock()
 	defer n.openMu.Unlock()
@@ -61,6 +61,9 @@ func (n *fileNode) setattr(ctx context.Context, hasSize bool, size int64, change
 		if err != nil {
 			return n.fail("setattr", err)
 		}
+		if key := n.ssecOwn(); key != nil {
+			w.UseKey(key)
+		}
 		defer func() {
 			if err := w.Close(); err != nil {
 				n.fs.log.Error("setattr left data not in S3", "err", err)
@@ -78,7 +81,7 @@ func (n *fileNode) setattr(ctx context.Context, hasSize bool, size int64, change
 			if m.UserMetadata == nil {
 				m.UserMetadata = make(map[string]string)
 			}
-			change(m.UserMetadata)
+			change(m)
 		})
 	}
 	if temporary {
@@ -88,7 +91,7 @@ func (n *fileNode) setattr(ctx context.Context, hasSize bool, size int64, change
 }
 
 // metadataChange returns what a setattr does to s3fs's metadata, or nil.
-func metadataChange(in *fuse.SetAttrIn) func(map[string]string) {
+func metadataChange(in *fuse.SetAttrIn) func(*writeback.Meta) {
 	mode, hasMode := in.GetMode()
 	uid, hasUID := in.GetUID()
 	gid, hasGID := in.GetGID()
@@ -96,7 +99,8 @@ func metadataChange(in *fuse.SetAttrIn) func(map[string]string) {
 	if !hasMode && !hasUID && !hasGID && !hasMtime {
 		return nil
 	}
-	return func(m map[string]string) {
+	return func(meta *writeback.Meta) {
+		m := meta.UserMetadata
 		if hasMode {
 			kind := uint32(syscall.S_IFREG)
 			if old, err := strconv.ParseUint(m[metaMode], 10, 32); err == nil && old&syscall.S_IFMT != 0 {

@@ -57,6 +57,9 @@ func (n *fileNode) openWriter(ctx context.Context, truncate bool) (*writeHandle,
 		if err != nil {
 			return nil, n.fail("open for writing", err)
 		}
+		if key := n.ssecOwn(); key != nil {
+			w.UseKey(key)
+		}
 		n.mu.Lock()
 		n.w, n.openedAs = w, ""
 		n.mu.Unlock()

@@ -32,6 +32,10 @@ type FS struct {
 	hiddenLogged map[string]struct{}
 
 	openHandles atomic.Int64
+
+	// notImplemented remembers which calls the server refused, so that
+	// each is logged once.
+	notImplemented sync.Map
 }
 
 // New builds the file system. The store, cache and upload manager are

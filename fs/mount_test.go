@@ -36,8 +36,11 @@ func mountMem(t *testing.T, cfg Config, st *memstore.Store) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Bucket == "" {
+	switch cfg.Bucket {
+	case "":
 		cfg.Bucket = "b"
+	case "*":
+		cfg.Bucket = "" // every bucket
 	}
 	cfg.FileMode, cfg.DirMode = 0o644, 0o755
 	if cfg.MetadataTTL == 0 {

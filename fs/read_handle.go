@@ -26,8 +26,7 @@ var (
 	_ = (gofs.FileReleaser)((*readHandle)(nil))
 )
 
-func (f *FS) newReadHandle(bucket, key string, info s3io.ObjectInfo) *readHandle {
-	opts := f.cfg.ReadOptions
+func (f *FS) newReadHandle(bucket, key string, info s3io.ObjectInfo, opts s3io.ReadOptions) *readHandle {
 	opts.IfMatch = info.ETag // never mix bytes of two versions
 	obj := cache.Object{
 		ID:   bucket + "\x00" + key + "\x00" + versionOf(&info),

@@ -71,7 +71,7 @@ func (f *File) onlyMetaChangedLocked() bool {
 // commitSingleLocked writes an object of at most one part with one
 // request: a server-side copy when only metadata changed, else PutObject.
 func (f *File) commitSingleLocked(ctx context.Context) (s3io.ObjectInfo, error) {
-	opts := f.m.objectOptions(f.meta)
+	opts := f.objectOptionsLocked()
 	if f.onlyMetaChangedLocked() {
 		info, err := f.m.store.CopyObject(ctx, f.baseSourceLocked(), f.bucket, f.key,
 			s3io.CopyOptions{WriteOptions: opts, ReplaceMetadata: true})
@@ -97,7 +97,7 @@ func (f *File) commitSingleLocked(ctx context.Context) (s3io.ObjectInfo, error) 
 }
 
 func (f *File) baseSourceLocked() s3io.CopySource {
-	return s3io.CopySource{Bucket: f.bucket, Key: f.key, IfMatch: f.base.ETag, SSEC: f.m.opts.ReadOptions.SSEC}
+	return s3io.CopySource{Bucket: f.bucket, Key: f.key, IfMatch: f.base.ETag, SSEC: f.readOptionsLocked().SSEC}
 }
 
 // commitMultipartLocked completes a multipart upload: parts streamed
@@ -165,8 +165,8 @@ func (f *File) commitMultipartLocked(ctx context.Context) (s3io.ObjectInfo, erro
 	if !mpMeta.equal(f.meta) {
 		// Metadata changed after the upload began (chmod of an open file).
 		info.Key, info.Size = f.key, f.size
-		return f.m.Copy(ctx, info, f.bucket, f.bucket, f.key, s3io.CopyOptions{
-			WriteOptions: f.m.objectOptions(f.meta), ReplaceMetadata: true})
+		return f.m.Copy(ctx, info, f.bucket, f.readOptionsLocked().SSEC, f.bucket, f.key, s3io.CopyOptions{
+			WriteOptions: f.objectOptionsLocked(), ReplaceMetadata: true})
 	}
 	return info, nil
 }

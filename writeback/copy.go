@@ -23,20 +23,26 @@ var maxCopySize int64 = 5 << 30
 // opts.ReplaceMetadata the copy gets opts' metadata, otherwise the
 // source's; a multipart copy always takes opts' metadata, so callers pass
 // the source's when they mean to keep it.
-func (m *Manager) Copy(ctx context.Context, src s3io.ObjectInfo, srcBucket, bucket, key string, opts s3io.CopyOptions) (s3io.ObjectInfo, error) {
-	info, err := m.copyOnServer(ctx, src, srcBucket, bucket, key, opts)
+//
+// srcKey is the source's SSE-C key (nil: the mount's); opts.SSEC the
+// destination's.
+func (m *Manager) Copy(ctx context.Context, src s3io.ObjectInfo, srcBucket string, srcKey s3io.SSECustomerKey, bucket, key string, opts s3io.CopyOptions) (s3io.ObjectInfo, error) {
+	if srcKey == nil {
+		srcKey = m.opts.ReadOptions.SSEC
+	}
+	info, err := m.copyOnServer(ctx, src, srcBucket, srcKey, bucket, key, opts)
 	if errors.Is(err, s3io.ErrNotImplemented) {
 		// Some servers refuse some copies (501 for an SSE-C source): read
 		// the object and upload it, once, for this object.
 		m.log.Warn("server refused the copy; reading and uploading the object instead",
 			"bucket", bucket, "from", src.Key, "to", key)
-		return m.copyByReading(ctx, src, srcBucket, bucket, key, opts)
+		return m.copyByReading(ctx, src, srcBucket, srcKey, bucket, key, opts)
 	}
 	return info, err
 }
 
-func (m *Manager) copyOnServer(ctx context.Context, src s3io.ObjectInfo, srcBucket, bucket, key string, opts s3io.CopyOptions) (s3io.ObjectInfo, error) {
-	source := s3io.CopySource{Bucket: srcBucket, Key: src.Key, IfMatch: src.ETag, SSEC: m.opts.ReadOptions.SSEC}
+func (m *Manager) copyOnServer(ctx context.Context, src s3io.ObjectInfo, srcBucket string, srcKey s3io.SSECustomerKey, bucket, key string, opts s3io.CopyOptions) (s3io.ObjectInfo, error) {
+	source := s3io.CopySource{Bucket: srcBucket, Key: src.Key, IfMatch: src.ETag, SSEC: srcKey}
 	if src.Size <= maxCopySize {
 		info, err := m.store.CopyObject(ctx, source, bucket, key, opts)
 		if err != nil {
@@ -86,8 +92,9 @@ func (m *Manager) copyOnServer(ctx context.Context, src s3io.ObjectInfo, srcBuck
 // copyByReading copies src to bucket/key through this machine, one part
 // in memory per upload slot. A multipart copy needs the source's metadata
 // in opts, as for copyOnServer.
-func (m *Manager) copyByReading(ctx context.Context, src s3io.ObjectInfo, srcBucket, bucket, key string, opts s3io.CopyOptions) (s3io.ObjectInfo, error) {
+func (m *Manager) copyByReading(ctx context.Context, src s3io.ObjectInfo, srcBucket string, srcKey s3io.SSECustomerKey, bucket, key string, opts s3io.CopyOptions) (s3io.ObjectInfo, error) {
 	ropts := m.opts.ReadOptions
+	ropts.SSEC = srcKey
 	ropts.IfMatch = src.ETag
 	read := func(off, size int64) ([]byte, error) {
 		buf := make([]byte, size)

@@ -73,7 +73,7 @@ func TestCopyAboveTheCopyLimitUsesPartsAndFallsBack(t *testing.T) {
 			fx.store.fail = refuse("UploadPartCopy", "CopyObject")
 		}
 		opts := s3io.CopyOptions{WriteOptions: s3io.WriteOptions{Metadata: src.Metadata}}
-		if _, err := fx.m.Copy(context.Background(), src, testBucket, testBucket, "dst", opts); err != nil {
+		if _, err := fx.m.Copy(context.Background(), src, testBucket, nil, testBucket, "dst", opts); err != nil {
 			t.Fatalf("refused=%v: %v", refused, err)
 		}
 		info, _ := fx.mem.HeadObject(context.Background(), testBucket, "dst", s3io.ReadOptions{})

@@ -56,6 +56,7 @@ type File struct {
 	manifested bool   // the manifest of this change is on disk
 	meta       Meta
 	discarded  bool
+	ssec       s3io.SSECustomerKey // the file's own SSE-C key, if any
 	// broken is the first failed write to the staging file (a full disk):
 	// the file's bytes are not what the program wrote, so they are never
 	// uploaded, and every later commit returns this error.
@@ -72,10 +73,11 @@ type File struct {
 	queue    chan struct{} // parts scheduled and not yet uploaded
 }
 
-// target is where and with what metadata the object goes.
+// target is where, with what metadata and SSE-C key the object goes.
 type target struct {
 	bucket, key string
 	meta        Meta
+	ssec        s3io.SSECustomerKey
 }
 
 type streamedPart struct {
@@ -137,8 +139,31 @@ func (m *Manager) fileFor(staging *os.File, bucket, key string, base *s3io.Objec
 		queue:    make(chan struct{}, m.opts.MaxQueuedParts),
 	}
 	f.idle = sync.NewCond(&f.stateMu)
-	f.shared = target{bucket, key, meta.clone()}
+	f.shared = target{bucket, key, meta.clone(), nil}
 	return f
+}
+
+// UseKey makes the file read and write its object with this SSE-C key
+// instead of the mount's (a key set for one file). Call it before any I/O.
+func (f *File) UseKey(key s3io.SSECustomerKey) {
+	f.opMu.Lock()
+	defer f.opMu.Unlock()
+	f.ssec = key
+	f.shareLocked()
+}
+
+// readOptionsLocked are the options of reads of the base.
+func (f *File) readOptionsLocked() s3io.ReadOptions {
+	opts := f.m.opts.ReadOptions
+	if f.ssec != nil {
+		opts.SSEC = f.ssec
+	}
+	return opts
+}
+
+// objectOptionsLocked are the write options of the new object.
+func (f *File) objectOptionsLocked() s3io.WriteOptions {
+	return f.m.objectOptionsWithKey(f.meta, f.ssec)
 }
 
 // Size is the file's current size.
@@ -170,7 +195,7 @@ func (f *File) SetMeta(update func(*Meta)) {
 // shareLocked publishes target and metadata to the part uploads.
 func (f *File) shareLocked() {
 	f.stateMu.Lock()
-	f.shared = target{f.bucket, f.key, f.meta.clone()}
+	f.shared = target{f.bucket, f.key, f.meta.clone(), f.ssec}
 	f.stateMu.Unlock()
 }
 
@@ -238,7 +263,7 @@ func (f *File) fetchLocked(ctx context.Context, from, to int64) error {
 	if len(missing) == 0 {
 		return nil
 	}
-	opts := f.m.opts.ReadOptions
+	opts := f.readOptionsLocked()
 	opts.IfMatch = f.base.ETag // never mix bytes of two versions
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(f.m.opts.Concurrency)

@@ -105,9 +105,18 @@ func (m *Manager) release() { <-m.slots }
 // objectOptions are the write options of a new object with the file's
 // metadata.
 func (m *Manager) objectOptions(meta Meta) s3io.WriteOptions {
+	return m.objectOptionsWithKey(meta, nil)
+}
+
+// objectOptionsWithKey is objectOptions with an SSE-C key in place of the
+// mount's, when key is set.
+func (m *Manager) objectOptionsWithKey(meta Meta, key s3io.SSECustomerKey) s3io.WriteOptions {
 	o := m.opts.Object
 	o.Metadata = meta.UserMetadata
 	o.ContentType = meta.ContentType
+	if key != nil {
+		o.SSEC = key
+	}
 	return o
 }
 

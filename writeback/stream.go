@@ -117,9 +117,10 @@ func (f *File) ensureUpload(ctx context.Context) (s3io.Upload, error) {
 	}
 	// A SetMeta after this point is caught by the commit, which compares
 	// mpMeta with the final metadata.
-	meta, bucket, key := f.shared.meta.clone(), f.shared.bucket, f.shared.key
-	id, err := f.m.store.CreateMultipartUpload(ctx, bucket, key, f.m.objectOptions(meta))
-	up := s3io.Upload{Bucket: bucket, Key: key, ID: id, SSEC: f.m.opts.Object.SSEC, ContentMD5: f.m.opts.Object.ContentMD5}
+	meta, bucket, key, ssec := f.shared.meta.clone(), f.shared.bucket, f.shared.key, f.shared.ssec
+	opts := f.m.objectOptionsWithKey(meta, ssec)
+	id, err := f.m.store.CreateMultipartUpload(ctx, bucket, key, opts)
+	up := s3io.Upload{Bucket: bucket, Key: key, ID: id, SSEC: opts.SSEC, ContentMD5: opts.ContentMD5}
 	if err != nil {
 		return up, fmt.Errorf("start multipart upload of %s: %w", key, err)
 	}

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"encoding/base64"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 )
@@ -15,10 +18,16 @@ type WriteOptions struct {
 	UploadConcurrency int
 	MaxUploadMemory   int64
 	UploadChecksum    string // "md5" or "off"
+
+	SSE, SSEKMSKeyID string // server-side encryption of new objects
+	SSECKeyFile      string // SSE-C key for every object of the mount
+	StorageClass     string // of new objects
+	ACL              string // canned ACL of new objects
+	PresignExpiry    time.Duration
 }
 
 type writeFlagValues struct {
-	partSize, maxUploadMemory string
+	partSize, maxUploadMemory, presignExpiry string
 }
 
 func addWriteFlags(fs *pflag.FlagSet, o *WriteOptions, v *writeFlagValues) {
@@ -27,6 +36,12 @@ func addWriteFlags(fs *pflag.FlagSet, o *WriteOptions, v *writeFlagValues) {
 	fs.IntVar(&o.UploadConcurrency, "upload-concurrency", 4, "parts uploaded at once across the mount")
 	fs.StringVar(&v.maxUploadMemory, "max-upload-memory", "256MiB", "bytes one file may have written but not yet uploaded before its writer waits")
 	fs.StringVar(&o.UploadChecksum, "upload-checksum", "md5", "md5: send Content-MD5 with every upload, so the server verifies the bytes; off: do not")
+	fs.StringVar(&o.SSE, "sse", "", "server-side encryption of new objects: AES256 or aws:kms")
+	fs.StringVar(&o.SSEKMSKeyID, "sse-kms-key-id", "", "KMS key for --sse aws:kms (default: the bucket's or account's)")
+	fs.StringVar(&o.SSECKeyFile, "sse-c-key-file", "", "SSE-C key (32 bytes, raw or base64) for every read and write; file mode 0600; needs HTTPS")
+	fs.StringVar(&o.StorageClass, "storage-class", "", "storage class of new objects, e.g. STANDARD_IA (default: the server's)")
+	fs.StringVar(&o.ACL, "acl", "", "canned ACL of new objects, e.g. bucket-owner-full-control")
+	fs.StringVar(&v.presignExpiry, "presign-expiry", "1h", "how long the links read from the s3.presigned_url xattr stay valid (up to 7 days)")
 }
 
 func finishWriteOptions(o *WriteOptions, v *writeFlagValues) error {
@@ -48,6 +63,17 @@ func finishWriteOptions(o *WriteOptions, v *writeFlagValues) error {
 		return fmt.Errorf("--upload-checksum must be md5 or off, not %q", o.UploadChecksum)
 	case o.StagingDir == "":
 		return fmt.Errorf("--staging-dir must not be empty")
+	case o.SSE != "" && o.SSE != "AES256" && o.SSE != "aws:kms":
+		return fmt.Errorf("--sse must be AES256 or aws:kms, not %q", o.SSE)
+	case o.SSEKMSKeyID != "" && o.SSE != "aws:kms":
+		return fmt.Errorf("--sse-kms-key-id needs --sse aws:kms")
+	case o.SSE != "" && o.SSECKeyFile != "":
+		return fmt.Errorf("--sse and --sse-c-key-file exclude each other")
+	case o.ACL != "" && !cannedACL[o.ACL]:
+		return fmt.Errorf("--acl must be a canned ACL name (private, public-read, ...), not %q", o.ACL)
+	}
+	if o.PresignExpiry, err = time.ParseDuration(v.presignExpiry); err != nil || o.PresignExpiry < time.Second || o.PresignExpiry > 7*24*time.Hour {
+		return fmt.Errorf("--presign-expiry must be a duration from 1s to 168h, not %q", v.presignExpiry)
 	}
 	o.StagingDir, err = filepath.Abs(o.StagingDir)
 	return err
@@ -60,4 +86,34 @@ func defaultStagingDir() string {
 		return filepath.Join(dir, "s3mount", "staging")
 	}
 	return "/var/tmp/s3mount-staging"
+}
+
+var cannedACL = map[string]bool{
+	"private": true, "public-read": true, "public-read-write": true, "authenticated-read": true,
+	"aws-exec-read": true, "bucket-owner-read": true, "bucket-owner-full-control": true,
+}
+
+// readSSECKey reads an SSE-C key file: 32 raw bytes, or their base64. Like
+// the password file, it is refused when others may read it. The key is
+// never part of an error.
+func readSSECKey(path string) ([]byte, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("SSE-C key file: %w", err)
+	}
+	if st.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("SSE-C key file %s is readable by group or others (mode %04o): chmod 600 it", path, st.Mode().Perm())
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("SSE-C key file: %w", err)
+	}
+	if len(data) == 32 {
+		return data, nil
+	}
+	key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(data)))
+	if err != nil || len(key) != 32 {
+		return nil, fmt.Errorf("SSE-C key file %s holds neither 32 bytes nor the base64 of 32 bytes", path)
+	}
+	return key, nil
 }

@@ -112,16 +112,32 @@ func serve(ctx context.Context, opts *Options, stderr io.Writer, ready *readines
 	}
 	defer blocks.Close()
 
+	w := opts.Write
+	var readOpts s3io.ReadOptions
+	if w.SSECKeyFile != "" {
+		key, err := readSSECKey(w.SSECKeyFile)
+		if err != nil {
+			return fail(exitUsage, "%v", err)
+		}
+		readOpts.SSEC = key
+	}
 	var uploads *writeback.Manager
 	if !opts.ReadOnly {
-		w := opts.Write
 		uploads, err = writeback.New(store, writeback.Options{
 			StagingDir:     w.StagingDir,
 			PartSize:       w.PartSize,
 			Concurrency:    w.UploadConcurrency,
 			MaxQueuedParts: int(w.MaxUploadMemory / w.PartSize),
-			Object:         s3io.WriteOptions{ContentMD5: w.UploadChecksum == "md5"},
-			Logger:         logger,
+			Object: s3io.WriteOptions{
+				ContentMD5:   w.UploadChecksum == "md5",
+				SSE:          w.SSE,
+				SSEKMSKeyID:  w.SSEKMSKeyID,
+				SSEC:         readOpts.SSEC,
+				StorageClass: w.StorageClass,
+				ACL:          w.ACL,
+			},
+			ReadOptions: readOpts,
+			Logger:      logger,
 		})
 		if err != nil {
 			return fail(exitUsage, "%v", err)
@@ -137,16 +153,19 @@ func serve(ctx context.Context, opts *Options, stderr io.Writer, ready *readines
 	}
 
 	fsys := fs.New(fs.Config{
-		Bucket:      opts.Bucket,
-		Prefix:      opts.Prefix,
-		ReadOnly:    opts.ReadOnly,
-		UID:         opts.UID,
-		GID:         opts.GID,
-		FileMode:    opts.FileMode,
-		DirMode:     opts.DirMode,
-		MetadataTTL: opts.MetadataTTL,
-		NegativeTTL: opts.NegativeMetadataTTL,
-		Logger:      logger,
+		Bucket:        opts.Bucket,
+		Prefix:        opts.Prefix,
+		ReadOnly:      opts.ReadOnly,
+		UID:           opts.UID,
+		GID:           opts.GID,
+		FileMode:      opts.FileMode,
+		DirMode:       opts.DirMode,
+		MetadataTTL:   opts.MetadataTTL,
+		NegativeTTL:   opts.NegativeMetadataTTL,
+		ReadOptions:   readOpts,
+		Region:        opts.Region,
+		PresignExpiry: w.PresignExpiry,
+		Logger:        logger,
 	}, store, blocks, uploads)
 	server, err := fsys.Mount(opts.MountPoint, fs.MountOptions{
 		FSName:     fsName(opts),
