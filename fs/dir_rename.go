@@ -115,6 +115,7 @@ func (d *dirNode) renameFile(ctx context.Context, n *fileNode, dst *dirNode, src
 	}
 	moved.Key, moved.Size = dstKey, info.Size
 	moved.Metadata, moved.ContentType, moved.HasMetadata = info.Metadata, info.ContentType, true
+	moved.StorageClass, moved.SSE, moved.SSEKMSKeyID = opts.StorageClass, opts.SSE, opts.SSEKMSKeyID
 	n.mu.Lock()
 	n.key = dstKey
 	n.info = moved

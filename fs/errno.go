@@ -20,7 +20,7 @@ func toErrno(err error) syscall.Errno {
 		return errno
 	case errors.Is(err, s3io.ErrNotFound), errors.Is(err, s3io.ErrBucketNotFound):
 		return syscall.ENOENT
-	case errors.Is(err, s3io.ErrAccessDenied), errors.Is(err, s3io.ErrInvalidCredentials):
+	case errors.Is(err, s3io.ErrAccessDenied), errors.Is(err, s3io.ErrInvalidCredentials), errors.Is(err, s3io.ErrSSECKey):
 		return syscall.EACCES
 	case errors.Is(err, s3io.ErrPreconditionFailed):
 		// The object changed under an open handle: its old bytes are gone.

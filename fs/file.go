@@ -2,6 +2,7 @@ package fs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"syscall"
@@ -121,6 +122,9 @@ func (n *fileNode) fullInfo(ctx context.Context) (s3io.ObjectInfo, error) {
 func (n *fileNode) headInfo(ctx context.Context) (s3io.ObjectInfo, error) {
 	bucket, key := n.location()
 	info, err := n.fs.store.HeadObject(ctx, bucket, key, n.readOptions())
+	if errors.Is(err, s3io.ErrSSECKey) {
+		info, err = n.fs.listedInfo(ctx, bucket, key, err)
+	}
 	if err != nil {
 		return s3io.ObjectInfo{}, err
 	}

@@ -36,6 +36,9 @@ func (f *FS) resolve(ctx context.Context, bucket, key string) (resolution, error
 		return resolution{isDir: true}, nil // the HEAD is cancelled
 	}
 	head := <-headc
+	if errors.Is(head.err, s3io.ErrSSECKey) {
+		head.info, head.err = f.listedInfo(ctx, bucket, key, head.err)
+	}
 	switch {
 	case head.err == nil:
 		head.info.Key = key
@@ -47,4 +50,21 @@ func (f *FS) resolve(ctx context.Context, bucket, key string) (resolution, error
 	default:
 		return resolution{}, nil
 	}
+}
+
+// listedInfo describes an object that HEAD refused for want of its SSE-C
+// key, from a one-key listing: it can then be looked up, listed and given
+// its key with setxattr s3.sse_c_key; reading it without the key gives
+// EACCES.
+func (f *FS) listedInfo(ctx context.Context, bucket, key string, headErr error) (s3io.ObjectInfo, error) {
+	page, err := f.store.List(ctx, s3io.ListRequest{Bucket: bucket, Prefix: key, MaxKeys: 1})
+	if err != nil || len(page.Objects) == 0 || page.Objects[0].Key != key {
+		return s3io.ObjectInfo{}, headErr
+	}
+	if _, seen := f.notImplemented.LoadOrStore("ssec "+bucket+"/"+key, true); !seen {
+		f.log.Warn("object needs an SSE-C key that was not given or is wrong; reads give EACCES "+
+			"(set one with --sse-c-key-file, or for this file with setxattr s3.sse_c_key)",
+			"bucket", bucket, "key", printableKey(key))
+	}
+	return page.Objects[0], nil
 }

@@ -21,9 +21,12 @@ var (
 	ErrBucketNotEmpty     = errors.New("bucket not empty")
 	ErrBucketExists       = errors.New("bucket already exists")
 	ErrNoConfiguration    = errors.New("no such bucket configuration") // policy, CORS, lifecycle, ...
-	ErrUnreachable        = errors.New("endpoint unreachable")
-	ErrThrottled          = errors.New("throttled")
-	ErrServer             = errors.New("server error")
+	// ErrSSECKey: the object is encrypted with an SSE-C key that was not
+	// given, or a different one was.
+	ErrSSECKey     = errors.New("SSE-C key missing or wrong")
+	ErrUnreachable = errors.New("endpoint unreachable")
+	ErrThrottled   = errors.New("throttled")
+	ErrServer      = errors.New("server error")
 )
 
 // OpError records the operation and object that failed. Code and Message

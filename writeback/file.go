@@ -453,5 +453,13 @@ func (f *File) newInfoLocked(info s3io.ObjectInfo) s3io.ObjectInfo {
 	if info.ModTime.IsZero() {
 		info.ModTime = time.Now()
 	}
+	// Multipart completions and copies do not echo these back.
+	opts := f.objectOptionsLocked()
+	if info.StorageClass == "" {
+		info.StorageClass = opts.StorageClass
+	}
+	if info.SSE == "" {
+		info.SSE, info.SSEKMSKeyID = opts.SSE, opts.SSEKMSKeyID
+	}
 	return info
 }

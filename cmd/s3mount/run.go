@@ -91,6 +91,16 @@ func serve(ctx context.Context, opts *Options, stderr io.Writer, ready *readines
 	if err := checkMountPoint(opts.MountPoint, opts.AllowNonEmpty); err != nil {
 		return err
 	}
+	// Local inputs are checked before anything goes over the network.
+	w := opts.Write
+	var readOpts s3io.ReadOptions
+	if w.SSECKeyFile != "" {
+		key, err := readSSECKey(w.SSECKeyFile)
+		if err != nil {
+			return fail(exitUsage, "%v", err)
+		}
+		readOpts.SSEC = key
+	}
 	store, err := newStore(ctx, opts, logger)
 	if err != nil {
 		return err
@@ -112,15 +122,6 @@ func serve(ctx context.Context, opts *Options, stderr io.Writer, ready *readines
 	}
 	defer blocks.Close()
 
-	w := opts.Write
-	var readOpts s3io.ReadOptions
-	if w.SSECKeyFile != "" {
-		key, err := readSSECKey(w.SSECKeyFile)
-		if err != nil {
-			return fail(exitUsage, "%v", err)
-		}
-		readOpts.SSEC = key
-	}
 	var uploads *writeback.Manager
 	if !opts.ReadOnly {
 		uploads, err = writeback.New(store, writeback.Options{

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"syscall"
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
@@ -89,6 +90,8 @@ func mapError(ctx context.Context, op, bucket, key string, err error) error {
 		oe.Err = ctx.Err()
 	case errors.As(err, &credErr):
 		oe.Err, oe.Message = s3io.ErrInvalidCredentials, credErr.Error()
+	case (status == http.StatusBadRequest || status == http.StatusForbidden) && mentionsSSEC(oe.Message):
+		oe.Err = s3io.ErrSSECKey
 	case codeErrors[oe.Code] != nil:
 		oe.Err = codeErrors[oe.Code]
 		if oe.Code == "NotFound" && key == "" {
@@ -214,4 +217,26 @@ func refused(op, bucket, key string, reason error) error {
 func isRestoreInProgress(err error) bool {
 	var apiErr smithy.APIError
 	return errors.As(err, &apiErr) && apiErr.ErrorCode() == "RestoreAlreadyInProgress"
+}
+
+// mentionsSSEC reports whether a refusal is about an SSE-C key: servers
+// answer 400 (no key for an encrypted object, or a key for a plain one) or
+// 403 (a wrong key) with a message saying so, under various codes.
+func mentionsSSEC(message string) bool {
+	m := strings.ToLower(message)
+	return strings.Contains(m, "encrypt") || strings.Contains(m, "sse") || strings.Contains(m, "customer key") ||
+		strings.Contains(m, "customer-provided")
+}
+
+// headError reads a HEAD's refusal: HEAD answers have no body, so a bare
+// 400 for an existing key is an object encrypted with an SSE-C key that
+// was not sent (or a different one); S3 and MinIO answer that way.
+func headError(err error) error {
+	var oe *s3io.OpError
+	// The SDK names a bodyless 400 "BadRequest".
+	if errors.As(err, &oe) && (oe.Code == "" || oe.Code == "BadRequest") && errors.Is(oe.Err, s3io.ErrInvalidArgument) {
+		oe.Err = s3io.ErrSSECKey
+		oe.Message = "400 to HEAD: the object is most likely encrypted with an SSE-C key that was not given, or was wrong"
+	}
+	return err
 }

@@ -91,7 +91,9 @@ func TestHeadStatusesWithoutBodyMapToSentinels(t *testing.T) {
 		{403, false, s3io.ErrAccessDenied},
 		{403, true, s3io.ErrAccessDenied},
 		{412, false, s3io.ErrPreconditionFailed},
-		{400, false, s3io.ErrInvalidArgument},
+		// A bare 400 to HEAD is an SSE-C object without its key.
+		{400, false, s3io.ErrSSECKey},
+		{400, true, s3io.ErrInvalidArgument},
 		{301, true, s3io.ErrInvalidArgument},
 		{503, false, s3io.ErrThrottled},
 		{500, false, s3io.ErrServer},
@@ -180,5 +182,27 @@ func TestTransportFailuresMapWithoutAResponse(t *testing.T) {
 	}
 	if mapError(context.Background(), "Op", "b", "k", nil) != nil {
 		t.Error("mapError(nil) is not nil")
+	}
+}
+
+func TestRefusalsAboutSSECKeysMapToErrSSECKey(t *testing.T) {
+	for _, tc := range []struct {
+		status        int
+		code, message string
+	}{
+		{400, "InvalidRequest", "The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object."},
+		{403, "AccessDenied", "Requests specifying Server Side Encryption with Customer provided keys must provide the correct secret key."},
+		{400, "InvalidArgument", "The SSE-C key provided does not match"},
+	} {
+		f := newFakeS3(t, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/xml")
+			w.WriteHeader(tc.status)
+			fmt.Fprintf(w, `<Error><Code>%s</Code><Message>%s</Message></Error>`, tc.code, tc.message)
+		})
+		s := newFakeStore(t, f.URL, func(c *Config) { c.MaxAttempts = 1 })
+		_, err := s.ReadRange(ctxT(t), "bkt", "k", 0, make([]byte, 10), s3io.ReadOptions{})
+		if !errors.Is(err, s3io.ErrSSECKey) {
+			t.Errorf("%d %s %q: %v, want ErrSSECKey", tc.status, tc.code, tc.message, err)
+		}
 	}
 }

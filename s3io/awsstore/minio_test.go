@@ -161,9 +161,10 @@ func TestTLSMinIOWithCABundleAndSSEC(t *testing.T) {
 	checkPresignedSSEC(t, s, srv, bucket, "secret", key, data)
 
 	// The same answers memstore gives (see its TestSSECObjectsNeedTheirKey).
-	if _, err = s.HeadObject(ctx, bucket, "secret", s3io.ReadOptions{}); !errors.Is(err, s3io.ErrInvalidArgument) {
-		t.Fatalf("HeadObject of an SSE-C object without the key: err = %v, want ErrInvalidArgument", err)
+	if _, err = s.HeadObject(ctx, bucket, "secret", s3io.ReadOptions{}); !errors.Is(err, s3io.ErrSSECKey) {
+		t.Fatalf("HeadObject of an SSE-C object without the key: err = %v, want ErrSSECKey", err)
 	}
+	// MinIO answers a wrong key with a plain AccessDenied.
 	if _, err = s.ReadRange(ctx, bucket, "secret", 0, p, s3io.ReadOptions{SSEC: other}); !errors.Is(err, s3io.ErrAccessDenied) {
 		t.Fatalf("ReadRange with the wrong SSE-C key: err = %v, want ErrAccessDenied", err)
 	}

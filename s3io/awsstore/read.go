@@ -26,7 +26,7 @@ func (s *Store) HeadObject(ctx context.Context, bucket, key string, opts s3io.Re
 	}
 	out, err := s.client.HeadObject(ctx, in)
 	if err != nil {
-		return s3io.ObjectInfo{}, mapError(ctx, "HeadObject", bucket, key, err)
+		return s3io.ObjectInfo{}, headError(mapError(ctx, "HeadObject", bucket, key, err))
 	}
 	return s3io.ObjectInfo{
 		Key:          key,

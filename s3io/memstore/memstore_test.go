@@ -97,7 +97,7 @@ func TestSSECObjectsNeedTheirKey(t *testing.T) {
 	for _, tc := range []struct {
 		key  s3io.SSECustomerKey
 		want error
-	}{{nil, s3io.ErrInvalidArgument}, {other, s3io.ErrAccessDenied}, {key, nil}} {
+	}{{nil, s3io.ErrSSECKey}, {other, s3io.ErrAccessDenied}, {key, nil}} {
 		_, err := s.HeadObject(ctx, "b", "secret", s3io.ReadOptions{SSEC: tc.key})
 		if !errors.Is(err, tc.want) && !(tc.want == nil && err == nil) {
 			t.Fatalf("head with key %v: err = %v, want %v", tc.key, err, tc.want)

@@ -54,11 +54,11 @@ func (s *Store) readableLocked(ctx context.Context, op, bucketName, key, ifMatch
 	}
 	switch {
 	case o.ssecMD5 == "" && len(ssec) > 0:
-		return nil, opErr(op, bucketName, key, "InvalidRequest", s3io.ErrInvalidArgument)
+		return nil, opErr(op, bucketName, key, "InvalidRequest", s3io.ErrSSECKey)
 	case o.ssecMD5 != "" && len(ssec) == 0:
-		return nil, opErr(op, bucketName, key, "InvalidRequest", s3io.ErrInvalidArgument)
+		return nil, opErr(op, bucketName, key, "InvalidRequest", s3io.ErrSSECKey)
 	case o.ssecMD5 != "" && md5Hex(ssec) != o.ssecMD5:
-		return nil, opErr(op, bucketName, key, "AccessDenied", s3io.ErrAccessDenied)
+		return nil, opErr(op, bucketName, key, "AccessDenied", s3io.ErrAccessDenied) // as MinIO answers
 	}
 	return o, nil
 }
