@@ -33,13 +33,15 @@ func (n *fileNode) Setattr(ctx context.Context, fh gofs.FileHandle, in *fuse.Set
 	if n.fs.cfg.ReadOnly || n.fs.wb == nil {
 		return syscall.EROFS
 	}
-	if errno := n.setattr(ctx, hasSize, int64(size), change); errno != 0 {
+	// A change by path (truncate(2), chmod(2)) is in S3 when it returns; one
+	// through an open handle (ftruncate) goes out when the handle closes.
+	if errno := n.setattr(ctx, hasSize, int64(size), change, fh == nil); errno != 0 {
 		return errno
 	}
 	return n.Getattr(ctx, fh, out)
 }
 
-func (n *fileNode) setattr(ctx context.Context, hasSize bool, size int64, change func(*writeback.Meta)) syscall.Errno {
+func (n *fileNode) setattr(ctx context.Context, hasSize bool, size int64, change func(*writeback.Meta), commitNow bool) syscall.Errno {
 	ctx = uninterruptible(ctx)
 	n.openMu.Lock()
 	defer n.openMu.Unlock()
@@ -84,7 +86,7 @@ func (n *fileNode) setattr(ctx context.Context, hasSize bool, size int64, change
 			change(m)
 		})
 	}
-	if temporary {
+	if temporary || commitNow {
 		return n.commit(ctx, w)
 	}
 	return 0

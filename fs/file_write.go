@@ -152,6 +152,12 @@ func (h *writeHandle) Release(ctx context.Context) syscall.Errno {
 	n.mu.Lock()
 	n.w = nil
 	n.mu.Unlock()
+	if h.w.Changed() {
+		// Changed after the last flush (a truncate or chmod between close
+		// and release, or pages written through mmap): upload now, as the
+		// last chance; the error can only be logged.
+		n.commit(context.Background(), h.w)
+	}
 	if err := h.w.Close(); err != nil {
 		n.fs.log.Error("closed with data not in S3", "err", err)
 	}

@@ -152,7 +152,7 @@ func (n *fileNode) Setxattr(ctx context.Context, attr string, data []byte, flags
 		return syscall.EPERM
 	case attr == xContentType:
 		ct := strings.TrimSpace(string(data))
-		return n.setattr(ctx, false, 0, func(m *writeback.Meta) { m.ContentType = ct })
+		return n.setattr(ctx, false, 0, func(m *writeback.Meta) { m.ContentType = ct }, true)
 	case attr == xACL:
 		var canned string
 		if canned, err = parseCanned(data); err == nil {
@@ -243,7 +243,7 @@ func (n *fileNode) changeUserMetadata(ctx context.Context, name, value string, f
 		} else {
 			m.UserMetadata[name] = value
 		}
-	})
+	}, true)
 }
 
 // restore asks S3 to restore an archived object: "DAYS" or "DAYS,TIER".
