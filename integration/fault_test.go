@@ -2,12 +2,15 @@ package integration
 
 import (
 	"bytes"
+	"errors"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/s3mount/s3mount/internal/faultproxy"
 )
@@ -111,5 +114,68 @@ func TestBrokenGetBodyIsResumed(t *testing.T) {
 	got, err := os.ReadFile(s.path("obj"))
 	if err != nil || !bytes.Equal(got, data) {
 		t.Fatalf("read across a broken body: %d bytes, %v", len(got), err)
+	}
+}
+
+func TestAddedLatencyKeepsDataCorrect(t *testing.T) {
+	s, p := faultSession(t)
+	p.Add(faultproxy.Rule{Action: faultproxy.Delay(30 * time.Millisecond)})
+	data := randomBytes(23, 9<<20)
+	if err := os.WriteFile(s.path("slow"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.remount("--endpoint-url", p.URL())
+	got, err := os.ReadFile(s.path("slow"))
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("read through 30 ms of latency per request: %d bytes, %v", len(got), err)
+	}
+}
+
+func TestRequestHangingPastTheTimeoutIsRetried(t *testing.T) {
+	s := newBucketSession(t)
+	p, err := faultproxy.Start(env.minio.Endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	s.mnt = s.mount(s.bucket, "--endpoint-url", p.URL(), "--request-timeout", "1s", "--max-retries", "3")
+	p.Add(faultproxy.Rule{Match: faultproxy.IsPutObject, Times: 1, Action: faultproxy.Hang()})
+	start := time.Now()
+	if err := os.WriteFile(s.path("f"), []byte("after a hang"), 0o644); err != nil {
+		t.Fatalf("write with one hanging PutObject: %v", err)
+	}
+	if d := time.Since(start); d < time.Second {
+		t.Fatalf("close returned after %v: the hang was not hit", d)
+	}
+	if string(s.get("f")) != "after a hang" {
+		t.Fatal("object wrong after the retried hang")
+	}
+	// Every attempt hanging: close fails, it does not hang the program.
+	p.Add(faultproxy.Rule{Match: faultproxy.IsPutObject, Action: faultproxy.Hang()})
+	err = os.WriteFile(s.path("g"), []byte("never"), 0o644)
+	if !errors.Is(err, syscall.EIO) && !errors.Is(err, syscall.ETIMEDOUT) {
+		t.Fatalf("write with every PutObject hanging: %v, want EIO or ETIMEDOUT from close", err)
+	}
+}
+
+func TestServerRestartedInTheMiddleOfALargeWrite(t *testing.T) {
+	srv := startMinIO(t, false, false) // a server of its own, to restart
+	s := serverSession(t, srv)
+	s.mnt = s.mountOn(srv)
+	data := randomBytes(24, 160<<20)
+	done := make(chan error, 1)
+	go func() { done <- os.WriteFile(s.path("big"), data, 0o644) }()
+	time.Sleep(300 * time.Millisecond)
+	if err := srv.Restart(500 * time.Millisecond); err != nil {
+		t.Fatalf("restart MinIO: %v", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("write across a MinIO restart: %v", err)
+	}
+	if !bytes.Equal(s.get("big"), data) {
+		t.Fatal("object differs after a write across a MinIO restart")
+	}
+	if ups := s.multipartUploads(); len(ups) != 0 {
+		t.Fatalf("multipart uploads left over: %v", ups)
 	}
 }

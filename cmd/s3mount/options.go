@@ -43,6 +43,7 @@ type Options struct {
 	MetadataTTL, NegativeMetadataTTL time.Duration
 	CacheSize, BlockSize             int64
 	MaxConcurrency, MaxRetries       int
+	RequestTimeout                   time.Duration
 
 	Write WriteOptions
 
@@ -84,6 +85,7 @@ func newFlagSet(o *Options, v *flagValues) *pflag.FlagSet {
 	fs.StringVar(&v.blockSize, "block-size", "8MiB", "bytes per cached block and read-ahead request")
 	fs.IntVar(&o.MaxConcurrency, "max-concurrency", 16, "concurrent S3 requests for reading")
 	fs.IntVar(&o.MaxRetries, "max-retries", 5, "attempts per S3 request, first included")
+	fs.DurationVar(&o.RequestTimeout, "request-timeout", 2*time.Minute, "how long an S3 request may wait for an answer before it is retried")
 	addWriteFlags(fs, &o.Write, &v.write)
 	fs.BoolVar(&o.Debug, "debug", false, "log every S3 request (never a secret)")
 	fs.StringVar(&o.LogFile, "log-file", "", "log here (default: stderr in the foreground, syslog in the background)")

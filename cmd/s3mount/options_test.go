@@ -139,6 +139,7 @@ func TestDefaultsWithoutFlags(t *testing.T) {
 		BlockSize:           8 << 20,
 		MaxConcurrency:      16,
 		MaxRetries:          5,
+		RequestTimeout:      2 * time.Minute,
 	}
 	if got := withoutWrite(o); got != want {
 		t.Errorf("defaults:\n got %+v\nwant %+v", got, want)
@@ -161,7 +162,7 @@ func TestFlagsSetTheirOptions(t *testing.T) {
 		ReadOnly: true, AllowOther: true, AllowRoot: true, AllowNonEmpty: true, Foreground: true, Debug: true,
 		UID: 1000, GID: 100, FileMode: 0o600, DirMode: 0o700,
 		MetadataTTL: 1500 * time.Millisecond, NegativeMetadataTTL: time.Second,
-		CacheSize: 256 << 20, BlockSize: 1 << 20, MaxConcurrency: 4, MaxRetries: 1,
+		CacheSize: 256 << 20, BlockSize: 1 << 20, MaxConcurrency: 4, MaxRetries: 1, RequestTimeout: 2 * time.Minute,
 		LogFile: "/var/log/s3mount.log", FSName: "s3:data",
 	}
 	if got := withoutWrite(o); got != want {
@@ -210,7 +211,7 @@ func TestMountHelperCallingConvention(t *testing.T) {
 		EndpointURL: "https://s3.example.org", Region: "eu-central-1", ForcePathStyle: true,
 		AllowOther: true, UID: 1000, GID: 1000, FileMode: 0o640, DirMode: 0o750,
 		MetadataTTL: 60 * time.Second, NegativeMetadataTTL: 5 * time.Second,
-		CacheSize: 1 << 30, BlockSize: 8 << 20, MaxConcurrency: 16, MaxRetries: 5,
+		CacheSize: 1 << 30, BlockSize: 8 << 20, MaxConcurrency: 16, MaxRetries: 5, RequestTimeout: 2 * time.Minute,
 	}
 	if got := withoutWrite(o); got != want {
 		t.Errorf("options:\n got %+v\nwant %+v", got, want)

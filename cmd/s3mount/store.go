@@ -13,15 +13,16 @@ import (
 // from a password file; otherwise the standard AWS chain applies.
 func newStore(ctx context.Context, opts *Options, logger *slog.Logger) (*awsstore.Store, error) {
 	cfg := awsstore.Config{
-		Endpoint:       opts.EndpointURL,
-		Region:         opts.Region,
-		Profile:        opts.Profile,
-		ForcePathStyle: opts.ForcePathStyle,
-		NoSignRequest:  opts.NoSignRequest,
-		CABundle:       opts.CABundle,
-		MaxConcurrency: opts.MaxConcurrency,
-		MaxAttempts:    opts.MaxRetries,
-		Logger:         logger,
+		Endpoint:        opts.EndpointURL,
+		Region:          opts.Region,
+		Profile:         opts.Profile,
+		ForcePathStyle:  opts.ForcePathStyle,
+		NoSignRequest:   opts.NoSignRequest,
+		CABundle:        opts.CABundle,
+		MaxConcurrency:  opts.MaxConcurrency,
+		MaxAttempts:     opts.MaxRetries,
+		ResponseTimeout: opts.RequestTimeout,
+		Logger:          logger,
 	}
 	if opts.PasswdFile != "" {
 		creds, err := loadPasswdFile(opts.PasswdFile, opts.Bucket)

@@ -188,11 +188,6 @@ func launchOnce(opts Options, try int) (*Server, error) {
 		},
 	}
 
-	logf, err := os.Create(srv.LogFile)
-	if err != nil {
-		return nil, err
-	}
-	defer logf.Close() // the child holds its own descriptor
 	// --certs-dir always points at our directory: otherwise MinIO would
 	// pick up ~/.minio/certs and might speak TLS unasked.
 	cmd := exec.Command(opts.Binary, "server",
@@ -209,16 +204,9 @@ func launchOnce(opts Options, try int) (*Server, error) {
 		"MINIO_BROWSER=off",
 		"MINIO_UPDATE=off",
 	}, opts.Env...)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = sysProcAttr()
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("run %s: %w", opts.Binary, err)
+	if err := srv.run(cmd); err != nil {
+		return nil, err
 	}
-	srv.cmd = cmd
-	go func() {
-		_ = cmd.Wait()
-		close(srv.exited)
-	}()
 	if err := srv.waitReady(); err != nil {
 		srv.Stop()
 		tail := srv.LogTail(2048)
@@ -326,4 +314,42 @@ func randomHex(n int) string {
 		panic(err) // crypto/rand does not fail on Linux
 	}
 	return hex.EncodeToString(b)
+}
+
+// run starts cmd as the server's process, logging to its log file.
+func (s *Server) run(cmd *exec.Cmd) error {
+	logf, err := os.OpenFile(s.LogFile, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	defer logf.Close() // the child holds its own descriptor
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = sysProcAttr()
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("run %s: %w", cmd.Path, err)
+	}
+	s.cmd = cmd
+	exited := make(chan struct{})
+	s.exited = exited
+	go func() {
+		_ = cmd.Wait()
+		close(exited)
+	}()
+	return nil
+}
+
+// Restart kills the server and starts it again on the same address, with
+// the same data and credentials, after pause: what clients see when a
+// server is restarted under them.
+func (s *Server) Restart(pause time.Duration) error {
+	old := s.cmd
+	_ = old.Process.Kill()
+	<-s.exited
+	time.Sleep(pause)
+	cmd := exec.Command(old.Path, old.Args[1:]...)
+	cmd.Env = old.Env
+	if err := s.run(cmd); err != nil {
+		return err
+	}
+	return s.waitReady()
 }

@@ -49,6 +49,9 @@ type Config struct {
 	MaxAttempts int
 	// MaxBackoff caps the wait between attempts. Default 20 s (the SDK's).
 	MaxBackoff time.Duration
+	// ResponseTimeout bounds the wait for a response's headers once a
+	// request is sent; the attempt then fails and is retried. Default 2 min.
+	ResponseTimeout time.Duration
 	// Logger gets, at debug level, one line per HTTP attempt: operation,
 	// bucket, key, status, duration, request id. Never a secret. Nil means
 	// no logging.

@@ -41,6 +41,9 @@ func newHTTPClient(loaded aws.HTTPClient, cfg Config) (*http.Client, error) {
 	// Virtual-hosted addressing makes one host per bucket.
 	tr.MaxIdleConns = max(2*perHost, awshttp.DefaultHTTPTransportMaxIdleConns)
 	tr.ResponseHeaderTimeout = responseHeaderTimeout
+	if cfg.ResponseTimeout > 0 {
+		tr.ResponseHeaderTimeout = cfg.ResponseTimeout
+	}
 	// Transparent gzip would break the byte arithmetic of ranged reads.
 	tr.DisableCompression = true
 
