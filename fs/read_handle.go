@@ -47,6 +47,14 @@ func (h *readHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.Rea
 			level = h.fs.log.Debug
 		}
 		level("read failed", "bucket", h.bucket, "key", printableKey(h.key), "offset", off, "err", err)
+		if errors.Is(err, s3io.ErrInvalidObjectState) {
+			h.fs.log.Warn("object is archived (Glacier or Deep Archive) and cannot be read until restored: "+
+				"setfattr -n s3.restore -v DAYS on it", "bucket", h.bucket, "key", printableKey(h.key))
+		}
+		if errors.Is(err, s3io.ErrSSECKey) {
+			h.fs.log.Warn("object needs its SSE-C key: --sse-c-key-file, or setfattr -n s3.sse_c_key on it",
+				"bucket", h.bucket, "key", printableKey(h.key))
+		}
 		if errors.Is(err, s3io.ErrPreconditionFailed) {
 			h.fs.log.Warn("object changed in S3 while open; reopen the file to read the new version",
 				"bucket", h.bucket, "key", printableKey(h.key))
