@@ -7,13 +7,17 @@ import (
 	"io"
 	"io/fs"
 	"math/rand"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
+
+	"github.com/s3mount/s3mount/internal/faultproxy"
 )
 
 // The model test is an fsx for S3: long random sequences of file
@@ -56,23 +60,61 @@ func modelSeeds() []int64 {
 func TestRandomOperationsMatchALocalDirectory(t *testing.T) {
 	for _, seed := range modelSeeds() {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
-			s := newSession(t, nil, "--part-size", "5MiB")
-			m := &model{t: t, s: s, local: t.TempDir(), rng: rand.New(rand.NewSource(seed)), seed: seed,
-				fds: map[int]*modelFD{}}
-			t.Cleanup(func() { // before the unmount, registered earlier
-				for _, fd := range m.fds {
-					fd.mount.Close()
-					fd.want.Close()
-				}
-			})
-			for step := 0; step < modelOps(); step++ {
-				m.step = step
-				m.randomOp()
-			}
-			m.closeAll()
-			m.compareTree()
+			runModel(t, newSession(t, nil, "--part-size", "5MiB"), seed, modelOps(), "--part-size", "5MiB")
 		})
 	}
+}
+
+// TestRandomOperationsUnderTransientFaults runs the model through a proxy
+// that answers every 3rd write request (PutObject, UploadPart, copies,
+// completions) with 503 SlowDown and resets every 4th GET mid-body. The
+// promise under such faults, which retries absorb, is the same as without:
+// every result equals the local directory's.
+func TestRandomOperationsUnderTransientFaults(t *testing.T) {
+	s := newBucketSession(t)
+	p, err := faultproxy.Start(env.minio.Endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	var writes, gets atomic.Int64
+	p.Add(faultproxy.Rule{Match: func(r *http.Request) bool {
+		return (faultproxy.IsPutObject(r) || faultproxy.IsUploadPart(r) || faultproxy.IsCopy(r) ||
+			faultproxy.IsCompleteMultipart(r)) && writes.Add(1)%3 == 0
+	}, Action: faultproxy.Status(503, "SlowDown")})
+	p.Add(faultproxy.Rule{Match: func(r *http.Request) bool {
+		return faultproxy.IsGet(r) && gets.Add(1)%4 == 0
+	}, Action: faultproxy.CutResponseBody(1000)})
+	flags := []string{"--part-size", "5MiB", "--endpoint-url", p.URL()}
+	s.mnt = s.mount(s.bucket, flags...)
+	runModel(t, s, 1, min(modelOps(), 300), flags...)
+	faults := 0
+	for _, r := range p.Requests() {
+		if r.Fault != "" {
+			faults++
+		}
+	}
+	if faults < 5 {
+		t.Fatalf("only %d faults were injected: the test proves little", faults)
+	}
+	t.Logf("%d faults injected", faults)
+}
+
+func runModel(t *testing.T, s *session, seed int64, ops int, remountFlags ...string) {
+	m := &model{t: t, s: s, local: t.TempDir(), rng: rand.New(rand.NewSource(seed)), seed: seed,
+		fds: map[int]*modelFD{}, remountFlags: remountFlags}
+	t.Cleanup(func() { // before the unmount, registered earlier
+		for _, fd := range m.fds {
+			fd.mount.Close()
+			fd.want.Close()
+		}
+	})
+	for step := 0; step < ops; step++ {
+		m.step = step
+		m.randomOp()
+	}
+	m.closeAll()
+	m.compareTree()
 }
 
 type modelFD struct {
@@ -90,6 +132,8 @@ type model struct {
 	fds   map[int]*modelFD
 	next  int
 	log   []string // the last operations, for failure reports
+
+	remountFlags []string
 }
 
 var modelDirs = []string{"", "d0", "d1", "d0/e"}
@@ -368,7 +412,7 @@ func readNames(dir string) ([]string, error) {
 // compareTree remounts and compares every file and directory.
 func (m *model) compareTree() {
 	m.step = -1
-	m.s.remount("--part-size", "5MiB")
+	m.s.remount(m.remountFlags...)
 	want := snapshot(m.t, m.local)
 	got := snapshot(m.t, m.s.mnt)
 	if len(got) != len(want) {
