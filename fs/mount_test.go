@@ -20,6 +20,12 @@ import (
 // behaviour is tested through the real kernel without an S3 server.
 func mountMem(t *testing.T, cfg Config, st *memstore.Store) string {
 	t.Helper()
+	return mountStore(t, cfg, st)
+}
+
+// mountStore is mountMem for any Store (a counting wrapper, say).
+func mountStore(t *testing.T, cfg Config, st s3io.Store) string {
+	t.Helper()
 	if _, err := os.Stat("/dev/fuse"); err != nil {
 		if os.Getenv("S3MOUNT_TEST_REQUIRE") == "1" {
 			t.Fatalf("/dev/fuse: %v", err)
