@@ -248,12 +248,26 @@ func (n *fileNode) changeUserMetadata(ctx context.Context, name, value string, f
 
 // restore asks S3 to restore an archived object: "DAYS" or "DAYS,TIER".
 func (n *fileNode) restore(ctx context.Context, bucket, key string, data []byte) error {
-	daysStr, tier, _ := strings.Cut(strings.TrimSpace(string(data)), ",")
-	days, err := strconv.Atoi(strings.TrimSpace(daysStr))
-	if err != nil || days < 1 {
-		return &s3io.OpError{Op: "setxattr s3.restore", Message: "want DAYS or DAYS,TIER", Err: s3io.ErrInvalidArgument}
+	days, tier, err := parseRestore(data)
+	if err != nil {
+		return err
 	}
-	return n.fs.store.RestoreObject(ctx, bucket, key, days, strings.TrimSpace(tier))
+	return n.fs.store.RestoreObject(ctx, bucket, key, days, tier)
+}
+
+// restoreTiers are the retrieval tiers S3 knows.
+var restoreTiers = map[string]bool{"": true, "Standard": true, "Bulk": true, "Expedited": true}
+
+// parseRestore reads "DAYS" or "DAYS,TIER".
+func parseRestore(data []byte) (days int, tier string, err error) {
+	daysStr, tier, _ := strings.Cut(strings.TrimSpace(string(data)), ",")
+	tier = strings.TrimSpace(tier)
+	days, err = strconv.Atoi(strings.TrimSpace(daysStr))
+	if err != nil || days < 1 || days > 30000 || !restoreTiers[tier] {
+		return 0, "", &s3io.OpError{Op: "setxattr s3.restore",
+			Message: "want DAYS (1 to 30000) or DAYS,TIER (Standard, Bulk or Expedited)", Err: s3io.ErrInvalidArgument}
+	}
+	return days, tier, nil
 }
 
 // setKey records an SSE-C key for this file only: 32 raw bytes or their

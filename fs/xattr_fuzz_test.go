@@ -2,6 +2,7 @@ package fs
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -73,6 +74,30 @@ func FuzzBucketNames(f *testing.F) {
 		if len(name) < 3 || len(name) > 63 || strings.Contains(name, "..") || strings.ToLower(name) != name ||
 			strings.ContainsAny(name, "_/ \x00") || nameProblem(name) != "" {
 			t.Fatalf("%q accepted as a bucket name", name)
+		}
+	})
+}
+
+// FuzzRestoreXattr: an accepted s3.restore value has sane days and a known
+// tier, and reads the same when written back.
+func FuzzRestoreXattr(f *testing.F) {
+	for _, s := range []string{"7", "7,Bulk", " 30 , Expedited ", "0", "-1", "7,Fast", "1e3", "99999999999999999999"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, value string) {
+		days, tier, err := parseRestore([]byte(value))
+		if err != nil {
+			if !errors.Is(err, s3io.ErrInvalidArgument) {
+				t.Fatalf("%q refused with %v", value, err)
+			}
+			return
+		}
+		if days < 1 || days > 30000 || !restoreTiers[tier] {
+			t.Fatalf("%q accepted as %d days, tier %q", value, days, tier)
+		}
+		d2, t2, err := parseRestore([]byte(fmt.Sprintf("%d,%s", days, tier)))
+		if err != nil || d2 != days || t2 != tier {
+			t.Fatalf("%q does not read back: %d %q %v", value, d2, t2, err)
 		}
 	})
 }
