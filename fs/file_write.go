@@ -152,10 +152,11 @@ func (h *writeHandle) Release(ctx context.Context) syscall.Errno {
 	n.mu.Lock()
 	n.w = nil
 	n.mu.Unlock()
-	if h.w.Changed() {
+	if h.w.ChangedSinceCommit() {
 		// Changed after the last flush (a truncate or chmod between close
 		// and release, or pages written through mmap): upload now, as the
-		// last chance; the error can only be logged.
+		// last chance; the error can only be logged. A flush that failed
+		// is not tried again here: its data stays staged.
 		n.commit(context.Background(), h.w)
 	}
 	if err := h.w.Close(); err != nil {

@@ -19,6 +19,7 @@ import (
 func (f *File) Commit(ctx context.Context) (s3io.ObjectInfo, error) {
 	f.opMu.Lock()
 	defer f.opMu.Unlock()
+	f.tried = f.changeSeq
 	if f.discarded {
 		f.waitIdle()
 		f.abortStreamLocked()

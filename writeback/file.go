@@ -53,6 +53,8 @@ type File struct {
 	present    bitmap // blocks whose bytes are in the staging file
 	dirty      bitmap // blocks written since the last commit
 	changed    bool   // something to commit: bytes, size, metadata, or a new object
+	changeSeq  uint64 // counts changes
+	tried      uint64 // changeSeq at the last Commit
 	manifested bool   // the manifest of this change is on disk
 	meta       Meta
 	discarded  bool
@@ -197,6 +199,14 @@ func (f *File) shareLocked() {
 	f.stateMu.Lock()
 	f.shared = target{f.bucket, f.key, f.meta.clone(), f.ssec}
 	f.stateMu.Unlock()
+}
+
+// ChangedSinceCommit reports whether something changed after the last
+// Commit was tried (whether it succeeded or not).
+func (f *File) ChangedSinceCommit() bool {
+	f.opMu.Lock()
+	defer f.opMu.Unlock()
+	return f.changed && !f.discarded && f.changeSeq != f.tried
 }
 
 // Changed reports whether the file holds something S3 does not have yet.

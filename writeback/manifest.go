@@ -72,6 +72,7 @@ func (f *File) writeManifestLocked(withBlocks bool) error {
 // markChangedLocked notes the first change since the last commit, writing
 // the manifest that lets a later mount find the staged bytes.
 func (f *File) markChangedLocked() error {
+	f.changeSeq++
 	if f.changed && f.manifested {
 		return nil
 	}
