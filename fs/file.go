@@ -34,6 +34,10 @@ type fileNode struct {
 	// mu; set and cleared under openMu too); writers counts its handles.
 	w       *writeback.File
 	writers int
+	// unflushed counts write handles the program has not closed yet
+	// (guarded by mu): fchmod and futimens reach us without a handle, and
+	// go out with the upload at close while one is open.
+	unflushed int
 }
 
 var (

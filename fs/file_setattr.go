@@ -33,9 +33,15 @@ func (n *fileNode) Setattr(ctx context.Context, fh gofs.FileHandle, in *fuse.Set
 	if n.fs.cfg.ReadOnly || n.fs.wb == nil {
 		return syscall.EROFS
 	}
-	// A change by path (truncate(2), chmod(2)) is in S3 when it returns; one
-	// through an open handle (ftruncate) goes out when the handle closes.
-	if errno := n.setattr(ctx, hasSize, int64(size), change, fh == nil); errno != 0 {
+	// A change while the program has the file open (ftruncate, fchmod,
+	// futimens, or chmod by path meanwhile) goes out with the upload at
+	// close; one to a file nobody has open is in S3 when it returns. (The
+	// kernel sends no handle with fchmod or futimens, and releases handles
+	// only after close returns, so "open" is "not yet flushed".)
+	n.mu.Lock()
+	open := n.unflushed > 0
+	n.mu.Unlock()
+	if errno := n.setattr(ctx, hasSize, int64(size), change, !open); errno != 0 {
 		return errno
 	}
 	return n.Getattr(ctx, fh, out)

@@ -19,6 +19,8 @@ import (
 type writeHandle struct {
 	n *fileNode
 	w *writeback.File
+
+	flushed bool // closed by the program (guarded by n.mu)
 }
 
 var (
@@ -69,6 +71,9 @@ func (n *fileNode) openWriter(ctx context.Context, truncate bool) (*writeHandle,
 		}
 	}
 	n.writers++
+	n.mu.Lock()
+	n.unflushed++
+	n.mu.Unlock()
 	return &writeHandle{n: n, w: w}, 0
 }
 
@@ -83,6 +88,9 @@ func (n *fileNode) shareWriter() *writeHandle {
 		return nil
 	}
 	n.writers++
+	n.mu.Lock()
+	n.unflushed++
+	n.mu.Unlock()
 	return &writeHandle{n: n, w: w}
 }
 
@@ -122,6 +130,7 @@ func (h *writeHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.Re
 
 func (h *writeHandle) Write(ctx context.Context, data []byte, off int64) (uint32, syscall.Errno) {
 	ctx = uninterruptible(ctx)
+	h.setFlushed(false) // a dup of a closed descriptor still writes
 	got, err := h.w.WriteAt(ctx, data, off)
 	if err != nil {
 		return uint32(got), h.n.fail("write", err)
@@ -132,7 +141,23 @@ func (h *writeHandle) Write(ctx context.Context, data []byte, off int64) (uint32
 // Flush runs at every close(2): the program learns there whether S3 has
 // its data.
 func (h *writeHandle) Flush(ctx context.Context) syscall.Errno {
+	h.setFlushed(true)
 	return h.n.commit(ctx, h.w)
+}
+
+// setFlushed records whether the program has closed the handle, keeping
+// the node's count of handles still open in the program.
+func (h *writeHandle) setFlushed(flushed bool) {
+	n := h.n
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	switch {
+	case flushed && !h.flushed:
+		n.unflushed--
+	case !flushed && h.flushed:
+		n.unflushed++
+	}
+	h.flushed = flushed
 }
 
 func (h *writeHandle) Fsync(ctx context.Context, flags uint32) syscall.Errno {
@@ -143,6 +168,7 @@ func (h *writeHandle) Fsync(ctx context.Context, flags uint32) syscall.Errno {
 // keeps it when its bytes never reached S3 (Flush reported that already).
 func (h *writeHandle) Release(ctx context.Context) syscall.Errno {
 	n := h.n
+	h.setFlushed(true)
 	n.openMu.Lock()
 	defer n.openMu.Unlock()
 	n.writers--
