@@ -37,7 +37,8 @@ start() {
 		go run ./scripts/demodata -endpoint "$endpoint" -access-key "$AWS_ACCESS_KEY_ID" -secret-key "$AWS_SECRET_ACCESS_KEY"
 		touch "$state/filled"
 	fi
-	"$top/bin/s3mount" --endpoint-url "$endpoint" --force-path-style --log-file "$state/s3mount.log" demo "$mnt"
+	"$top/bin/s3mount" --endpoint-url "$endpoint" --force-path-style --log-file "$state/s3mount.log" \
+		--staging-dir "$state/staging" demo "$mnt"
 	cat <<MSG
 
 Mounted bucket 'demo' at ./mnt. Try:
@@ -46,6 +47,8 @@ Mounted bucket 'demo' at ./mnt. Try:
   cat mnt/README.txt
   time md5sum mnt/big/1GiB.bin       # the first read streams from S3, the second is cached
   ls mnt/many/07 | wc -l
+  cp -r /etc/apt mnt/copied && ls -l mnt/copied   # writes: close returns once S3 has the data
+  setfattr -n s3.tags -v project=demo mnt/README.txt && getfattr -d -m - mnt/README.txt
 Stop it with: make demo-stop
 MSG
 }
