@@ -2,6 +2,7 @@ package fs
 
 import (
 	"context"
+	"sort"
 	"sync"
 	"syscall"
 	"time"
@@ -166,5 +167,25 @@ func (d *dirNode) dirChild(ctx context.Context, name string, out *fuse.EntryOut)
 }
 
 func (d *dirNode) OpendirHandle(ctx context.Context, flags uint32) (gofs.FileHandle, uint32, syscall.Errno) {
-	return &dirHandle{dir: d, lister: newLister(d.fs, d.bucket, d.path())}, 0, 0
+	return &dirHandle{dir: d, lister: newLister(d.fs, d.bucket, d.path()), pending: d.pendingFiles()}, 0, 0
+}
+
+// pendingFiles are the names of files created here that S3 does not have
+// yet (being written), sorted.
+func (d *dirNode) pendingFiles() []string {
+	var names []string
+	for name, child := range d.Children() {
+		n, ok := child.Operations().(*fileNode)
+		if !ok {
+			continue
+		}
+		n.mu.Lock()
+		w := n.w
+		n.mu.Unlock()
+		if w != nil && w.Pending() {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	return names
 }

@@ -2,6 +2,7 @@ package fs
 
 import (
 	"context"
+	"slices"
 	"syscall"
 
 	gofs "github.com/hanwen/go-fuse/v2/fs"
@@ -16,6 +17,11 @@ type dirHandle struct {
 	lister *lister
 	pos    uint64   // entries produced so far, "." and ".." included
 	last   dirEntry // the entry produced last, for Lookup
+
+	// pending are files created here and still being written, which S3
+	// cannot list yet: they come after the listing (those it shows are
+	// dropped).
+	pending []string
 }
 
 var (
@@ -44,8 +50,14 @@ func (h *dirHandle) Readdirent(ctx context.Context) (*fuse.DirEntry, syscall.Err
 		h.dir.fs.log.Warn("listing failed", "bucket", h.dir.bucket, "prefix", printableKey(h.lister.prefix), "err", err)
 		return nil, toErrno(err)
 	}
-	if !ok {
-		return nil, 0
+	if ok {
+		h.pending = slices.DeleteFunc(h.pending, func(n string) bool { return n == e.name })
+	} else {
+		if len(h.pending) == 0 {
+			return nil, 0
+		}
+		e = dirEntry{name: h.pending[0], pending: true}
+		h.pending = h.pending[1:]
 	}
 	h.pos++
 	h.last = e
@@ -62,7 +74,7 @@ func (h *dirHandle) Readdirent(ctx context.Context) (*fuse.DirEntry, syscall.Err
 
 // Lookup serves READDIRPLUS: name is the entry Readdirent just returned.
 func (h *dirHandle) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
-	if name != h.last.name {
+	if name != h.last.name || h.last.pending {
 		return h.dir.Lookup(ctx, name, out)
 	}
 	if h.last.isDir {
@@ -80,6 +92,7 @@ func (h *dirHandle) Seekdir(ctx context.Context, off uint64) syscall.Errno {
 	}
 	h.lister.close()
 	h.lister = newLister(h.dir.fs, h.dir.bucket, h.dir.path())
+	h.pending = h.dir.pendingFiles()
 	h.pos = 0
 	for h.pos < off {
 		de, errno := h.Readdirent(ctx)

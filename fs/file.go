@@ -54,6 +54,12 @@ func (d *dirNode) fileChild(ctx context.Context, name string, info *s3io.ObjectI
 	ino := d.fs.fileIno(d.bucket, key, mode)
 	if child := d.GetChild(name); child != nil {
 		if n, ok := child.Operations().(*fileNode); ok && child.StableAttr().Mode == mode&syscall.S_IFMT {
+			if current, writing := n.writingInfo(); writing {
+				// S3 has an older size than the program wrote: telling the
+				// kernel would cut its reads short.
+				d.fs.fileAttr(&current, child.StableAttr().Ino, &out.Attr)
+				return child
+			}
 			merged := n.update(*info)
 			d.fs.fileAttr(&merged, child.StableAttr().Ino, &out.Attr)
 			return child
@@ -90,6 +96,18 @@ func (n *fileNode) update(info s3io.ObjectInfo) s3io.ObjectInfo {
 		go n.NotifyContent(0, 0)
 	}
 	return info
+}
+
+// writingInfo returns the node's info as its writer sees it, when it is
+// open for writing.
+func (n *fileNode) writingInfo() (s3io.ObjectInfo, bool) {
+	n.mu.Lock()
+	w := n.w
+	n.mu.Unlock()
+	if w == nil {
+		return s3io.ObjectInfo{}, false
+	}
+	return n.freshInfo()
 }
 
 // freshInfo returns the node's info when it is within the TTL. A file open

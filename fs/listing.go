@@ -14,9 +14,10 @@ const listPageSize = 1000
 
 // dirEntry is one name of a directory listing.
 type dirEntry struct {
-	name  string
-	isDir bool
-	info  s3io.ObjectInfo // objects only; from the listing
+	name    string
+	isDir   bool
+	info    s3io.ObjectInfo // objects only; from the listing
+	pending bool            // a file being written, not in S3 yet
 }
 
 // lister streams the entries of one directory, a page at a time, so that a

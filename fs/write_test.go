@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -273,5 +274,37 @@ func TestRenameNoReplaceAndExchange(t *testing.T) {
 	}
 	if string(objectBytes(t, st, "c")) != "A" || string(objectBytes(t, st, "b")) != "B" {
 		t.Fatal("objects after the renames are wrong")
+	}
+}
+
+func TestFilesBeingWrittenAreListed(t *testing.T) {
+	st, mnt := newWritable(t)
+	st.PutBytes("b", "d/old", []byte("x"), nil)
+	f, err := os.Create(filepath.Join(mnt, "d", "new"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	f.WriteString("being written")
+	entries, err := os.ReadDir(filepath.Join(mnt, "d"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if strings.Join(names, " ") != "new old" {
+		t.Fatalf("listing while new is being written: %v", names)
+	}
+	if err := f.Sync(); err != nil { // now in S3: listed once, not twice
+		t.Fatal(err)
+	}
+	entries, _ = os.ReadDir(filepath.Join(mnt, "d"))
+	if len(entries) != 2 {
+		t.Fatalf("after fsync the listing has %d entries, want 2", len(entries))
+	}
+	if fi, err := os.Stat(filepath.Join(mnt, "d", "new")); err != nil || fi.Size() != 13 {
+		t.Fatalf("stat of the file being written: %v, %v", fi, err)
 	}
 }

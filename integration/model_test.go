@@ -27,10 +27,9 @@ import (
 // prints the seed and the step, and S3MOUNT_MODEL_SEED replays it.
 //
 // What the model leaves out is what SEMANTICS.md says differs from POSIX:
-// readdir is compared only when no file is open (files being written are
-// listed once uploaded), every open is O_RDWR (a read-only handle opened
-// before a writer reads the version it opened), and no directory is
-// renamed while files under it are open.
+// every open is O_RDWR (a read-only handle opened before a writer reads
+// the version it opened), and no directory is renamed while files under
+// it are open.
 
 // modelOps is the number of operations per seed (S3MOUNT_MODEL_OPS).
 func modelOps() int {
@@ -382,9 +381,6 @@ func (m *model) rmdir() {
 }
 
 func (m *model) readdir() {
-	if len(m.fds) > 0 {
-		return // files being written are listed only once uploaded
-	}
 	dir := m.pick(modelDirs)
 	m.note("readdir %s", dir)
 	got, merr := readNames(filepath.Join(m.s.mnt, dir))

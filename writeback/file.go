@@ -209,6 +209,14 @@ func (f *File) ChangedSinceCommit() bool {
 	return f.changed && !f.discarded && f.changeSeq != f.tried
 }
 
+// Pending reports whether the file is new and S3 has no object for it
+// yet: a listing cannot show it.
+func (f *File) Pending() bool {
+	f.opMu.Lock()
+	defer f.opMu.Unlock()
+	return f.base == nil && !f.discarded
+}
+
 // Changed reports whether the file holds something S3 does not have yet.
 func (f *File) Changed() bool {
 	f.opMu.Lock()
