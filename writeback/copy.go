@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sync"
 
 	"golang.org/x/sync/errgroup"
 
@@ -51,42 +50,9 @@ func (m *Manager) copyOnServer(ctx context.Context, src s3io.ObjectInfo, srcBuck
 		info.Size = src.Size
 		return info, nil
 	}
-	id, err := m.store.CreateMultipartUpload(ctx, bucket, key, opts.WriteOptions)
-	if err != nil {
-		return s3io.ObjectInfo{}, fmt.Errorf("copy %s to %s: %w", src.Key, key, err)
-	}
-	up := s3io.Upload{Bucket: bucket, Key: key, ID: id, SSEC: opts.SSEC}
-	count := m.layout.parts(src.Size)
-	parts := make([]s3io.Part, count)
-	var mu sync.Mutex
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(m.opts.Concurrency)
-	for n := 1; n <= count; n++ {
-		g.Go(func() error {
-			off, size := m.layout.span(n, src.Size)
-			p, err := m.store.UploadPartCopy(gctx, up, int32(n), source, s3io.Range{Off: off, Len: size})
-			if err != nil {
-				return fmt.Errorf("copy part %d of %s: %w", n, key, err)
-			}
-			mu.Lock()
-			parts[n-1] = p
-			mu.Unlock()
-			return nil
-		})
-	}
-	err = g.Wait()
-	var info s3io.ObjectInfo
-	if err == nil {
-		info, err = m.store.CompleteMultipartUpload(ctx, up, parts)
-	}
-	if err != nil {
-		if aerr := m.store.AbortMultipartUpload(context.WithoutCancel(ctx), up); aerr != nil {
-			m.log.Warn("abort of multipart copy failed", "key", key, "upload_id", id, "err", aerr)
-		}
-		return s3io.ObjectInfo{}, fmt.Errorf("copy %s to %s: %w", src.Key, key, err)
-	}
-	info.Size = src.Size
-	return info, nil
+	return m.copyInParts(ctx, src, bucket, key, opts, func(ctx context.Context, up s3io.Upload, n int32, r s3io.Range) (s3io.Part, error) {
+		return m.store.UploadPartCopy(ctx, up, n, source, r)
+	})
 }
 
 // copyByReading copies src to bucket/key through this machine, one part
@@ -116,6 +82,19 @@ func (m *Manager) copyByReading(ctx context.Context, src s3io.ObjectInfo, srcBuc
 		info.Size = src.Size
 		return info, nil
 	}
+	return m.copyInParts(ctx, src, bucket, key, opts, func(ctx context.Context, up s3io.Upload, n int32, r s3io.Range) (s3io.Part, error) {
+		buf, err := read(r.Off, r.Len)
+		if err != nil {
+			return s3io.Part{}, err
+		}
+		return m.store.UploadPart(ctx, up, n, bytes.NewReader(buf), r.Len)
+	})
+}
+
+// copyInParts makes bucket/key as a multipart upload of src's size, part
+// by part with makePart (several at once), and aborts it on failure.
+func (m *Manager) copyInParts(ctx context.Context, src s3io.ObjectInfo, bucket, key string, opts s3io.CopyOptions,
+	makePart func(context.Context, s3io.Upload, int32, s3io.Range) (s3io.Part, error)) (s3io.ObjectInfo, error) {
 	id, err := m.store.CreateMultipartUpload(ctx, bucket, key, opts.WriteOptions)
 	if err != nil {
 		return s3io.ObjectInfo{}, fmt.Errorf("copy %s to %s: %w", src.Key, key, err)
@@ -128,13 +107,12 @@ func (m *Manager) copyByReading(ctx context.Context, src s3io.ObjectInfo, srcBuc
 	for n := 1; n <= count; n++ {
 		g.Go(func() error {
 			off, size := m.layout.span(n, src.Size)
-			buf, err := read(off, size)
+			p, err := makePart(gctx, up, int32(n), s3io.Range{Off: off, Len: size})
 			if err != nil {
-				return err
+				return fmt.Errorf("part %d of %s: %w", n, key, err)
 			}
-			p, err := m.store.UploadPart(gctx, up, int32(n), bytes.NewReader(buf), size)
-			parts[n-1] = p
-			return err
+			parts[n-1] = p // each goroutine its own element
+			return nil
 		})
 	}
 	err = g.Wait()
