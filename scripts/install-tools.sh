@@ -10,6 +10,7 @@ command -v fusermount3 >/dev/null || need+=(fuse3)
 command -v getfattr >/dev/null || need+=(attr)
 command -v rsync >/dev/null || need+=(rsync)
 command -v sqlite3 >/dev/null || need+=(sqlite3)
+command -v pgrep >/dev/null || need+=(procps)
 if [ ${#need[@]} -gt 0 ]; then
 	sudo=""
 	if [ "$(id -u)" != 0 ]; then
