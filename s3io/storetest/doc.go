@@ -13,7 +13,8 @@
 //
 // Some servers lack some of S3 (MinIO keeps no ACLs and no CORS, and has
 // no archive tiers): Options.MayLack lists the Features a store may
-// refuse, and a case that meets the refusal is skipped, visibly, instead
-// of failing. memstore lacks nothing, so each case runs in full at least
-// once.
+// refuse. A case that meets such a refusal checks that it carries the
+// documented sentinel (which the file system turns into ENOTSUP or EINVAL)
+// and ends there, passing and logging it; nothing is skipped. memstore
+// lacks nothing, so each case runs in full at least once.
 package storetest
