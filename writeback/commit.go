@@ -55,6 +55,7 @@ func (f *File) Commit(ctx context.Context) (s3io.ObjectInfo, error) {
 	}
 	info = f.newInfoLocked(info)
 	f.base = &info
+	f.publishLocked()
 	f.baseLimit = f.size
 	f.dirty = nil
 	f.changed = false

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -58,7 +59,11 @@ type File struct {
 	manifested bool   // the manifest of this change is on disk
 	meta       Meta
 	discarded  bool
-	ssec       s3io.SSECustomerKey // the file's own SSE-C key, if any
+	published  struct {
+		size    atomic.Int64
+		pending atomic.Bool
+	}
+	ssec s3io.SSECustomerKey // the file's own SSE-C key, if any
 	// broken is the first failed write to the staging file (a full disk):
 	// the file's bytes are not what the program wrote, so they are never
 	// uploaded, and every later commit returns this error.
@@ -113,6 +118,7 @@ func (m *Manager) Open(bucket, key string, base s3io.ObjectInfo) (*File, error) 
 		return nil, fmt.Errorf("staging file %s: %w", f.path, err)
 	}
 	f.size, f.baseLimit = base.Size, base.Size
+	f.publishLocked()
 	return f, nil
 }
 
@@ -142,6 +148,7 @@ func (m *Manager) fileFor(staging *os.File, bucket, key string, base *s3io.Objec
 	}
 	f.idle = sync.NewCond(&f.stateMu)
 	f.shared = target{bucket, key, meta.clone(), nil}
+	f.publishLocked()
 	return f
 }
 
@@ -169,17 +176,17 @@ func (f *File) objectOptionsLocked() s3io.WriteOptions {
 }
 
 // Size is the file's current size.
-func (f *File) Size() int64 {
-	f.opMu.Lock()
-	defer f.opMu.Unlock()
-	return f.size
-}
+//
+// Size, Meta and Pending do not wait for opMu, which an upload holds for
+// its whole length: stat and readdir of a file being uploaded answer at
+// once, from what publishLocked last recorded.
+func (f *File) Size() int64 { return f.published.size.Load() }
 
 // Meta returns the metadata the object will have.
 func (f *File) Meta() Meta {
-	f.opMu.Lock()
-	defer f.opMu.Unlock()
-	return f.meta.clone()
+	f.stateMu.Lock()
+	defer f.stateMu.Unlock()
+	return f.shared.meta.clone()
 }
 
 // SetMeta changes the metadata the object will have (chmod, chown,
@@ -211,10 +218,12 @@ func (f *File) ChangedSinceCommit() bool {
 
 // Pending reports whether the file is new and S3 has no object for it
 // yet: a listing cannot show it.
-func (f *File) Pending() bool {
-	f.opMu.Lock()
-	defer f.opMu.Unlock()
-	return f.base == nil && !f.discarded
+func (f *File) Pending() bool { return f.published.pending.Load() }
+
+// publishLocked records size and state for Size and Pending.
+func (f *File) publishLocked() {
+	f.published.size.Store(f.size)
+	f.published.pending.Store(f.base == nil && !f.discarded)
 }
 
 // Changed reports whether the file holds something S3 does not have yet.
@@ -258,6 +267,7 @@ func (f *File) Detach(ctx context.Context) error {
 	}
 	f.discarded = true
 	f.base, f.baseLimit = nil, 0
+	f.publishLocked()
 	return nil
 }
 
@@ -359,6 +369,7 @@ func (f *File) WriteAt(ctx context.Context, p []byte, off int64) (int, error) {
 			f.dirty.set(i)
 		}
 		f.size = max(f.size, written)
+		f.publishLocked()
 		f.touchPartsLocked(off, written)
 		if merr := f.markChangedLocked(); merr != nil && err == nil {
 			err = merr
@@ -413,6 +424,7 @@ func (f *File) Truncate(ctx context.Context, size int64) error {
 	}
 	from := min(size, f.size)
 	f.size = size
+	f.publishLocked()
 	if err := f.markChangedLocked(); err != nil {
 		return err
 	}

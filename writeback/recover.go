@@ -126,6 +126,7 @@ func (m *Manager) recoverOne(ctx context.Context, mpath, data string) (status re
 func (m *Manager) fileFrom(file *os.File, man manifest, base *s3io.ObjectInfo) *File {
 	f := m.fileFor(file, man.Bucket, man.Key, base, Meta{ContentType: man.ContentType, UserMetadata: man.Metadata})
 	f.size, f.changed, f.manifested = man.Size, true, true
+	f.publishLocked()
 	if base != nil {
 		f.baseLimit = min(man.BaseLimit, base.Size)
 	}
