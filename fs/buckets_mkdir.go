@@ -42,7 +42,7 @@ func isAlnum(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' 
 // Mkdir creates a bucket, in the mount's region.
 func (r *bucketsRoot) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
 	ctx = uninterruptible(ctx)
-	if r.fs.cfg.ReadOnly || r.fs.wb == nil {
+	if r.fs.readOnly() {
 		return nil, syscall.EROFS
 	}
 	if problem := bucketNameProblem(name); problem != "" {
@@ -66,7 +66,7 @@ func (r *bucketsRoot) Mkdir(ctx context.Context, name string, mode uint32, out *
 // Rmdir deletes an empty bucket.
 func (r *bucketsRoot) Rmdir(ctx context.Context, name string) syscall.Errno {
 	ctx = uninterruptible(ctx)
-	if r.fs.cfg.ReadOnly || r.fs.wb == nil {
+	if r.fs.readOnly() {
 		return syscall.EROFS
 	}
 	if err := r.fs.store.DeleteBucket(ctx, name); err != nil {

@@ -25,7 +25,7 @@ var (
 // checkNewName vets a name about to become a key.
 func (d *dirNode) checkNewName(name string) syscall.Errno {
 	switch {
-	case d.fs.cfg.ReadOnly || d.fs.wb == nil:
+	case d.fs.readOnly():
 		return syscall.EROFS
 	case len(name) > maxNameLen:
 		return syscall.ENAMETOOLONG

@@ -16,7 +16,7 @@ var (
 
 func (d *dirNode) Unlink(ctx context.Context, name string) syscall.Errno {
 	ctx = uninterruptible(ctx)
-	if d.fs.cfg.ReadOnly || d.fs.wb == nil {
+	if d.fs.readOnly() {
 		return syscall.EROFS
 	}
 	key := d.path() + name
@@ -60,7 +60,7 @@ func (d *dirNode) detachChild(ctx context.Context, name string) syscall.Errno {
 // directory with any key under it (its marker aside) is not empty.
 func (d *dirNode) Rmdir(ctx context.Context, name string) syscall.Errno {
 	ctx = uninterruptible(ctx)
-	if d.fs.cfg.ReadOnly || d.fs.wb == nil {
+	if d.fs.readOnly() {
 		return syscall.EROFS
 	}
 	prefix := d.path() + name + "/"

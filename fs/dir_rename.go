@@ -28,7 +28,7 @@ var _ = (gofs.NodeRenamer)((*dirNode)(nil))
 // by doing that to every key under it. Neither is atomic; see SEMANTICS.md.
 func (d *dirNode) Rename(ctx context.Context, name string, newParent gofs.InodeEmbedder, newName string, flags uint32) syscall.Errno {
 	ctx = uninterruptible(ctx)
-	if d.fs.cfg.ReadOnly || d.fs.wb == nil {
+	if d.fs.readOnly() {
 		return syscall.EROFS
 	}
 	if flags&renameExchange != 0 {

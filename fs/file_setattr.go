@@ -30,7 +30,7 @@ func (n *fileNode) Setattr(ctx context.Context, fh gofs.FileHandle, in *fuse.Set
 		// atime or ctime only: S3 keeps neither.
 		return n.Getattr(ctx, fh, out)
 	}
-	if n.fs.cfg.ReadOnly || n.fs.wb == nil {
+	if n.fs.readOnly() {
 		return syscall.EROFS
 	}
 	// A change while the program has the file open (ftruncate, fchmod,
@@ -146,7 +146,7 @@ func (d *dirNode) Setattr(ctx context.Context, fh gofs.FileHandle, in *fuse.SetA
 	if _, ok := in.GetSize(); ok {
 		return syscall.EISDIR
 	}
-	if d.fs.cfg.ReadOnly {
+	if d.fs.readOnly() {
 		return syscall.EROFS
 	}
 	if mtime, ok := in.GetMTime(); ok {

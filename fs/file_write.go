@@ -34,7 +34,7 @@ var (
 // openWriter returns a handle on the node's writer, staging the object
 // first when nobody has it open for writing.
 func (n *fileNode) openWriter(ctx context.Context, truncate bool) (*writeHandle, syscall.Errno) {
-	if n.fs.cfg.ReadOnly || n.fs.wb == nil {
+	if n.fs.readOnly() {
 		return nil, syscall.EROFS
 	}
 	n.openMu.Lock()

@@ -96,6 +96,10 @@ func (f *FS) logHidden(bucket, key, why string) {
 	}
 }
 
+// readOnly reports whether the mount refuses changes: --read-only, or no
+// upload manager to make them with.
+func (f *FS) readOnly() bool { return f.cfg.ReadOnly || f.wb == nil }
+
 // fresh reports whether something confirmed at t is still within the TTL.
 func (f *FS) fresh(t time.Time) bool {
 	return time.Since(t) < f.cfg.MetadataTTL

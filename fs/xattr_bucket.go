@@ -84,7 +84,7 @@ func (d *dirNode) Setxattr(ctx context.Context, attr string, data []byte, flags 
 	if !d.isBucket() {
 		return syscall.ENOTSUP
 	}
-	if d.fs.cfg.ReadOnly || d.fs.wb == nil {
+	if d.fs.readOnly() {
 		return syscall.EROFS
 	}
 	st, b, text := d.fs.store, d.bucket, string(data)
@@ -122,7 +122,7 @@ func (d *dirNode) Removexattr(ctx context.Context, attr string) syscall.Errno {
 	if !d.isBucket() {
 		return syscall.ENODATA
 	}
-	if d.fs.cfg.ReadOnly || d.fs.wb == nil {
+	if d.fs.readOnly() {
 		return syscall.EROFS
 	}
 	st, b := d.fs.store, d.bucket

@@ -136,7 +136,7 @@ func (n *fileNode) Setxattr(ctx context.Context, attr string, data []byte, flags
 	if attr == xSSECKey {
 		return n.setKey(data)
 	}
-	if n.fs.cfg.ReadOnly || n.fs.wb == nil {
+	if n.fs.readOnly() {
 		return syscall.EROFS
 	}
 	bucket, key := n.location()
@@ -176,7 +176,7 @@ func (n *fileNode) Setxattr(ctx context.Context, attr string, data []byte, flags
 
 func (n *fileNode) Removexattr(ctx context.Context, attr string) syscall.Errno {
 	ctx = uninterruptible(ctx)
-	if n.fs.cfg.ReadOnly || n.fs.wb == nil {
+	if n.fs.readOnly() {
 		return syscall.EROFS
 	}
 	if name, ok := userXattr(attr); ok {
