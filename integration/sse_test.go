@@ -45,18 +45,7 @@ func startMinIO(t *testing.T, withTLS, withKMS bool) *miniotest.Server {
 		// MINIO_KMS_SECRET_KEY=<key name>:<base64 of 32 bytes>
 		opts.Env = []string{"MINIO_KMS_SECRET_KEY=" + kmsKeyName + ":" + base64.StdEncoding.EncodeToString(newKey(t))}
 	}
-	opts.Dir = t.TempDir()
-	srv, err := miniotest.Launch(opts)
-	if err != nil {
-		t.Fatalf("start minio: %v", err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("minio log (last lines):\n%s", srv.LogTail(4096))
-		}
-		srv.Stop()
-	})
-	return srv
+	return miniotest.StartWith(t, opts)
 }
 
 func newKey(t *testing.T) []byte {

@@ -67,17 +67,19 @@ type Server struct {
 // S3MOUNT_TEST_REQUIRE=1); a server that will not start fails it.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	return startForTest(t, Options{})
+	return StartWith(t, Options{})
 }
 
 // StartTLS is Start with HTTPS: certFile and keyFile (PEM) become MinIO's
 // public.crt and private.key. GenerateCert makes a suitable pair.
 func StartTLS(t testing.TB, certFile, keyFile string) *Server {
 	t.Helper()
-	return startForTest(t, Options{CertFile: certFile, KeyFile: keyFile})
+	return StartWith(t, Options{CertFile: certFile, KeyFile: keyFile})
 }
 
-func startForTest(t testing.TB, opts Options) *Server {
+// StartWith is Start with options (TLS, MINIO_* settings); Binary and Dir
+// are chosen here.
+func StartWith(t testing.TB, opts Options) *Server {
 	t.Helper()
 	skipIfShort(t)
 	bin, err := FindBinary()
