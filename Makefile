@@ -1,11 +1,12 @@
 # s3mount. `make test` is what CI runs (.ci/run).
 MINIO_VERSION := v0.0.0-20260212201848-7aac2a2c5b7c
+VERSITYGW_VERSION := v1.8.0
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 GO ?= go
 BIN := $(CURDIR)/bin
 GOFILES = $(shell find . -name '*.go' -not -path './.git/*' -not -path './bin/*' -not -path './.demo/*')
 
-.PHONY: all build install tools test test-unit soak bench demo demo-stop fmt vet clean
+.PHONY: all build install tools tools-servers test test-servers test-unit soak bench demo demo-stop fmt vet clean
 
 all: build
 
@@ -28,8 +29,23 @@ vet:
 	@unformatted=$$(gofmt -l $(GOFILES)); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 
+tools-servers:
+	VERSITYGW_VERSION=$(VERSITYGW_VERSION) BIN=$(BIN) bash scripts/install-servers.sh
+
+# The whole suite on MinIO, with -race.
 test: tools build vet
 	S3MOUNT_MINIO=$(BIN)/minio S3MOUNT_BIN=$(BIN)/s3mount $(GO) test -race -count=1 -timeout 25m ./...
+
+# The packages that talk to a server (the integration suite and the Store
+# conformance suite), once on each other server: Ceph RGW and versitygw.
+SERVER_PACKAGES := ./integration ./s3io/awsstore ./internal/s3test
+TEST_SERVERS ?= ceph versitygw
+test-servers: tools tools-servers build
+	@for server in $(TEST_SERVERS); do \
+		echo "== test-servers: $$server"; \
+		S3MOUNT_TEST_SERVER=$$server S3MOUNT_VERSITYGW=$(BIN)/versitygw S3MOUNT_MINIO=$(BIN)/minio \
+		S3MOUNT_BIN=$(BIN)/s3mount $(GO) test -count=1 -timeout 25m $(SERVER_PACKAGES) || exit 1; \
+	done
 
 # The long version of the model test: 20 seeds x 5,000 random operations.
 soak: tools build

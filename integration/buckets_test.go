@@ -65,7 +65,7 @@ func TestBucketTagsXattrReadsWritesAndRemovesTags(t *testing.T) {
 // HTTP status.
 func anonymousGet(t *testing.T, bucket, key string) int {
 	t.Helper()
-	resp, err := http.Get(env.minio.Endpoint + "/" + bucket + "/" + key)
+	resp, err := http.Get(env.srv.Endpoint + "/" + bucket + "/" + key)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/s3mount/s3mount/internal/faultproxy"
+	"github.com/s3mount/s3mount/internal/miniotest"
+	"github.com/s3mount/s3mount/internal/s3test"
 )
 
 // faultSession mounts a fresh bucket through a fault-injecting proxy in
@@ -20,7 +22,7 @@ import (
 func faultSession(t *testing.T) (*session, *faultproxy.Proxy) {
 	t.Helper()
 	s := newBucketSession(t)
-	p, err := faultproxy.Start(env.minio.Endpoint)
+	p, err := faultproxy.Start(env.srv.Endpoint)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +135,7 @@ func TestAddedLatencyKeepsDataCorrect(t *testing.T) {
 
 func TestRequestHangingPastTheTimeoutIsRetried(t *testing.T) {
 	s := newBucketSession(t)
-	p, err := faultproxy.Start(env.minio.Endpoint)
+	p, err := faultproxy.Start(env.srv.Endpoint)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +161,7 @@ func TestRequestHangingPastTheTimeoutIsRetried(t *testing.T) {
 }
 
 func TestServerRestartedInTheMiddleOfALargeWrite(t *testing.T) {
-	srv := startMinIO(t, false, false) // a server of its own, to restart
+	srv := restartableServer(t)
 	s := serverSession(t, srv)
 	s.mnt = s.mountOn(srv)
 	data := randomBytes(24, 160<<20)
@@ -167,15 +169,30 @@ func TestServerRestartedInTheMiddleOfALargeWrite(t *testing.T) {
 	go func() { done <- os.WriteFile(s.path("big"), data, 0o644) }()
 	time.Sleep(300 * time.Millisecond)
 	if err := srv.Restart(500 * time.Millisecond); err != nil {
-		t.Fatalf("restart MinIO: %v", err)
+		t.Fatalf("restart %s: %v", srv.Kind, err)
 	}
 	if err := <-done; err != nil {
-		t.Fatalf("write across a MinIO restart: %v", err)
+		t.Fatalf("write across a server restart: %v", err)
 	}
 	if !bytes.Equal(s.get("big"), data) {
-		t.Fatal("object differs after a write across a MinIO restart")
+		t.Fatal("object differs after a write across a server restart")
 	}
 	if ups := s.multipartUploads(); len(ups) != 0 {
 		t.Fatalf("multipart uploads left over: %v", ups)
 	}
+}
+
+// restartableServer returns a server the test may restart: one of its own
+// where starting one is cheap (MinIO, versitygw), the shared Ceph gateway
+// otherwise (its radosgw restarts; the cluster under it stays).
+func restartableServer(t *testing.T) *s3test.Server {
+	t.Helper()
+	requireEnv(t)
+	switch env.srv.Kind {
+	case s3test.Ceph:
+		return env.srv
+	case s3test.External:
+		miniotest.SkipOrFail(t, "an external server cannot be restarted by the tests")
+	}
+	return s3test.Start(t, s3test.Options{})
 }

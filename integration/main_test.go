@@ -7,14 +7,17 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/s3mount/s3mount/internal/miniotest"
+	"github.com/s3mount/s3mount/internal/s3test"
 )
 
-// env is what every test of the package shares: one binary, one MinIO.
+// env is what every test of the package shares: one binary, one S3
+// server (chosen by $S3MOUNT_TEST_SERVER; MinIO unless told).
 var env struct {
 	bin     string // the s3mount binary
-	minio   *miniotest.Server
+	srv     *s3test.Server
 	skipWhy string // a missing precondition, when there is one
 }
 
@@ -48,13 +51,16 @@ func runMain(m *testing.M) int {
 			return 1
 		}
 	}
-	srv, err := miniotest.Launch(miniotest.Options{})
+	kind, _ := s3test.Selected() // checked by missingPrecondition
+	start := time.Now()
+	srv, err := s3test.Launch(kind, s3test.Options{KMS: true})
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "start minio:", err)
+		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	defer srv.Stop()
-	env.minio = srv
+	fmt.Fprintf(os.Stderr, "integration: %s %s at %s, ready in %v\n", kind, srv.Version, srv.Endpoint, time.Since(start).Round(time.Millisecond))
+	env.srv = srv
 	return m.Run()
 }
 
@@ -66,7 +72,11 @@ func missingPrecondition() string {
 	if _, err := exec.LookPath("fusermount3"); err != nil && os.Geteuid() != 0 {
 		return "neither root nor fusermount3 (Debian package fuse3)"
 	}
-	if _, err := miniotest.FindBinary(); err != nil {
+	kind, err := s3test.Selected()
+	if err != nil {
+		return err.Error()
+	}
+	if err := s3test.Missing(kind); err != nil {
 		return err.Error()
 	}
 	return ""

@@ -71,7 +71,7 @@ func TestRandomOperationsMatchALocalDirectory(t *testing.T) {
 // every result equals the local directory's.
 func TestRandomOperationsUnderTransientFaults(t *testing.T) {
 	s := newBucketSession(t)
-	p, err := faultproxy.Start(env.minio.Endpoint)
+	p, err := faultproxy.Start(env.srv.Endpoint)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -60,7 +60,7 @@ func TestMountFailuresExitWithClearCodeAndMessage(t *testing.T) {
 			if strings.Count(msg, "\n") > 1 {
 				t.Errorf("want one clear line, got:\n%s", msg)
 			}
-			if strings.Contains(msg, "wrong-secret") || strings.Contains(msg, env.minio.SecretKey) {
+			if strings.Contains(msg, "wrong-secret") || strings.Contains(msg, env.srv.SecretKey) {
 				t.Errorf("the message shows a secret: %q", msg)
 			}
 			t.Logf("exit %d after %v: %s", code, time.Since(start).Round(time.Millisecond), msg)
@@ -111,7 +111,7 @@ func TestPasswdFileIsUsedAndRefusedWhenReadableByOthers(t *testing.T) {
 	s := newBucketSession(t)
 	s.put("f", []byte("via passwd file"))
 	pw := filepath.Join(t.TempDir(), "passwd")
-	os.WriteFile(pw, []byte("# comment\n"+s.bucket+":"+env.minio.AccessKey+":"+env.minio.SecretKey+"\nother:wrong\n"), 0o600)
+	os.WriteFile(pw, []byte("# comment\n"+s.bucket+":"+env.srv.AccessKey+":"+env.srv.SecretKey+"\nother:wrong\n"), 0o600)
 	mnt := filepath.Join(t.TempDir(), "m")
 	os.Mkdir(mnt, 0o755)
 	cmd := exec.Command(env.bin, append(baseArgs(), "--passwd-file", pw, s.bucket, mnt)...)
@@ -132,7 +132,7 @@ func TestPasswdFileIsUsedAndRefusedWhenReadableByOthers(t *testing.T) {
 	if err == nil || !strings.Contains(string(out), "readable by group or others") {
 		t.Fatalf("a world-readable password file was accepted: %v: %s", err, out)
 	}
-	if strings.Contains(string(out), env.minio.SecretKey) {
+	if strings.Contains(string(out), env.srv.SecretKey) {
 		t.Fatalf("the error shows the secret: %s", out)
 	}
 }
@@ -150,7 +150,7 @@ func TestDebugLogNeverShowsSecrets(t *testing.T) {
 	if !strings.Contains(string(data), "s3 request") {
 		t.Fatalf("--debug logged no requests:\n%s", data)
 	}
-	for _, secret := range []string{env.minio.SecretKey, "Signature=", "X-Amz-Signature"} {
+	for _, secret := range []string{env.srv.SecretKey, "Signature=", "X-Amz-Signature"} {
 		if strings.Contains(string(data), secret) {
 			t.Fatalf("the debug log contains %q", secret)
 		}

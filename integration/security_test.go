@@ -77,7 +77,7 @@ func mountAt(t *testing.T, s *session, mnt string, flags ...string) {
 func TestNoSecretInTheDaemonsCommandLineOrEnvironment(t *testing.T) {
 	s := newBucketSession(t)
 	pw := filepath.Join(t.TempDir(), "passwd")
-	os.WriteFile(pw, []byte(env.minio.AccessKey+":"+env.minio.SecretKey+"\n"), 0o600)
+	os.WriteFile(pw, []byte(env.srv.AccessKey+":"+env.srv.SecretKey+"\n"), 0o600)
 	mnt := filepath.Join(t.TempDir(), "m")
 	os.Mkdir(mnt, 0o755)
 	cmd := exec.Command(env.bin, append(baseArgs(), "--passwd-file", pw, "--staging-dir", s.staging, s.bucket, mnt)...)
@@ -92,7 +92,7 @@ func TestNoSecretInTheDaemonsCommandLineOrEnvironment(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if strings.Contains(string(b), env.minio.SecretKey) {
+		if strings.Contains(string(b), env.srv.SecretKey) {
 			t.Fatalf("the secret key is in /proc/PID/%s of the daemon", f)
 		}
 	}

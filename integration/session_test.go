@@ -16,13 +16,15 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/s3mount/s3mount/internal/s3test"
 )
 
 // session is one test's bucket and mount.
 type session struct {
 	t      *testing.T
+	srv    *s3test.Server
 	bucket string
 	mnt    string
 	client *s3.Client
@@ -32,27 +34,28 @@ type session struct {
 
 var bucketSeq atomic.Int64
 
-// sdkClient is a plain SDK client on the test MinIO.
-func sdkClient() *s3.Client {
-	return s3.New(s3.Options{
-		Region:                     "us-east-1",
-		BaseEndpoint:               aws.String(env.minio.Endpoint),
-		UsePathStyle:               true,
-		Credentials:                credentials.NewStaticCredentialsProvider(env.minio.AccessKey, env.minio.SecretKey, ""),
-		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
-		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenRequired,
-	})
-}
+// sdkClient is a plain SDK client on the test server.
+func sdkClient() *s3.Client { return env.srv.SDK() }
 
-// newBucketSession makes a fresh bucket without mounting it.
+// newBucketSession makes a fresh bucket on the test server without
+// mounting it.
 func newBucketSession(t *testing.T) *session {
 	t.Helper()
 	requireEnv(t)
-	s := &session{t: t, client: sdkClient(), staging: filepath.Join(t.TempDir(), "staging"),
+	return serverSession(t, env.srv)
+}
+
+// serverSession makes a fresh bucket on srv, with an SDK client for it,
+// without mounting it. The bucket and what it holds are deleted when the
+// test ends, after its mounts are gone.
+func serverSession(t *testing.T, srv *s3test.Server) *session {
+	t.Helper()
+	s := &session{t: t, srv: srv, client: srv.SDK(), staging: filepath.Join(t.TempDir(), "staging"),
 		bucket: fmt.Sprintf("it-%d-%d", time.Now().UnixNano()%1e9, bucketSeq.Add(1))}
 	if _, err := s.client.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(s.bucket)}); err != nil {
 		t.Fatalf("create bucket: %v", err)
 	}
+	t.Cleanup(func() { srv.CleanupBucket(t, s.bucket) })
 	return s
 }
 
@@ -68,15 +71,27 @@ func newSession(t *testing.T, objects map[string]string, flags ...string) *sessi
 	return s
 }
 
-// baseArgs are the flags every mount of the test MinIO needs.
-func baseArgs() []string {
-	return []string{"--endpoint-url", env.minio.Endpoint, "--force-path-style", "--region", "us-east-1"}
+// baseArgs are the flags every mount of the test server needs.
+func baseArgs() []string { return serverArgs(env.srv) }
+
+// serverArgs are the flags a mount of srv needs.
+func serverArgs(srv *s3test.Server) []string {
+	args := []string{"--endpoint-url", srv.Endpoint, "--force-path-style", "--region", srv.Region}
+	if srv.CertFile != "" {
+		args = append(args, "--ca-bundle", srv.CertFile)
+	}
+	return args
 }
 
-// mountEnv is the environment of s3mount: the test's, with MinIO keys.
-func mountEnv() []string {
-	return append(os.Environ(), "AWS_ACCESS_KEY_ID="+env.minio.AccessKey, "AWS_SECRET_ACCESS_KEY="+env.minio.SecretKey,
-		"AWS_CONFIG_FILE=/nonexistent", "AWS_SHARED_CREDENTIALS_FILE=/nonexistent")
+// mountEnv is the environment of s3mount: the test's, with the test
+// server's keys.
+func mountEnv() []string { return envFor(env.srv) }
+
+// envFor is the environment of an s3mount of srv. No AWS configuration
+// or instance metadata is ever consulted.
+func envFor(srv *s3test.Server) []string {
+	return append(os.Environ(), "AWS_ACCESS_KEY_ID="+srv.AccessKey, "AWS_SECRET_ACCESS_KEY="+srv.SecretKey,
+		"AWS_CONFIG_FILE=/nonexistent", "AWS_SHARED_CREDENTIALS_FILE=/nonexistent", "AWS_EC2_METADATA_DISABLED=true")
 }
 
 // mount mounts source (BUCKET[:PREFIX], or "" for all buckets) in the
@@ -87,13 +102,13 @@ func (s *session) mount(source string, flags ...string) string {
 	if err := os.Mkdir(mnt, 0o755); err != nil {
 		s.t.Fatal(err)
 	}
-	args := append(baseArgs(), "--staging-dir", s.staging)
+	args := append(serverArgs(s.srv), "--staging-dir", s.staging)
 	args = append(args, flags...)
 	if source != "" {
 		args = append(args, source)
 	}
 	args = append(args, mnt)
-	out, code := runS3mount(s.t, args...)
+	out, code := runOn(s.t, s.srv, args...)
 	if code != 0 {
 		s.t.Fatalf("s3mount %s: exit %d: %s", strings.Join(args, " "), code, out)
 	}
@@ -101,14 +116,20 @@ func (s *session) mount(source string, flags ...string) string {
 	return mnt
 }
 
-// runS3mount runs the binary to completion and returns its stderr+stdout
-// and exit code.
+// runS3mount runs the binary against the test server to completion and
+// returns its stderr+stdout and exit code.
 func runS3mount(t *testing.T, args ...string) (string, int) {
+	t.Helper()
+	return runOn(t, env.srv, args...)
+}
+
+// runOn runs s3mount with srv's keys in its environment.
+func runOn(t *testing.T, srv *s3test.Server, args ...string) (string, int) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, env.bin, args...)
-	cmd.Env = mountEnv()
+	cmd.Env = envFor(srv)
 	out, err := cmd.CombinedOutput()
 	if ee, ok := err.(*exec.ExitError); ok {
 		return string(out), ee.ExitCode()

@@ -20,32 +20,41 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/s3mount/s3mount/internal/miniotest"
+	"github.com/s3mount/s3mount/internal/s3test"
 )
 
-// kmsKeyName is the name of the key of the MinIO started with a KMS key.
-const kmsKeyName = "s3mount-test-key"
+// sseNeed says what an encryption test needs of its server.
+type sseNeed int
 
-// startMinIO launches a MinIO of the test's own: over HTTPS with a fresh
-// certificate when withTLS (SSE-C needs it), with a built-in KMS key when
-// withKMS (SSE-S3 and SSE-KMS need it). The test's cleanups stop it after
-// the mounts that use it are gone.
-func startMinIO(t *testing.T, withTLS, withKMS bool) *miniotest.Server {
+const (
+	needSSEC  sseNeed = iota // customer keys (MinIO refuses them over plain HTTP)
+	needKMS                  // a key for SSE-S3 and SSE-KMS
+	needHTTPS                // an HTTPS endpoint
+)
+
+// sseServer returns a server fit for an encryption test. MinIO needs one of
+// the test's own (HTTPS for SSE-C, a built-in KMS key for SSE-S3/KMS); Ceph
+// RGW's shared gateway takes SSE-C over HTTP and has a testing KMS key, and
+// versitygw's ignores encryption (which s3mount must notice), so the shared
+// server does for those, except where HTTPS itself is under test.
+func sseServer(t *testing.T, need sseNeed) *s3test.Server {
 	t.Helper()
 	requireEnv(t)
-	var opts miniotest.Options
-	if withTLS {
+	switch {
+	case env.srv.Kind == s3test.External:
+		return env.srv
+	case env.srv.Kind == s3test.MinIO && need == needKMS:
+		return s3test.Start(t, s3test.Options{KMS: true})
+	case env.srv.Kind == s3test.MinIO || need == needHTTPS:
+		var opts s3test.Options
 		opts.CertFile, opts.KeyFile = miniotest.GenerateCert(t)
+		return s3test.Start(t, opts)
 	}
-	if withKMS {
-		// MINIO_KMS_SECRET_KEY=<key name>:<base64 of 32 bytes>
-		opts.Env = []string{"MINIO_KMS_SECRET_KEY=" + kmsKeyName + ":" + base64.StdEncoding.EncodeToString(newKey(t))}
-	}
-	return miniotest.StartWith(t, opts)
+	return env.srv
 }
 
 func newKey(t *testing.T) []byte {
@@ -58,7 +67,7 @@ func newKey(t *testing.T) []byte {
 }
 
 // httpClientFor trusts srv's certificate, when it has one, and nothing else.
-func httpClientFor(t *testing.T, srv *miniotest.Server) *http.Client {
+func httpClientFor(t *testing.T, srv *s3test.Server) *http.Client {
 	t.Helper()
 	if srv.CertFile == "" {
 		return &http.Client{Timeout: time.Minute}
@@ -74,73 +83,16 @@ func httpClientFor(t *testing.T, srv *miniotest.Server) *http.Client {
 	return &http.Client{Timeout: time.Minute, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 }
 
-// serverSession makes a fresh bucket on srv, with an SDK client for it,
-// without mounting it.
-func serverSession(t *testing.T, srv *miniotest.Server) *session {
-	t.Helper()
-	s := &session{t: t, staging: filepath.Join(t.TempDir(), "staging"),
-		bucket: fmt.Sprintf("it-%d-%d", time.Now().UnixNano()%1e9, bucketSeq.Add(1)),
-		client: s3.New(s3.Options{
-			Region:                     "us-east-1",
-			BaseEndpoint:               aws.String(srv.Endpoint),
-			UsePathStyle:               true,
-			Credentials:                credentials.NewStaticCredentialsProvider(srv.AccessKey, srv.SecretKey, ""),
-			HTTPClient:                 httpClientFor(t, srv),
-			RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
-			ResponseChecksumValidation: aws.ResponseChecksumValidationWhenRequired,
-		})}
-	if _, err := s.client.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(s.bucket)}); err != nil {
-		t.Fatalf("create bucket: %v", err)
-	}
-	return s
-}
-
-// serverArgs are the flags a mount of srv needs.
-func serverArgs(srv *miniotest.Server) []string {
-	args := []string{"--endpoint-url", srv.Endpoint, "--force-path-style", "--region", "us-east-1"}
-	if srv.CertFile != "" {
-		args = append(args, "--ca-bundle", srv.CertFile)
-	}
-	return args
-}
-
-// runOn runs s3mount with srv's keys in its environment.
-func runOn(t *testing.T, srv *miniotest.Server, args ...string) (string, int) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, env.bin, args...)
-	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID="+srv.AccessKey, "AWS_SECRET_ACCESS_KEY="+srv.SecretKey,
-		"AWS_CONFIG_FILE=/nonexistent", "AWS_SHARED_CREDENTIALS_FILE=/nonexistent")
-	out, err := cmd.CombinedOutput()
-	if ee, ok := err.(*exec.ExitError); ok {
-		return string(out), ee.ExitCode()
-	}
-	if err != nil {
-		t.Fatalf("run s3mount: %v", err)
-	}
-	return string(out), 0
-}
-
 // mountOn mounts the session's bucket of srv at a new mount point and
 // unmounts it when the test ends.
-func (s *session) mountOn(srv *miniotest.Server, flags ...string) string {
+func (s *session) mountOn(srv *s3test.Server, flags ...string) string {
 	s.t.Helper()
-	mnt := filepath.Join(s.t.TempDir(), "mnt")
-	if err := os.Mkdir(mnt, 0o755); err != nil {
-		s.t.Fatal(err)
-	}
-	args := append(serverArgs(srv), "--staging-dir", s.staging)
-	args = append(append(args, flags...), s.bucket, mnt)
-	if out, code := runOn(s.t, srv, args...); code != 0 {
-		s.t.Fatalf("s3mount %s: exit %d: %s", strings.Join(args, " "), code, out)
-	}
-	s.t.Cleanup(func() { unmount(s.t, mnt) })
-	return mnt
+	s.srv = srv
+	return s.mount(s.bucket, flags...)
 }
 
 // remountOn unmounts the session's mount and mounts srv's bucket again.
-func (s *session) remountOn(srv *miniotest.Server, flags ...string) {
+func (s *session) remountOn(srv *s3test.Server, flags ...string) {
 	s.t.Helper()
 	unmount(s.t, s.mnt)
 	s.mnt = s.mountOn(srv, flags...)
@@ -248,7 +200,7 @@ func writeLocal(t *testing.T, name string, data []byte) string {
 }
 
 func TestSSECFilesRoundTripAndAreUnreadableWithoutTheKey(t *testing.T) {
-	srv := startMinIO(t, true, false)
+	srv := sseServer(t, needSSEC)
 	s := serverSession(t, srv)
 	key := newKey(t)
 	s.mnt = s.mountOn(srv, "--sse-c-key-file", keyFile(t, key, 0o600))
@@ -274,7 +226,7 @@ func TestSSECFilesRoundTripAndAreUnreadableWithoutTheKey(t *testing.T) {
 }
 
 func TestSSECFilesSurviveRenameMetadataChangeAndPartialOverwrite(t *testing.T) {
-	srv := startMinIO(t, true, false)
+	srv := sseServer(t, needSSEC)
 	s := serverSession(t, srv)
 	key := newKey(t)
 	flags := []string{"--sse-c-key-file", keyFile(t, key, 0o600)}
@@ -321,7 +273,7 @@ func TestSSECFilesSurviveRenameMetadataChangeAndPartialOverwrite(t *testing.T) {
 }
 
 func TestSSECWrongKeyIsEACCESNotEIO(t *testing.T) {
-	srv := startMinIO(t, true, false)
+	srv := sseServer(t, needSSEC)
 	s := serverSession(t, srv)
 	key := newKey(t)
 	s.ssecPut("small", []byte("secret"), key)
@@ -344,7 +296,7 @@ func TestSSECWrongKeyIsEACCESNotEIO(t *testing.T) {
 }
 
 func TestSSECKeyNeverAppearsInXattrsLogOrCommandLine(t *testing.T) {
-	srv := startMinIO(t, true, false)
+	srv := sseServer(t, needSSEC)
 	s := serverSession(t, srv)
 	key := newKey(t)
 	logFile := filepath.Join(t.TempDir(), "s3mount.log")
@@ -390,7 +342,7 @@ func TestSSECKeyNeverAppearsInXattrsLogOrCommandLine(t *testing.T) {
 }
 
 func TestPerFileSSECKeyXattrUnlocksThatFileOnly(t *testing.T) {
-	srv := startMinIO(t, true, false)
+	srv := sseServer(t, needSSEC)
 	s := serverSession(t, srv)
 	k1, k2 := newKey(t), newKey(t)
 	// Raw keys are any 32 bytes, whitespace included: nothing may be trimmed.
@@ -432,7 +384,7 @@ func TestPerFileSSECKeyXattrUnlocksThatFileOnly(t *testing.T) {
 }
 
 func TestSSECKeyFileReadableByOthersIsRefused(t *testing.T) {
-	srv := startMinIO(t, true, false)
+	srv := sseServer(t, needSSEC)
 	s := serverSession(t, srv)
 	key := newKey(t)
 	key[0], key[31] = '\t', '\n' // a raw key whose edges look like whitespace
@@ -476,7 +428,7 @@ func TestSSECKeyFileReadableByOthersIsRefused(t *testing.T) {
 }
 
 func TestSSES3FlagEncryptsEveryNewObject(t *testing.T) {
-	srv := startMinIO(t, false, true)
+	srv := sseServer(t, needKMS)
 	s := serverSession(t, srv)
 	s.put("plain", []byte("not encrypted"))
 	s.putWith("sdk-encrypted", []byte("e"), func(in *s3.PutObjectInput) { in.ServerSideEncryption = types.ServerSideEncryptionAes256 })
@@ -527,9 +479,9 @@ func TestSSES3FlagEncryptsEveryNewObject(t *testing.T) {
 }
 
 func TestSSEKMSFlagUsesTheKeyAndShowsItsID(t *testing.T) {
-	srv := startMinIO(t, false, true)
+	srv := sseServer(t, needKMS)
 	s := serverSession(t, srv)
-	s.mnt = s.mountOn(srv, "--sse", "aws:kms", "--sse-kms-key-id", kmsKeyName)
+	s.mnt = s.mountOn(srv, "--sse", "aws:kms", "--sse-kms-key-id", srv.KMSKeyID)
 	run(t, "cp", writeLocal(t, "large", randomBytes(26, 12<<20)), s.path("large"))
 	if err := os.WriteFile(s.path("small"), []byte("small"), 0o644); err != nil {
 		t.Fatal(err)
@@ -538,17 +490,17 @@ func TestSSEKMSFlagUsesTheKeyAndShowsItsID(t *testing.T) {
 	for _, key := range []string{"large", "small"} {
 		h := s.head(key)
 		ids[key] = aws.ToString(h.SSEKMSKeyId)
-		if h.ServerSideEncryption != types.ServerSideEncryptionAwsKms || !strings.Contains(ids[key], kmsKeyName) {
-			t.Errorf("%s: S3 says %q with key %q, want aws:kms with %s", key, h.ServerSideEncryption, ids[key], kmsKeyName)
+		if h.ServerSideEncryption != types.ServerSideEncryptionAwsKms || !strings.Contains(ids[key], srv.KMSKeyID) {
+			t.Errorf("%s: S3 says %q with key %q, want aws:kms with %s", key, h.ServerSideEncryption, ids[key], srv.KMSKeyID)
 		}
 	}
 	for _, when := range []string{"after writing", "after remount"} {
 		if when == "after remount" {
-			s.remountOn(srv, "--sse", "aws:kms", "--sse-kms-key-id", kmsKeyName)
+			s.remountOn(srv, "--sse", "aws:kms", "--sse-kms-key-id", srv.KMSKeyID)
 		}
 		for key, id := range ids {
 			got, err := getXattr(s.path(key), "s3.sse")
-			if got != "aws:kms key="+id && got != "aws:kms key="+kmsKeyName {
+			if got != "aws:kms key="+id && got != "aws:kms key="+srv.KMSKeyID {
 				t.Errorf("%s: s3.sse %s = %q, %v; want %q", key, when, got, err, "aws:kms key="+id)
 			}
 		}
@@ -559,7 +511,7 @@ func TestSSEKMSFlagUsesTheKeyAndShowsItsID(t *testing.T) {
 }
 
 func TestPresignedURLOverHTTPSServesTheObject(t *testing.T) {
-	srv := startMinIO(t, true, false)
+	srv := sseServer(t, needHTTPS)
 	s := serverSession(t, srv)
 	data := randomBytes(27, 64<<10)
 	s.put("f", data)

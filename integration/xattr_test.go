@@ -639,7 +639,7 @@ func (l *headerLog) headers() []http.Header {
 
 func TestStorageClassAndACLFlagsApplyToNewObjects(t *testing.T) {
 	s := newBucketSession(t)
-	p, err := faultproxy.Start(env.minio.Endpoint)
+	p, err := faultproxy.Start(env.srv.Endpoint)
 	if err != nil {
 		t.Fatal(err)
 	}

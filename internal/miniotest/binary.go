@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -84,4 +85,18 @@ func repoRoot() (string, error) {
 		}
 		dir = parent
 	}
+}
+
+// Version is the pinned MinIO version the binary was built at (the marker
+// `make tools` writes beside it), or "unknown".
+func Version() string {
+	bin, err := FindBinary()
+	if err != nil {
+		return "unknown"
+	}
+	b, err := os.ReadFile(filepath.Join(filepath.Dir(bin), ".minio-version"))
+	if err != nil {
+		return "unknown"
+	}
+	return strings.TrimSpace(string(b))
 }

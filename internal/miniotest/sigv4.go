@@ -3,9 +3,6 @@ package miniotest
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/s3mount/s3mount/internal/sigv4"
 )
 
 // Do sends one request signed with the server's credentials (AWS
@@ -31,43 +30,7 @@ func (s *Server) Do(ctx context.Context, method, path string, body []byte) (*htt
 
 // sign adds SigV4 headers for a request whose query string is empty.
 func (s *Server) sign(req *http.Request, body []byte, now time.Time) {
-	sum := sha256.Sum256(body)
-	payload := hex.EncodeToString(sum[:])
-	amzDate := now.Format("20060102T150405Z")
-	day := now.Format("20060102")
-	req.Header.Set("X-Amz-Date", amzDate)
-	req.Header.Set("X-Amz-Content-Sha256", payload)
-
-	const signed = "host;x-amz-content-sha256;x-amz-date"
-	canonical := strings.Join([]string{
-		req.Method,
-		req.URL.EscapedPath(),
-		"", // query
-		"host:" + req.URL.Host,
-		"x-amz-content-sha256:" + payload,
-		"x-amz-date:" + amzDate,
-		"",
-		signed,
-		payload,
-	}, "\n")
-	scope := day + "/" + s.Region + "/s3/aws4_request"
-	crSum := sha256.Sum256([]byte(canonical))
-	toSign := "AWS4-HMAC-SHA256\n" + amzDate + "\n" + scope + "\n" + hex.EncodeToString(crSum[:])
-
-	key := []byte("AWS4" + s.SecretKey)
-	for _, part := range []string{day, s.Region, "s3", "aws4_request"} {
-		key = hmacSHA256(key, part)
-	}
-	sig := hex.EncodeToString(hmacSHA256(key, toSign))
-	req.Header.Set("Authorization", fmt.Sprintf(
-		"AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s",
-		s.AccessKey, scope, signed, sig))
-}
-
-func hmacSHA256(key []byte, data string) []byte {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(data))
-	return m.Sum(nil)
+	sigv4.Keys{AccessKey: s.AccessKey, SecretKey: s.SecretKey, Region: s.Region}.Sign(req, body, now)
 }
 
 // CreateBucket creates a bucket.

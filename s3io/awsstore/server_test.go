@@ -14,33 +14,36 @@ import (
 	"time"
 
 	"github.com/s3mount/s3mount/internal/miniotest"
+	"github.com/s3mount/s3mount/internal/s3test"
 	"github.com/s3mount/s3mount/s3io"
 	"github.com/s3mount/s3mount/s3io/storetest"
 )
 
-// minio is one MinIO for every test of the package that needs one.
-var minio miniotest.Shared
+// server is one S3 server (chosen by $S3MOUNT_TEST_SERVER, MinIO unless
+// told) for every test of the package that needs one.
+var server s3test.Shared
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	minio.Stop()
+	server.Stop()
 	os.Exit(code)
 }
 
-// minioConfig is a Config for srv with its credentials, path style.
-func minioConfig(srv *miniotest.Server) Config {
+// serverConfig is a Config for srv with its credentials, path style.
+func serverConfig(srv *s3test.Server) Config {
 	return Config{
 		Endpoint:        srv.Endpoint,
 		Region:          srv.Region,
 		ForcePathStyle:  true,
 		AccessKeyID:     srv.AccessKey,
 		SecretAccessKey: srv.SecretKey,
+		CABundle:        srv.CertFile,
 	}
 }
 
-func newMinioStore(t *testing.T, srv *miniotest.Server, tweak func(*Config)) *Store {
+func newServerStore(t *testing.T, srv *s3test.Server, tweak func(*Config)) *Store {
 	t.Helper()
-	cfg := minioConfig(srv)
+	cfg := serverConfig(srv)
 	if tweak != nil {
 		tweak(&cfg)
 	}
@@ -52,26 +55,21 @@ func newMinioStore(t *testing.T, srv *miniotest.Server, tweak func(*Config)) *St
 	return s
 }
 
-func TestAWSStorePassesTheConformanceSuiteAgainstMinIO(t *testing.T) {
-	srv := minio.Get(t)
-	store := newMinioStore(t, srv, nil)
-	// What this MinIO lacks, as observed: ACLs other than private
-	// (NotImplemented), CORS (NotImplemented to Put and Delete), archive
-	// storage classes and lifecycle transitions (no tiers configured).
-	opts := storetest.Options{
-		MayLack:       []storetest.Feature{storetest.CannedACLs, storetest.CORS, storetest.ArchiveClasses, storetest.LifecycleTransitions},
-		PresignedHTTP: true,
-	}
+func TestAWSStorePassesTheConformanceSuite(t *testing.T) {
+	srv := server.Get(t)
+	store := newServerStore(t, srv, nil)
+	// What the server lacks is listed once, in internal/s3test/lacks.go.
+	opts := storetest.Options{MayLack: srv.StoreLacks(), PresignedHTTP: true}
 	storetest.RunWithOptions(t, func(t *testing.T) (s3io.Store, string) {
 		return store, srv.NewBucket(t)
 	}, opts)
 }
 
-func TestProbesReportEachFailureClearlyAgainstMinIO(t *testing.T) {
-	srv := minio.Get(t)
+func TestProbesReportEachFailureClearly(t *testing.T) {
+	srv := server.Get(t)
 	bucket := srv.NewBucket(t)
 	ctx := ctxT(t)
-	good := newMinioStore(t, srv, nil)
+	good := newServerStore(t, srv, nil)
 	if err := good.ProbeBucket(ctx, bucket, "any/prefix/"); err != nil {
 		t.Fatalf("ProbeBucket of an existing bucket: %v", err)
 	}
@@ -82,25 +80,25 @@ func TestProbesReportEachFailureClearlyAgainstMinIO(t *testing.T) {
 		t.Fatalf("missing bucket: err = %v, want ErrBucketNotFound", err)
 	}
 
-	wrongSecret := newMinioStore(t, srv, func(c *Config) { c.SecretAccessKey = "not-the-secret" })
+	wrongSecret := newServerStore(t, srv, func(c *Config) { c.SecretAccessKey = "not-the-secret" })
 	if err := wrongSecret.ProbeBucket(ctx, bucket, ""); !errors.Is(err, s3io.ErrInvalidCredentials) {
 		t.Fatalf("wrong secret: err = %v, want ErrInvalidCredentials", err)
 	}
-	wrongKey := newMinioStore(t, srv, func(c *Config) { c.AccessKeyID = "nobody" })
+	wrongKey := newServerStore(t, srv, func(c *Config) { c.AccessKeyID = "nobody" })
 	if err := wrongKey.ProbeService(ctx); !errors.Is(err, s3io.ErrInvalidCredentials) {
 		t.Fatalf("unknown access key: err = %v, want ErrInvalidCredentials", err)
 	}
-	anonymous := newMinioStore(t, srv, func(c *Config) { c.NoSignRequest = true })
+	anonymous := newServerStore(t, srv, func(c *Config) { c.NoSignRequest = true })
 	if err := anonymous.ProbeBucket(ctx, bucket, ""); !errors.Is(err, s3io.ErrAccessDenied) {
 		t.Fatalf("anonymous on a private bucket: err = %v, want ErrAccessDenied", err)
 	}
 }
 
-func TestReadRangeResumesABrokenBodyAgainstMinIO(t *testing.T) {
-	srv := minio.Get(t)
+func TestReadRangeResumesABrokenBody(t *testing.T) {
+	srv := server.Get(t)
 	bucket := srv.NewBucket(t)
 	data := randomData(3 << 20)
-	plain := newMinioStore(t, srv, nil)
+	plain := newServerStore(t, srv, nil)
 	ctx := ctxT(t)
 	info, err := plain.PutObject(ctx, bucket, "big", bytes.NewReader(data), int64(len(data)), s3io.WriteOptions{})
 	if err != nil {
@@ -112,7 +110,7 @@ func TestReadRangeResumesABrokenBodyAgainstMinIO(t *testing.T) {
 		}
 		return -1
 	}
-	flaky := newMinioStore(t, srv, func(c *Config) { c.WrapTransport = breakBodies(cut, nil) })
+	flaky := newServerStore(t, srv, func(c *Config) { c.WrapTransport = breakBodies(cut, nil) })
 	p := make([]byte, 2<<20)
 	n, err := flaky.ReadRange(ctx, bucket, "big", 1<<20, p, s3io.ReadOptions{IfMatch: info.ETag})
 	if err != nil || n != len(p) || !bytes.Equal(p, data[1<<20:]) {
@@ -126,7 +124,7 @@ func TestReadRangeResumesABrokenBodyAgainstMinIO(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	changing := newMinioStore(t, srv, func(c *Config) {
+	changing := newServerStore(t, srv, func(c *Config) {
 		c.WrapTransport = breakBodies(func(i int) int {
 			if i == 0 {
 				return 1000
@@ -140,11 +138,11 @@ func TestReadRangeResumesABrokenBodyAgainstMinIO(t *testing.T) {
 	}
 }
 
-func TestTLSMinIOWithCABundleAndSSEC(t *testing.T) {
+func TestTLSServerWithCABundleAndSSEC(t *testing.T) {
 	certFile, keyFile := miniotest.GenerateCert(t)
-	srv := miniotest.StartTLS(t, certFile, keyFile)
+	srv := s3test.Start(t, s3test.Options{CertFile: certFile, KeyFile: keyFile})
 	bucket := srv.NewBucket(t)
-	s := newMinioStore(t, srv, func(c *Config) { c.CABundle = srv.CertFile })
+	s := newServerStore(t, srv, func(c *Config) { c.CABundle = srv.CertFile })
 	ctx := ctxT(t)
 
 	key := s3io.SSECustomerKey(bytes.Repeat([]byte{0x5a}, 32))
@@ -182,20 +180,20 @@ func TestTLSMinIOWithCABundleAndSSEC(t *testing.T) {
 	isolateAWSEnv(t)
 	t.Setenv("AWS_CA_BUNDLE", srv.CertFile)
 	var seen atomic.Int32
-	cfg := minioConfig(srv)
+	cfg := serverConfig(srv)
 	cfg.WrapTransport = countingTransport(&seen)
 	viaEnv, err := New(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := viaEnv.ProbeBucket(ctx, bucket, ""); err != nil || seen.Load() == 0 {
-		t.Fatalf("ProbeBucket trusting MinIO through AWS_CA_BUNDLE: %v (%d requests seen)", err, seen.Load())
+		t.Fatalf("ProbeBucket trusting the server through AWS_CA_BUNDLE: %v (%d requests seen)", err, seen.Load())
 	}
 }
 
 // checkPresignedSSEC fetches a presigned URL of an SSE-C object: it works
 // with the three SSE-C headers the URL's user must send, and not without.
-func checkPresignedSSEC(t *testing.T, s *Store, srv *miniotest.Server, bucket, key string,
+func checkPresignedSSEC(t *testing.T, s *Store, srv *s3test.Server, bucket, key string,
 	sseKey s3io.SSECustomerKey, data []byte) {
 	t.Helper()
 	ctx := ctxT(t)

@@ -1,0 +1,74 @@
+package s3test
+
+import (
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/s3mount/s3mount/s3io/storetest"
+)
+
+// Lack is one feature of S3 that a server lacks, how it says so, and what
+// s3mount does about it.
+type Lack struct {
+	Feature storetest.Feature
+	// Refusal is what the server answers, as observed.
+	Refusal string
+	// Then is what s3mount does, as its tests check.
+	Then string
+}
+
+// lacks is the one list of what each server lacks. The conformance suite
+// and the integration tests read it; the README's table of servers shows
+// it (TestREADMEListsWhatEachServerLacks keeps the two equal).
+var lacks = map[Kind][]Lack{
+	MinIO: {
+		{storetest.CannedACLs, "NotImplemented for every canned ACL but private", "`s3.acl` set: ENOTSUP, logged once"},
+		{storetest.CORS, "NotImplemented to PutBucketCors and DeleteBucketCors", "`s3.cors` set: ENOTSUP, logged once"},
+		{storetest.ArchiveClasses, "InvalidStorageClass (no tiers configured)", "`--storage-class GLACIER`: EINVAL"},
+		{storetest.LifecycleTransitions, "InvalidArgument for transition rules (no tiers)", "`s3.lifecycle` set: EINVAL"},
+	},
+}
+
+// Lacks reports whether the server lacks feature f.
+func (s *Server) Lacks(f storetest.Feature) bool {
+	return slices.Contains(s.StoreLacks(), f)
+}
+
+// StoreLacks lists the features the server lacks, for storetest.Options.
+func (s *Server) StoreLacks() []storetest.Feature {
+	var fs []storetest.Feature
+	for _, l := range LacksOf(s.Kind) {
+		fs = append(fs, l.Feature)
+	}
+	return fs
+}
+
+// LacksOf returns what servers of kind k lack. An external server's list
+// comes from $S3MOUNT_TEST_LACKS (comma-separated feature names).
+func LacksOf(k Kind) []Lack {
+	if k != External {
+		return lacks[k]
+	}
+	var out []Lack
+	for _, name := range strings.Split(os.Getenv(EnvLacks), ",") {
+		if name = strings.TrimSpace(name); name != "" {
+			out = append(out, Lack{Feature: storetest.Feature(name), Refusal: "(as configured)", Then: "(as configured)"})
+		}
+	}
+	return out
+}
+
+// LacksTable renders every started server's lacks as the Markdown table the
+// README shows.
+func LacksTable() string {
+	var b strings.Builder
+	b.WriteString("| server | lacks | the server answers | s3mount |\n|---|---|---|---|\n")
+	for _, k := range Kinds {
+		for _, l := range lacks[k] {
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", k, l.Feature, l.Refusal, l.Then)
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs the other S3 servers the suite runs on (`make test-servers`):
+# Ceph RGW from Debian's packages (ceph-mon, ceph-osd, radosgw) and
+# versitygw built with `go install` at a pinned version (cached in $BIN
+# with a version marker, so it is built once).
+set -euo pipefail
+: "${VERSITYGW_VERSION:?}" "${BIN:?}"
+
+need=()
+for cmd in ceph-mon:ceph-mon ceph-osd:ceph-osd radosgw:radosgw radosgw-admin:radosgw monmaptool:ceph-mon; do
+	command -v "${cmd%%:*}" >/dev/null || need+=("${cmd##*:}")
+done
+if [ ${#need[@]} -gt 0 ]; then
+	sudo=""
+	if [ "$(id -u)" != 0 ]; then
+		if command -v sudo >/dev/null; then sudo=sudo; else
+			echo "install-servers: need root (or sudo) to install ${need[*]}" >&2; exit 1
+		fi
+	fi
+	mapfile -t need < <(printf '%s\n' "${need[@]}" | sort -u)
+	echo "install-servers: installing ${need[*]} (Debian's Ceph)"
+	$sudo apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+	# The packages start nothing we need: the tests run their own cluster.
+	$sudo systemctl stop ceph.target 2>/dev/null || true
+fi
+
+mkdir -p "$BIN"
+if [ -x "$BIN/versitygw" ] && [ "$(cat "$BIN/.versitygw-version" 2>/dev/null)" = "$VERSITYGW_VERSION" ]; then
+	exit 0
+fi
+echo "install-servers: building versitygw $VERSITYGW_VERSION (a minute or two, once)"
+GOBIN="$BIN" go install "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION"
+echo "$VERSITYGW_VERSION" > "$BIN/.versitygw-version"
