@@ -39,7 +39,7 @@ test: tools build vet
 # The packages that talk to a server (the integration suite and the Store
 # conformance suite), once on each other server: Ceph RGW and versitygw.
 SERVER_PACKAGES := ./integration ./s3io/awsstore ./internal/s3test
-TEST_SERVERS ?= ceph versitygw
+TEST_SERVERS ?= versitygw
 test-servers: tools tools-servers build
 	@for server in $(TEST_SERVERS); do \
 		echo "== test-servers: $$server"; \

@@ -42,6 +42,10 @@ func toErrno(err error) syscall.Errno {
 		return syscall.EEXIST
 	case errors.Is(err, s3io.ErrNoConfiguration):
 		return syscall.ENODATA
+	case errors.Is(err, s3io.ErrEncryptionIgnored):
+		// Not ENOTSUP: the program asked for nothing; the mount did, and
+		// the data must not be taken as stored.
+		return syscall.EIO
 	case errors.Is(err, context.Canceled):
 		return syscall.EINTR
 	case errors.Is(err, context.DeadlineExceeded):

@@ -11,6 +11,7 @@ import (
 
 	"github.com/s3mount/s3mount/internal/miniotest"
 	"github.com/s3mount/s3mount/internal/s3test"
+	"github.com/s3mount/s3mount/s3io/storetest"
 )
 
 // env is what every test of the package shares: one binary, one S3
@@ -93,4 +94,16 @@ func requireEnv(t *testing.T) {
 		t.Skip(env.skipWhy)
 	}
 	miniotest.SkipOrFail(t, env.skipWhy)
+}
+
+// lacks reports whether the test server lacks feature f (the one list is
+// internal/s3test/lacks.go). A test that meets such a server checks what
+// s3mount does about it (the documented refusal) instead of the feature.
+func lacks(t *testing.T, f storetest.Feature) bool {
+	t.Helper()
+	if env.srv != nil && env.srv.Lacks(f) {
+		t.Logf("%s lacks %s: checking s3mount's documented answer instead", env.srv.Kind, f)
+		return true
+	}
+	return false
 }

@@ -8,11 +8,14 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/s3mount/s3mount/s3io/storetest"
 )
 
 func TestLsShowsFilesAndDirectoriesWithSizes(t *testing.T) {
@@ -232,14 +235,22 @@ func TestKeysThatCannotBeNamesAreHidden(t *testing.T) {
 	}
 	t.Logf("server accepted %d hostile keys", len(accepted))
 	s.put("both", []byte("file"))
-	s.put("both/inner", []byte("in"))
+	if err := s.tryPut("both/inner", []byte("in")); err != nil {
+		t.Logf("server refuses a key under an object's name: %v", err) // versitygw: ObjectParentIsFile
+	}
 	bothKept := len(s.list("both/")) > 0
 	s.mnt = s.mount(s.bucket)
 	if got := strings.Fields(run(t, "ls", filepath.Join(s.mnt, "dir"))); strings.Join(got, ",") != "fine.txt" {
 		t.Errorf("dir lists %q, want only fine.txt", got)
 	}
 	out := run(t, "find", s.mnt)
-	if strings.Contains(out, "escape") || strings.Contains(out, long) || strings.Contains(out, "double") {
+	hidden := []string{"escape", long, "double"}
+	if lacks(t, storetest.UncleanKeys) {
+		// The server stored "sl//double" as "sl/double" and
+		// "dots/../escape" as "escape": ordinary keys, rightly shown.
+		hidden = []string{long}
+	}
+	if slices.ContainsFunc(hidden, func(h string) bool { return strings.Contains(out, h) }) {
 		t.Errorf("find shows a hidden key:\n%s", out)
 	}
 	if bothKept {

@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -25,6 +27,7 @@ import (
 
 	"github.com/s3mount/s3mount/internal/miniotest"
 	"github.com/s3mount/s3mount/internal/s3test"
+	"github.com/s3mount/s3mount/s3io/storetest"
 )
 
 // sseNeed says what an encryption test needs of its server.
@@ -55,6 +58,39 @@ func sseServer(t *testing.T, need sseNeed) *s3test.Server {
 		return s3test.Start(t, opts)
 	}
 	return env.srv
+}
+
+// sseRefused checks, on a server that ignores encryption (versitygw), what
+// s3mount does instead of storing plaintext: a mount with these encryption
+// flags fails every write with EIO, small (PutObject) and large
+// (multipart), leaves no object behind, and logs why. It reports whether
+// the server lacks SSE, so that the caller ends there.
+func sseRefused(t *testing.T, srv *s3test.Server, flags ...string) bool {
+	t.Helper()
+	if !lacks(t, storetest.SSE) {
+		return false
+	}
+	s := serverSession(t, srv)
+	logFile := filepath.Join(t.TempDir(), "s3mount.log")
+	s.mnt = s.mountOn(srv, append(flags, "--log-file", logFile)...)
+	for name, size := range map[string]int{"small": 1000, "large": 20 << 20} {
+		err := os.WriteFile(s.path(name), randomBytes(int64(size), size), 0o644)
+		if !errors.Is(err, syscall.EIO) {
+			t.Errorf("writing %s with %v on a server that ignores encryption: %v, want EIO", name, flags, err)
+		}
+		if keys := s.list(name); len(keys) != 0 {
+			t.Errorf("%s: plaintext left in S3 after the refused encrypted write: %v", name, keys)
+		}
+	}
+	if ups := s.multipartUploads(); len(ups) != 0 {
+		t.Errorf("multipart uploads left: %v", ups)
+	}
+	unmount(t, s.mnt)
+	log, _ := os.ReadFile(logFile)
+	if !bytes.Contains(log, []byte("ignored the requested encryption")) {
+		t.Errorf("the log does not say that the server ignored encryption:\n%s", log)
+	}
+	return true
 }
 
 func newKey(t *testing.T) []byte {
@@ -201,6 +237,9 @@ func writeLocal(t *testing.T, name string, data []byte) string {
 
 func TestSSECFilesRoundTripAndAreUnreadableWithoutTheKey(t *testing.T) {
 	srv := sseServer(t, needSSEC)
+	if sseRefused(t, srv, "--sse-c-key-file", keyFile(t, newKey(t), 0o600)) {
+		return
+	}
 	s := serverSession(t, srv)
 	key := newKey(t)
 	s.mnt = s.mountOn(srv, "--sse-c-key-file", keyFile(t, key, 0o600))
@@ -227,6 +266,9 @@ func TestSSECFilesRoundTripAndAreUnreadableWithoutTheKey(t *testing.T) {
 
 func TestSSECFilesSurviveRenameMetadataChangeAndPartialOverwrite(t *testing.T) {
 	srv := sseServer(t, needSSEC)
+	if sseRefused(t, srv, "--sse-c-key-file", keyFile(t, newKey(t), 0o600)) {
+		return
+	}
 	s := serverSession(t, srv)
 	key := newKey(t)
 	flags := []string{"--sse-c-key-file", keyFile(t, key, 0o600)}
@@ -274,6 +316,9 @@ func TestSSECFilesSurviveRenameMetadataChangeAndPartialOverwrite(t *testing.T) {
 
 func TestSSECWrongKeyIsEACCESNotEIO(t *testing.T) {
 	srv := sseServer(t, needSSEC)
+	if sseRefused(t, srv, "--sse-c-key-file", keyFile(t, newKey(t), 0o600)) {
+		return
+	}
 	s := serverSession(t, srv)
 	key := newKey(t)
 	s.ssecPut("small", []byte("secret"), key)
@@ -297,6 +342,9 @@ func TestSSECWrongKeyIsEACCESNotEIO(t *testing.T) {
 
 func TestSSECKeyNeverAppearsInXattrsLogOrCommandLine(t *testing.T) {
 	srv := sseServer(t, needSSEC)
+	if sseRefused(t, srv, "--sse-c-key-file", keyFile(t, newKey(t), 0o600)) {
+		return
+	}
 	s := serverSession(t, srv)
 	key := newKey(t)
 	logFile := filepath.Join(t.TempDir(), "s3mount.log")
@@ -343,6 +391,9 @@ func TestSSECKeyNeverAppearsInXattrsLogOrCommandLine(t *testing.T) {
 
 func TestPerFileSSECKeyXattrUnlocksThatFileOnly(t *testing.T) {
 	srv := sseServer(t, needSSEC)
+	if sseRefused(t, srv, "--sse-c-key-file", keyFile(t, newKey(t), 0o600)) {
+		return
+	}
 	s := serverSession(t, srv)
 	k1, k2 := newKey(t), newKey(t)
 	// Raw keys are any 32 bytes, whitespace included: nothing may be trimmed.
@@ -420,6 +471,9 @@ func TestSSECKeyFileReadableByOthersIsRefused(t *testing.T) {
 	}
 	// The same key at mode 0600 mounts and is used: the refusal was about
 	// the mode.
+	if sseRefused(t, srv, "--sse-c-key-file", keyFile(t, key, 0o600)) {
+		return
+	}
 	s.mnt = s.mountOn(srv, "--sse-c-key-file", keyFile(t, key, 0o600))
 	if err := os.WriteFile(s.path("f"), []byte("with the key"), 0o644); err != nil {
 		t.Fatal(err)
@@ -429,6 +483,9 @@ func TestSSECKeyFileReadableByOthersIsRefused(t *testing.T) {
 
 func TestSSES3FlagEncryptsEveryNewObject(t *testing.T) {
 	srv := sseServer(t, needKMS)
+	if sseRefused(t, srv, "--sse", "AES256") {
+		return
+	}
 	s := serverSession(t, srv)
 	s.put("plain", []byte("not encrypted"))
 	s.putWith("sdk-encrypted", []byte("e"), func(in *s3.PutObjectInput) { in.ServerSideEncryption = types.ServerSideEncryptionAes256 })
@@ -480,6 +537,9 @@ func TestSSES3FlagEncryptsEveryNewObject(t *testing.T) {
 
 func TestSSEKMSFlagUsesTheKeyAndShowsItsID(t *testing.T) {
 	srv := sseServer(t, needKMS)
+	if sseRefused(t, srv, "--sse", "aws:kms") {
+		return
+	}
 	s := serverSession(t, srv)
 	s.mnt = s.mountOn(srv, "--sse", "aws:kms", "--sse-kms-key-id", srv.KMSKeyID)
 	run(t, "cp", writeLocal(t, "large", randomBytes(26, 12<<20)), s.path("large"))

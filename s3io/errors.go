@@ -23,10 +23,14 @@ var (
 	ErrNoConfiguration    = errors.New("no such bucket configuration") // policy, CORS, lifecycle, ...
 	// ErrSSECKey: the object is encrypted with an SSE-C key that was not
 	// given, or a different one was.
-	ErrSSECKey     = errors.New("SSE-C key missing or wrong")
-	ErrUnreachable = errors.New("endpoint unreachable")
-	ErrThrottled   = errors.New("throttled")
-	ErrServer      = errors.New("server error")
+	ErrSSECKey = errors.New("SSE-C key missing or wrong")
+	// ErrEncryptionIgnored: a write asked for server-side encryption and
+	// the server's answer shows none (versitygw stores such writes as
+	// plaintext and answers 200).
+	ErrEncryptionIgnored = errors.New("the server ignored the requested encryption")
+	ErrUnreachable       = errors.New("endpoint unreachable")
+	ErrThrottled         = errors.New("throttled")
+	ErrServer            = errors.New("server error")
 )
 
 // OpError records the operation and object that failed. Code and Message

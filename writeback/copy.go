@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"golang.org/x/sync/errgroup"
 
@@ -29,6 +30,9 @@ func (m *Manager) Copy(ctx context.Context, src s3io.ObjectInfo, srcBucket strin
 	if srcKey == nil {
 		srcKey = m.opts.ReadOptions.SSEC
 	}
+	if src.Size == 0 && strings.HasSuffix(src.Key, "/") {
+		return m.remakeMarker(ctx, src, srcBucket, srcKey, bucket, key, opts)
+	}
 	info, err := m.copyOnServer(ctx, src, srcBucket, srcKey, bucket, key, opts)
 	if errors.Is(err, s3io.ErrNotImplemented) {
 		// Some servers refuse some copies (501 for an SSE-C source): read
@@ -38,6 +42,29 @@ func (m *Manager) Copy(ctx context.Context, src s3io.ObjectInfo, srcBucket strin
 		return m.copyByReading(ctx, src, srcBucket, srcKey, bucket, key, opts)
 	}
 	return info, err
+}
+
+// remakeMarker copies a directory marker ("dir/", no bytes) by writing a
+// new empty object with its metadata: some gateways (versitygw) refuse
+// every CopyObject of a key ending in "/", and a marker has nothing to
+// copy but its metadata. It costs a HEAD and a PUT instead of one copy.
+func (m *Manager) remakeMarker(ctx context.Context, src s3io.ObjectInfo, srcBucket string, srcKey s3io.SSECustomerKey, bucket, key string, opts s3io.CopyOptions) (s3io.ObjectInfo, error) {
+	wo := opts.WriteOptions
+	if !opts.ReplaceMetadata {
+		if srcBucket == "" {
+			srcBucket = bucket
+		}
+		head, err := m.store.HeadObject(ctx, srcBucket, src.Key, s3io.ReadOptions{SSEC: srcKey, IfMatch: src.ETag})
+		if err != nil {
+			return s3io.ObjectInfo{}, fmt.Errorf("copy marker %s to %s: %w", src.Key, key, err)
+		}
+		wo.Metadata, wo.ContentType = head.Metadata, head.ContentType
+	}
+	info, err := m.store.PutObject(ctx, bucket, key, bytes.NewReader(nil), 0, wo)
+	if err != nil {
+		return info, fmt.Errorf("copy marker %s to %s: %w", src.Key, key, err)
+	}
+	return info, nil
 }
 
 func (m *Manager) copyOnServer(ctx context.Context, src s3io.ObjectInfo, srcBucket string, srcKey s3io.SSECustomerKey, bucket, key string, opts s3io.CopyOptions) (s3io.ObjectInfo, error) {

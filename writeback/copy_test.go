@@ -86,3 +86,27 @@ func TestCopyAboveTheCopyLimitUsesPartsAndFallsBack(t *testing.T) {
 		fx.noUploadsLeft(t)
 	}
 }
+
+func TestDirectoryMarkerIsRemadeWithItsMetadataNotCopied(t *testing.T) {
+	fx := newFixture(t)
+	fx.mem.PutBytes(testBucket, "d/", nil, map[string]string{"mode": "16832", "mtime": "1700000000"})
+	src, _ := fx.mem.HeadObject(context.Background(), testBucket, "d/", s3io.ReadOptions{})
+	src.Key = "d/"
+	// versitygw refuses every CopyObject of a key ending in "/".
+	fx.store.fail = func(op string, _ int32) error {
+		if op == "CopyObject" {
+			return &s3io.OpError{Op: op, Code: "DirectoryObjectContainsData", Err: s3io.ErrInvalidArgument}
+		}
+		return nil
+	}
+	if _, err := fx.m.Copy(context.Background(), src, testBucket, nil, testBucket, "e/", s3io.CopyOptions{}); err != nil {
+		t.Fatalf("copy of a marker on a server that refuses marker copies: %v", err)
+	}
+	got, err := fx.mem.HeadObject(context.Background(), testBucket, "e/", s3io.ReadOptions{})
+	if err != nil || got.Size != 0 || got.Metadata["mode"] != "16832" || got.Metadata["mtime"] != "1700000000" {
+		t.Fatalf("remade marker = %+v, %v; want empty with the source's metadata", got, err)
+	}
+	if fx.store.get("CopyObject") != 0 || fx.store.get("PutObject") != 1 {
+		t.Fatalf("CopyObject %d, PutObject %d; want 0 and 1", fx.store.get("CopyObject"), fx.store.get("PutObject"))
+	}
+}

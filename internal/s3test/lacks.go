@@ -29,6 +29,19 @@ var lacks = map[Kind][]Lack{
 		{storetest.ArchiveClasses, "InvalidStorageClass (no tiers configured)", "`--storage-class GLACIER`: EINVAL"},
 		{storetest.LifecycleTransitions, "InvalidArgument for transition rules (no tiers)", "`s3.lifecycle` set: EINVAL"},
 	},
+	VersityGW: {
+		{storetest.ObjectACLs, "NotImplemented to GetObjectAcl and PutObjectAcl; AccessControlListNotSupported to PutBucketAcl", "`s3.acl` of a file, and setting it on a bucket: ENOTSUP, logged once"},
+		{storetest.CannedACLs, "NotImplemented (object ACLs); `x-amz-acl` on PUT ignored", "`s3.acl` set: ENOTSUP"},
+		{storetest.Lifecycle, "NotImplemented", "`s3.lifecycle`: ENOTSUP"},
+		{storetest.Versioning, "VersioningNotConfigured (501) without `--versioning-dir`", "`s3.versioning` set: ENOTSUP"},
+		{storetest.Restore, "NotImplemented", "`s3.restore`: ENOTSUP"},
+		{storetest.ArchiveClasses, "GLACIER accepted and stored as STANDARD", "`s3.storage_class` shows what the server stored"},
+		{storetest.StorageClasses, "every storage class accepted and stored as STANDARD", "`--storage-class` has no effect; `s3.storage_class` shows STANDARD from the next lookup on"},
+		{storetest.SSE, "SSE-C, SSE-S3 and SSE-KMS headers ignored: 200, plaintext stored, nothing echoed", "the write fails with EIO and a log line; the plaintext object is deleted"},
+		{storetest.MarkerData, "DirectoryObjectContainsData (400) for data in a `dir/` key, and for any CopyObject of a `dir/` key", "markers are written empty; a directory rename re-creates them with PUT"},
+		{storetest.LargeTagSets, "500 InternalError (its posix backend keeps tags in an xattr)", "`s3.tags` set: EIO, tags unchanged"},
+		{storetest.UncleanKeys, "`a//b`, `./a`, `a/../b` accepted and stored under the cleaned path; control characters stored as U+FFFD", "such keys cannot be made through the mount; existing ones are listed as the server lists them"},
+	},
 }
 
 // Lacks reports whether the server lacks feature f.

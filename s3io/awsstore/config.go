@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -73,6 +74,10 @@ type Store struct {
 	presign     *s3.PresignClient
 	maxAttempts int
 	log         *slog.Logger
+	// encryptedUploads maps the ID of a multipart upload that asked for
+	// encryption to what it asked, so that its completion can be checked
+	// (CreateMultipartUpload's answer does not always echo it: MinIO).
+	encryptedUploads sync.Map
 }
 
 var _ s3io.Store = (*Store)(nil)

@@ -30,11 +30,13 @@ func init() {
 		s3io.ErrAccessDenied: {"AccessDenied", "Forbidden", "AllAccessDisabled", "AccountProblem",
 			"InvalidPayer", "RequestTimeTooSkewed"},
 		s3io.ErrInvalidCredentials: {"InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken",
-			"InvalidToken", "TokenRefreshRequired", "InvalidSecurity", "Unauthorized"},
+			"InvalidToken", "TokenRefreshRequired", "InvalidSecurity", "Unauthorized",
+			"XAdminUserNotFound"},
 		s3io.ErrPreconditionFailed: {"PreconditionFailed"},
 		// AccessControlListNotSupported: the bucket enforces bucket-owner
 		// ownership, so ACLs cannot be set.
-		s3io.ErrNotImplemented: {"NotImplemented", "XMinioNotImplemented", "AccessControlListNotSupported"},
+		s3io.ErrNotImplemented: {"NotImplemented", "XMinioNotImplemented", "AccessControlListNotSupported",
+			"VersioningNotConfigured"},
 		// ObjectAlreadyInActiveTierError: a restore of an object that is not
 		// archived.
 		s3io.ErrInvalidObjectState: {"InvalidObjectState", "ObjectAlreadyInActiveTierError"},
@@ -50,7 +52,9 @@ func init() {
 			// Tagging, ACL, policy and versioning documents S3 refuses.
 			// (BadRequest is MinIO's answer to more than 10 object tags.)
 			"InvalidTag", "BadRequest", "MalformedPolicy", "MalformedACLError", "InvalidPolicyDocument",
-			"UnresolvableGrantByEmailAddress", "IllegalVersioningConfigurationException", "InvalidBucketState"},
+			"UnresolvableGrantByEmailAddress", "IllegalVersioningConfigurationException", "InvalidBucketState",
+			// versitygw's posix backend: a key that is a file and a directory.
+			"DirectoryObjectContainsData", "ObjectParentIsFile", "ExistingObjectIsDirectory"},
 		s3io.ErrBucketNotEmpty: {"BucketNotEmpty"},
 		s3io.ErrBucketExists:   {"BucketAlreadyExists", "BucketAlreadyOwnedByYou"},
 		s3io.ErrNoConfiguration: {"NoSuchBucketPolicy", "NoSuchCORSConfiguration", "NoSuchLifecycleConfiguration",

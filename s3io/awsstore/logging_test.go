@@ -43,6 +43,7 @@ func TestDebugLogHasOneLinePerAttemptAndNoSecrets(t *testing.T) {
 		case r.Method == http.MethodPut:
 			w.Header().Set("X-Amz-Request-Id", "REQ-PUT")
 			w.Header().Set("ETag", `"e"`)
+			w.Header().Set("X-Amz-Server-Side-Encryption-Customer-Algorithm", "AES256")
 		default:
 			w.Header().Set("X-Amz-Request-Id", "REQ-LIST")
 			w.Write([]byte(`<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>`))

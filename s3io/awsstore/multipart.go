@@ -43,6 +43,9 @@ func (s *Store) CreateMultipartUpload(ctx context.Context, bucket, key string, o
 	if aws.ToString(out.UploadId) == "" {
 		return "", &s3io.OpError{Op: "CreateMultipartUpload", Bucket: bucket, Key: key, Message: "no upload id in the answer", Err: s3io.ErrServer}
 	}
+	if asksEncryption(opts) {
+		s.encryptedUploads.Store(aws.ToString(out.UploadId), opts)
+	}
 	return aws.ToString(out.UploadId), nil
 }
 
@@ -133,6 +136,11 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, up s3io.Upload, par
 	if err != nil {
 		return s3io.ObjectInfo{}, mapError(ctx, op, up.Bucket, up.Key, err)
 	}
+	if asked, ok := s.encryptedUploads.LoadAndDelete(up.ID); ok {
+		if err := s.verifyEncryption(ctx, op, up.Bucket, up.Key, asked.(s3io.WriteOptions), out.ServerSideEncryption, nil); err != nil {
+			return s3io.ObjectInfo{}, err
+		}
+	}
 	etag := unquoteETag(aws.ToString(out.ETag))
 	if etag == "" {
 		return s.HeadObject(ctx, up.Bucket, up.Key, s3io.ReadOptions{SSEC: up.SSEC})
@@ -142,6 +150,7 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, up s3io.Upload, par
 
 // AbortMultipartUpload discards an upload and its parts.
 func (s *Store) AbortMultipartUpload(ctx context.Context, up s3io.Upload) error {
+	s.encryptedUploads.Delete(up.ID)
 	_, err := s.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
 		Bucket: aws.String(up.Bucket), Key: aws.String(up.Key), UploadId: aws.String(up.ID),
 	})

@@ -55,6 +55,9 @@ func (s *Store) PutObject(ctx context.Context, bucket, key string, body io.ReadS
 	if err != nil {
 		return s3io.ObjectInfo{}, mapError(ctx, op, bucket, key, err)
 	}
+	if err := s.verifyEncryption(ctx, op, bucket, key, opts, out.ServerSideEncryption, out.SSECustomerAlgorithm); err != nil {
+		return s3io.ObjectInfo{}, err
+	}
 	return s3io.ObjectInfo{
 		Key:          key,
 		Size:         size,
@@ -107,6 +110,9 @@ func (s *Store) CopyObject(ctx context.Context, src s3io.CopySource, bucket, key
 	out, err := s.client.CopyObject(ctx, in)
 	if err != nil {
 		return s3io.ObjectInfo{}, mapError(ctx, "CopyObject", bucket, key, err)
+	}
+	if err := s.verifyEncryption(ctx, "CopyObject", bucket, key, opts.WriteOptions, out.ServerSideEncryption, out.SSECustomerAlgorithm); err != nil {
+		return s3io.ObjectInfo{}, err
 	}
 	info := s3io.ObjectInfo{Key: key, VersionID: aws.ToString(out.VersionId)}
 	if r := out.CopyObjectResult; r != nil {
