@@ -1,10 +1,7 @@
 #!/usr/bin/env bash
-# Installs the other S3 servers the suite runs on (`make test-servers`):
-# Ceph RGW from Debian's packages (ceph-mon, ceph-osd, radosgw) and
-# versitygw built with `go install` at a pinned version (cached in $BIN
-# with a version marker, so it is built once).
+# Installs Ceph RGW from Debian's packages (ceph-mon, ceph-osd, radosgw)
+# for `make test-servers`; versitygw comes with `make tools`.
 set -euo pipefail
-: "${VERSITYGW_VERSION:?}" "${BIN:?}"
 
 need=()
 for cmd in ceph-mon:ceph-mon ceph-osd:ceph-osd radosgw:radosgw radosgw-admin:radosgw monmaptool:ceph-mon; do
@@ -25,10 +22,3 @@ if [ ${#need[@]} -gt 0 ]; then
 	$sudo systemctl stop ceph.target 2>/dev/null || true
 fi
 
-mkdir -p "$BIN"
-if [ -x "$BIN/versitygw" ] && [ "$(cat "$BIN/.versitygw-version" 2>/dev/null)" = "$VERSITYGW_VERSION" ]; then
-	exit 0
-fi
-echo "install-servers: building versitygw $VERSITYGW_VERSION (a minute or two, once)"
-GOBIN="$BIN" go install "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION"
-echo "$VERSITYGW_VERSION" > "$BIN/.versitygw-version"

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the tests need: fuse3 and attr from Debian when missing, and
-# MinIO built from source with `go install` at a pinned version (cached in
-# $BIN with a version marker, so it is built once).
+# MinIO and versitygw built from source with `go install` at pinned
+# versions (cached in $BIN with version markers, so each is built once).
 set -euo pipefail
-: "${MINIO_VERSION:?}" "${BIN:?}"
+: "${MINIO_VERSION:?}" "${VERSITYGW_VERSION:?}" "${BIN:?}"
 
 need=()
 command -v fusermount3 >/dev/null || need+=(fuse3)
@@ -24,9 +24,14 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 mkdir -p "$BIN"
-if [ -x "$BIN/minio" ] && [ "$(cat "$BIN/.minio-version" 2>/dev/null)" = "$MINIO_VERSION" ]; then
-	exit 0
-fi
-echo "install-tools: building MinIO $MINIO_VERSION (a few minutes, once)"
-GOBIN="$BIN" go install "github.com/minio/minio@$MINIO_VERSION"
-echo "$MINIO_VERSION" > "$BIN/.minio-version"
+# build NAME MODULE VERSION: go install MODULE@VERSION into $BIN, once.
+build() {
+	if [ -x "$BIN/$1" ] && [ "$(cat "$BIN/.$1-version" 2>/dev/null)" = "$3" ]; then
+		return
+	fi
+	echo "install-tools: building $1 $3 (a few minutes, once)"
+	GOBIN="$BIN" go install "$2@$3"
+	echo "$3" > "$BIN/.$1-version"
+}
+build minio github.com/minio/minio "$MINIO_VERSION"
+build versitygw github.com/versity/versitygw/cmd/versitygw "$VERSITYGW_VERSION"

@@ -74,7 +74,13 @@ func (f *File) onlyMetaChangedLocked() bool {
 // request: a server-side copy when only metadata changed, else PutObject.
 func (f *File) commitSingleLocked(ctx context.Context) (s3io.ObjectInfo, error) {
 	opts := f.objectOptionsLocked()
-	if f.onlyMetaChangedLocked() {
+	metaOnly := f.onlyMetaChangedLocked()
+	var guards objectGuards
+	if metaOnly {
+		var err error
+		if guards, err = f.m.readGuards(ctx, f.bucket, f.key); err != nil {
+			return s3io.ObjectInfo{}, fmt.Errorf("update metadata of %s: read its tags and ACL: %w", f.key, err)
+		}
 		info, err := f.m.store.CopyObject(ctx, f.baseSourceLocked(), f.bucket, f.key,
 			s3io.CopyOptions{WriteOptions: opts, ReplaceMetadata: true})
 		switch {
@@ -84,7 +90,7 @@ func (f *File) commitSingleLocked(ctx context.Context) (s3io.ObjectInfo, error) 
 		case err != nil:
 			return info, fmt.Errorf("update metadata of %s: %w", f.key, err)
 		default:
-			return info, nil
+			return info, f.restoreGuards(ctx, guards)
 		}
 	}
 	bs := f.blockSize()
@@ -95,7 +101,19 @@ func (f *File) commitSingleLocked(ctx context.Context) (s3io.ObjectInfo, error) 
 	if err != nil {
 		return info, fmt.Errorf("upload %s: %w", f.key, err)
 	}
+	if metaOnly {
+		return info, f.restoreGuards(ctx, guards)
+	}
 	return info, nil
+}
+
+// restoreGuards puts back the tags and ACL a metadata change may have
+// lost (see objectGuards).
+func (f *File) restoreGuards(ctx context.Context, g objectGuards) error {
+	if err := g.restore(ctx, f.m.store, f.bucket, f.key); err != nil {
+		return fmt.Errorf("update metadata of %s: restore its tags and ACL: %w", f.key, err)
+	}
+	return nil
 }
 
 func (f *File) baseSourceLocked() s3io.CopySource {

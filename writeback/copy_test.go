@@ -110,3 +110,41 @@ func TestDirectoryMarkerIsRemadeWithItsMetadataNotCopied(t *testing.T) {
 		t.Fatalf("CopyObject %d, PutObject %d; want 0 and 1", fx.store.get("CopyObject"), fx.store.get("PutObject"))
 	}
 }
+
+// Ceph RGW drops an object's tags on a metadata-replacing copy even when
+// asked to copy them, and every S3 resets the copy's ACL to private: a
+// chmod must not do either.
+func TestMetadataChangeKeepsTagsAndPublicACL(t *testing.T) {
+	fx := newFixture(t)
+	ctx := context.Background()
+	fx.mem.PutBytes(testBucket, "o", []byte("bytes"), nil)
+	tags := []s3io.Tag{{Key: "project", Value: "genome"}}
+	if err := fx.mem.PutObjectTagging(ctx, testBucket, "o", tags); err != nil {
+		t.Fatal(err)
+	}
+	if err := fx.mem.PutObjectACL(ctx, testBucket, "o", "public-read"); err != nil {
+		t.Fatal(err)
+	}
+	fx.store.afterCopy = func(b, k string) {
+		fx.mem.DeleteObjectTagging(ctx, b, k)     // as RGW does
+		fx.mem.PutObjectACL(ctx, b, k, "private") // as S3 does
+	}
+	base, _ := fx.mem.HeadObject(ctx, testBucket, "o", s3io.ReadOptions{})
+	f, _ := fx.m.Open(testBucket, "o", base)
+	f.SetMeta(func(m *Meta) { m.UserMetadata = map[string]string{"mode": "33261"} })
+	if _, err := f.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if fx.store.get("CopyObject") != 1 {
+		t.Fatalf("%d copies, want the metadata change as one copy", fx.store.get("CopyObject"))
+	}
+	got, _ := fx.mem.GetObjectTagging(ctx, testBucket, "o")
+	if len(got) != 1 || got[0] != tags[0] {
+		t.Errorf("tags after chmod = %v, want %v", got, tags)
+	}
+	acl, _ := fx.mem.GetObjectACL(ctx, testBucket, "o")
+	if cannedACL(acl) != "public-read" {
+		t.Errorf("ACL after chmod = %+v, want public-read kept", acl)
+	}
+}

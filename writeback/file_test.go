@@ -29,6 +29,9 @@ type countingStore struct {
 	fail  func(op string, part int32) error
 	// partsWithoutMD5 counts parts uploaded without Content-MD5.
 	partsWithoutMD5 int
+	// afterCopy, when set, runs after each successful CopyObject (to play
+	// a server that drops what a copy should keep).
+	afterCopy func(bucket, key string)
 }
 
 func (c *countingStore) count(op string, part int32) error {
@@ -84,7 +87,11 @@ func (c *countingStore) CopyObject(ctx context.Context, src s3io.CopySource, b, 
 	if err := c.count("CopyObject", 0); err != nil {
 		return s3io.ObjectInfo{}, err
 	}
-	return c.Store.CopyObject(ctx, src, b, k, o)
+	info, err := c.Store.CopyObject(ctx, src, b, k, o)
+	if err == nil && c.afterCopy != nil {
+		c.afterCopy(b, k)
+	}
+	return info, err
 }
 
 type fixture struct {
