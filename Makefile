@@ -41,7 +41,7 @@ test: tools build vet
 # The packages that talk to a server (the integration suite and the Store
 # conformance suite), once on each other server: Ceph RGW and versitygw.
 SERVER_PACKAGES := ./integration ./s3io/awsstore ./internal/s3test
-TEST_SERVERS ?= versitygw
+TEST_SERVERS ?= ceph versitygw
 test-servers: tools tools-servers build
 	S3MOUNT_BIN=$(BIN)/s3mount $(GO) test -count=1 -timeout 10m ./internal/cephtest
 	@for server in $(TEST_SERVERS); do \

@@ -45,7 +45,7 @@ func TestShrinkingFtruncateOfAnOpenFileIsKept(t *testing.T) {
 
 func TestEmptyFileCreatedExclusivelyReachesS3(t *testing.T) {
 	s := newSession(t, nil)
-	fd, err := syscall.Open(s.path("empty"), syscall.O_CREAT|syscall.O_EXCL|syscall.O_WRONLY, 0o644)
+	fd, err := openRetryingEINTR(s.path("empty"), syscall.O_CREAT|syscall.O_EXCL|syscall.O_WRONLY, 0o644)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func TestEmptyFileCreatedExclusivelyReachesS3(t *testing.T) {
 	if got := s.get("empty"); len(got) != 0 {
 		t.Fatalf("empty file has %d bytes in S3", len(got))
 	}
-	if _, err := syscall.Open(s.path("empty"), syscall.O_CREAT|syscall.O_EXCL|syscall.O_WRONLY, 0o644); !errors.Is(err, syscall.EEXIST) {
+	if _, err := openRetryingEINTR(s.path("empty"), syscall.O_CREAT|syscall.O_EXCL|syscall.O_WRONLY, 0o644); !errors.Is(err, syscall.EEXIST) {
 		t.Fatalf("second O_EXCL create: %v, want EEXIST", err)
 	}
 }
@@ -183,5 +183,17 @@ func TestObjectOverwrittenElsewhereIsNeverMixedOrCut(t *testing.T) {
 	got, err := os.ReadFile(s.path("f"))
 	if err != nil || !bytes.Equal(got, newer) {
 		t.Fatalf("reopened after the TTL: %d bytes, %v; want the new %d bytes", len(got), err, len(newer))
+	}
+}
+
+// openRetryingEINTR is open(2) as C programs with SA_RESTART and Go's os
+// package see it: the Go runtime's preemption signals interrupt slow FUSE
+// requests, and an interrupted open is retried.
+func openRetryingEINTR(path string, flags int, mode uint32) (int, error) {
+	for {
+		fd, err := syscall.Open(path, flags, mode)
+		if err != syscall.EINTR {
+			return fd, err
+		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -60,14 +61,16 @@ func sseServer(t *testing.T, need sseNeed) *s3test.Server {
 	return env.srv
 }
 
-// sseRefused checks, on a server that ignores encryption (versitygw), what
+// sseRefused checks, on a server that ignores encryption (versitygw; Ceph
+// RGW 16 for SSE-S3), what
 // s3mount does instead of storing plaintext: a mount with these encryption
 // flags fails every write with EIO, small (PutObject) and large
 // (multipart), leaves no object behind, and logs why. It reports whether
 // the server lacks SSE, so that the caller ends there.
 func sseRefused(t *testing.T, srv *s3test.Server, flags ...string) bool {
 	t.Helper()
-	if !lacks(t, storetest.SSE) {
+	sseS3 := slices.Contains(flags, "AES256")
+	if !lacks(t, storetest.SSE) && !(sseS3 && lacks(t, storetest.SSES3)) {
 		return false
 	}
 	s := serverSession(t, srv)

@@ -29,6 +29,18 @@ var lacks = map[Kind][]Lack{
 		{storetest.ArchiveClasses, "InvalidStorageClass (no tiers configured)", "`--storage-class GLACIER`: EINVAL"},
 		{storetest.LifecycleTransitions, "InvalidArgument for transition rules (no tiers)", "`s3.lifecycle` set: EINVAL"},
 	},
+	Ceph: {
+		{storetest.SSECCopy, "501 NotImplemented to CopyObject of an SSE-C object", "renames and metadata changes of SSE-C files read the object and upload it again"},
+		{storetest.Restore, "NotImplemented to RestoreObject", "`s3.restore`: ENOTSUP"},
+		{storetest.ArchiveClasses, "InvalidArgument for GLACIER (no such placement target)", "`--storage-class GLACIER`: EINVAL at the first write"},
+		{storetest.CopyIfMatch, "x-amz-copy-source-if-match ignored: a stale copy succeeds", "a rename racing another client's overwrite may copy the newer object"},
+		{storetest.LifecycleRoundTrip, "rules and transitions read back reordered, a Filter's Prefix beside its And", "`s3.lifecycle` shows the server's document"},
+		{storetest.PolicyValidation, "a policy naming another bucket is stored", "`s3.policy` set: accepted as the server accepts it"},
+		{storetest.BucketExistsError, "200 to a CreateBucket of a bucket the user owns", "`mkdir` of an existing bucket: EEXIST from the lookup before any request"},
+		{storetest.UncleanKeys, "keys with control characters are stored, and then every listing of them is malformed XML", "such keys cannot be made through the mount"},
+		{storetest.SSES3, "SSE-S3 (AES256) accepted, plaintext stored, no encryption reported (no SSE-S3 backend in 16.2)", "`--sse AES256` writes fail with EIO and a log line; the plaintext is deleted; SSE-KMS and SSE-C work"},
+		{storetest.UnknownStorageClasses, "InvalidArgument for REDUCED_REDUNDANCY, STANDARD_IA (no placement for them)", "`--storage-class` of such a class: EINVAL at close, nothing published"},
+	},
 	VersityGW: {
 		{storetest.ObjectACLs, "NotImplemented to GetObjectAcl and PutObjectAcl; AccessControlListNotSupported to PutBucketAcl", "`s3.acl` of a file, and setting it on a bucket: ENOTSUP, logged once"},
 		{storetest.CannedACLs, "NotImplemented (object ACLs); `x-amz-acl` on PUT ignored", "`s3.acl` set: ENOTSUP"},

@@ -66,3 +66,24 @@ func TestWriteWithoutEncryptionIsNotChecked(t *testing.T) {
 		t.Fatalf("%d requests for a plain PUT, want 1", n)
 	}
 }
+
+// Ceph RGW answers a read with the wrong SSE-C key with a bare
+// 400 InvalidArgument; it must reach the file system as EACCES, like
+// MinIO's AccessDenied, and only when a key was sent.
+func TestWrongSSECKeyAsRGWAnswersItIsErrSSECKey(t *testing.T) {
+	f := newFakeS3(t, func(w http.ResponseWriter, r *http.Request) {
+		writeS3Error(w, r, http.StatusBadRequest, "InvalidArgument")
+	})
+	s := newFakeStore(t, f.URL, nil)
+	key := s3io.SSECustomerKey(bytes.Repeat([]byte{1}, 32))
+	p := make([]byte, 10)
+	if _, err := s.ReadRange(ctxT(t), "bkt", "k", 0, p, s3io.ReadOptions{SSEC: key}); !errors.Is(err, s3io.ErrSSECKey) {
+		t.Errorf("GET with an SSE-C key answered 400 InvalidArgument: err = %v, want ErrSSECKey", err)
+	}
+	if _, err := s.HeadObject(ctxT(t), "bkt", "k", s3io.ReadOptions{SSEC: key}); !errors.Is(err, s3io.ErrSSECKey) {
+		t.Errorf("HEAD with an SSE-C key answered 400: err = %v, want ErrSSECKey", err)
+	}
+	if _, err := s.ReadRange(ctxT(t), "bkt", "k", 0, p, s3io.ReadOptions{}); errors.Is(err, s3io.ErrSSECKey) || !errors.Is(err, s3io.ErrInvalidArgument) {
+		t.Errorf("GET without a key answered 400 InvalidArgument: err = %v, want ErrInvalidArgument", err)
+	}
+}

@@ -244,3 +244,17 @@ func headError(err error) error {
 	}
 	return err
 }
+
+// ssecKeyError turns a 400 InvalidArgument to a read that sent an SSE-C
+// key into ErrSSECKey: Ceph RGW answers a wrong key that way, with no word
+// of encryption in the message (MinIO says AccessDenied, S3 403).
+func ssecKeyError(err error, sent s3io.SSECustomerKey) error {
+	var oe *s3io.OpError
+	if len(sent) > 0 && errors.As(err, &oe) && oe.Code == "InvalidArgument" && errors.Is(oe.Err, s3io.ErrInvalidArgument) {
+		oe.Err = s3io.ErrSSECKey
+		if oe.Message == "" {
+			oe.Message = "400 InvalidArgument to a read with an SSE-C key: most likely the wrong key"
+		}
+	}
+	return err
+}

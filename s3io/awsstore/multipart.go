@@ -2,6 +2,9 @@ package awsstore
 
 import (
 	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -134,7 +137,11 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, up s3io.Upload, par
 	}
 	out, err := s.client.CompleteMultipartUpload(ctx, in)
 	if err != nil {
-		return s3io.ObjectInfo{}, mapError(ctx, op, up.Bucket, up.Key, err)
+		err = mapError(ctx, op, up.Bucket, up.Key, err)
+		if info, ok := s.completedBefore(ctx, up, parts, size, err); ok {
+			return info, nil
+		}
+		return s3io.ObjectInfo{}, err
 	}
 	if asked, ok := s.encryptedUploads.LoadAndDelete(up.ID); ok {
 		if err := s.verifyEncryption(ctx, op, up.Bucket, up.Key, asked.(s3io.WriteOptions), out.ServerSideEncryption, nil); err != nil {
@@ -227,4 +234,42 @@ func (s *Store) listUploads(ctx context.Context, bucket, prefix string) ([]s3io.
 		}
 		in.KeyMarker, in.UploadIdMarker = aws.String(marker), out.NextUploadIdMarker
 	}
+}
+
+// completedBefore tells a retried CompleteMultipartUpload whose first
+// answer was lost (the server completed the upload, then the connection
+// broke) from a real failure: the retry gets NoSuchUpload, and the object
+// is there with exactly the multipart ETag of these parts (the MD5 of
+// their MD5s, "-N") and their total size.
+func (s *Store) completedBefore(ctx context.Context, up s3io.Upload, parts []s3io.Part, size int64, err error) (s3io.ObjectInfo, bool) {
+	var oe *s3io.OpError
+	if !errors.As(err, &oe) || oe.Code != "NoSuchUpload" {
+		return s3io.ObjectInfo{}, false
+	}
+	want, ok := multipartETag(parts)
+	if !ok {
+		return s3io.ObjectInfo{}, false
+	}
+	info, herr := s.HeadObject(ctx, up.Bucket, up.Key, s3io.ReadOptions{SSEC: up.SSEC})
+	if herr != nil || info.Size != size || info.ETag != want {
+		return s3io.ObjectInfo{}, false
+	}
+	s.log.Info("a retried CompleteMultipartUpload found the upload already completed",
+		"bucket", up.Bucket, "key", up.Key, "etag", info.ETag)
+	return info, true
+}
+
+// multipartETag is the ETag S3 gives an object made of parts: the MD5 of
+// the concatenated binary MD5s of the parts, then "-" and their count.
+// Parts whose ETags are not MD5s (some gateways) give false.
+func multipartETag(parts []s3io.Part) (string, bool) {
+	h := md5.New()
+	for _, p := range parts {
+		b, err := hex.DecodeString(p.ETag)
+		if err != nil || len(b) != md5.Size {
+			return "", false
+		}
+		h.Write(b)
+	}
+	return fmt.Sprintf("%x-%d", h.Sum(nil), len(parts)), true
 }

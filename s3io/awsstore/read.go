@@ -26,7 +26,7 @@ func (s *Store) HeadObject(ctx context.Context, bucket, key string, opts s3io.Re
 	}
 	out, err := s.client.HeadObject(ctx, in)
 	if err != nil {
-		return s3io.ObjectInfo{}, headError(mapError(ctx, "HeadObject", bucket, key, err))
+		return s3io.ObjectInfo{}, ssecKeyError(headError(mapError(ctx, "HeadObject", bucket, key, err)), opts.SSEC)
 	}
 	return s3io.ObjectInfo{
 		Key:          key,
@@ -116,7 +116,7 @@ func (s *Store) getRange(ctx context.Context, bucket, key string, off int64, p [
 		if httpStatus(err) == http.StatusRequestedRangeNotSatisfiable {
 			return rangeResult{}, nil
 		}
-		return rangeResult{}, mapError(ctx, "GetObject", bucket, key, err)
+		return rangeResult{}, ssecKeyError(mapError(ctx, "GetObject", bucket, key, err), sseKey)
 	}
 	defer out.Body.Close()
 	r := rangeResult{etag: unquoteETag(aws.ToString(out.ETag))}

@@ -198,6 +198,12 @@ func TestTLSServerWithCABundleAndSSEC(t *testing.T) {
 	}
 	_, err = s.CopyObject(ctx, s3io.CopySource{Bucket: bucket, Key: "secret", SSEC: key}, bucket, "copy",
 		s3io.CopyOptions{WriteOptions: s3io.WriteOptions{SSEC: other}})
+	if errors.Is(err, s3io.ErrNotImplemented) && srv.Lacks(storetest.SSECCopy) {
+		// Ceph RGW: 501; the file system copies such objects by reading
+		// them (writeback's copy fallback).
+		t.Logf("%s refuses the copy of an SSE-C object as documented: %v", srv.Kind, err)
+		return
+	}
 	if err != nil {
 		t.Fatalf("CopyObject re-encrypting with another SSE-C key: %v", err)
 	}

@@ -72,6 +72,9 @@ func (e *env) wantSameLifecycle(got, want string) {
 	g, err1 := s3xml.ParseLifecycle(got)
 	w, err2 := s3xml.ParseLifecycle(want)
 	if err1 != nil || err2 != nil || !reflect.DeepEqual(g, w) {
+		if e.mayLack(LifecycleRoundTrip, "the document read back differs: "+got) {
+			return
+		}
 		e.t.Fatalf("lifecycle read back differs (%v, %v):\ngot  %s\nwant %s", err1, err2, got, w.XML())
 	}
 }
@@ -102,6 +105,10 @@ var bucketConfigCases = []testCase{
 				`"Action":["s3:GetObject"],"Resource":["arn:aws:s3:::some-other-bucket/*"]}]}`,
 		} {
 			err := e.s.PutBucketPolicy(e.ctx, e.bucket, policy)
+			if err == nil && what == "another bucket's resource" && e.mayLack(PolicyValidation, "a policy for another bucket was stored") {
+				e.ok("DeleteBucketPolicy", e.s.DeleteBucketPolicy(e.ctx, e.bucket))
+				continue
+			}
 			e.wantErr("PutBucketPolicy with "+what, err, s3io.ErrInvalidArgument)
 		}
 		_, err := e.s.GetBucketPolicy(e.ctx, e.bucket)

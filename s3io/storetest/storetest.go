@@ -61,6 +61,27 @@ const (
 	// values (3.8 KB, within S3's limits). versitygw's posix backend keeps
 	// tags in an extended attribute and answers 500 InternalError.
 	LargeTagSets Feature = "tag sets over about 3 KB"
+	// CopyIfMatch: x-amz-copy-source-if-match on CopyObject and
+	// UploadPartCopy. Ceph RGW 16 copies the current object regardless.
+	CopyIfMatch Feature = "copy-source If-Match"
+	// PolicyValidation: refusing a bucket policy that names another
+	// bucket. Ceph RGW stores it.
+	PolicyValidation Feature = "bucket policy validation"
+	// LifecycleRoundTrip: a lifecycle configuration read back as it was
+	// put. Ceph RGW reorders rules and transitions and writes a Prefix
+	// beside an And in a Filter.
+	LifecycleRoundTrip Feature = "lifecycle documents read back as put"
+	// BucketExistsError: BucketAlreadyOwnedByYou for a bucket created
+	// again. Ceph RGW answers 200.
+	BucketExistsError Feature = "an error for a bucket created twice"
+	// SSECCopy: CopyObject of an SSE-C object. Ceph RGW 16 answers 501.
+	SSECCopy Feature = "server-side copies of SSE-C objects"
+	// SSES3: SSE-S3 (AES256). Ceph RGW 16 has no SSE-S3 backend: it takes
+	// the header, stores plaintext and reports none (SSE-KMS and SSE-C work).
+	SSES3 Feature = "SSE-S3"
+	// UnknownStorageClasses: classes the server has no placement for.
+	// Ceph RGW refuses REDUCED_REDUNDANCY and STANDARD_IA with InvalidArgument.
+	UnknownStorageClasses Feature = "storage classes other than STANDARD (refused)"
 	// StorageClasses other than STANDARD: versitygw accepts them and stores
 	// STANDARD.
 	StorageClasses Feature = "storage classes"
@@ -78,6 +99,7 @@ var refusals = map[Feature]error{
 	ObjectACLs:           s3io.ErrNotImplemented,
 	MarkerData:           s3io.ErrInvalidArgument,
 	SSE:                  s3io.ErrEncryptionIgnored,
+	SSECCopy:             s3io.ErrNotImplemented,
 }
 
 // Options describe the store under test. The zero value means a store
