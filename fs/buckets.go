@@ -28,6 +28,7 @@ var (
 	_ = (gofs.NodeReaddirer)((*bucketsRoot)(nil))
 	_ = (gofs.NodeGetattrer)((*bucketsRoot)(nil))
 	_ = (gofs.NodeStatfser)((*bucketsRoot)(nil))
+	_ = (gofs.NodeFsyncer)((*bucketsRoot)(nil))
 )
 
 // list returns the buckets, asking S3 when the cached list is stale.
@@ -54,6 +55,12 @@ func (r *bucketsRoot) list(ctx context.Context) ([]s3io.BucketInfo, error) {
 
 func (r *bucketsRoot) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
 	r.fs.dirAttr(1, time.Time{}, &out.Attr)
+	return 0
+}
+
+// Fsync of the directory of buckets: mkdir and rmdir of a bucket are done
+// when they return.
+func (r *bucketsRoot) Fsync(ctx context.Context, fh gofs.FileHandle, flags uint32) syscall.Errno {
 	return 0
 }
 

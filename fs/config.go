@@ -32,6 +32,9 @@ type Config struct {
 	Region string
 	// PresignExpiry is how long s3.presigned_url links stay valid.
 	PresignExpiry time.Duration
+	// Unsigned mounts (--no-sign-request) have no keys to sign a URL
+	// with: files have no s3.presigned_url.
+	Unsigned bool
 
 	Logger *slog.Logger
 }

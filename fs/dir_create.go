@@ -22,12 +22,13 @@ var (
 	_ = (gofs.NodeMknoder)((*dirNode)(nil))
 )
 
-// checkNewName vets a name about to become a key.
-func (d *dirNode) checkNewName(name string) syscall.Errno {
+// checkNewName vets a name about to become a key: the key of a file, or
+// with suffix "/" the marker of a directory.
+func (d *dirNode) checkNewName(name, suffix string) syscall.Errno {
 	switch {
 	case d.fs.readOnly():
 		return syscall.EROFS
-	case len(name) > maxNameLen:
+	case len(name) > maxNameLen, len(d.path())+len(name)+len(suffix) > maxKeyLen:
 		return syscall.ENAMETOOLONG
 	case nameProblem(name) != "":
 		return syscall.EINVAL
@@ -40,7 +41,7 @@ func modeMeta(mode uint32) string { return strconv.FormatUint(uint64(mode), 10) 
 
 func (d *dirNode) Create(ctx context.Context, name string, flags uint32, mode uint32, out *fuse.EntryOut) (*gofs.Inode, gofs.FileHandle, uint32, syscall.Errno) {
 	ctx = uninterruptible(ctx)
-	if errno := d.checkNewName(name); errno != 0 {
+	if errno := d.checkNewName(name, ""); errno != 0 {
 		return nil, nil, 0, errno
 	}
 	key := d.path() + name
@@ -84,7 +85,7 @@ func (d *dirNode) Mknod(ctx context.Context, name string, mode uint32, dev uint3
 // Mkdir stores a directory marker, "name/", as s3fs and the S3 console do.
 func (d *dirNode) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
 	ctx = uninterruptible(ctx)
-	if errno := d.checkNewName(name); errno != 0 {
+	if errno := d.checkNewName(name, "/"); errno != 0 {
 		return nil, errno
 	}
 	key := d.path() + name + "/"
@@ -102,7 +103,7 @@ func (d *dirNode) Mkdir(ctx context.Context, name string, mode uint32, out *fuse
 // the way s3fs does, so both read the same links.
 func (d *dirNode) Symlink(ctx context.Context, target, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
 	ctx = uninterruptible(ctx)
-	if errno := d.checkNewName(name); errno != 0 {
+	if errno := d.checkNewName(name, ""); errno != 0 {
 		return nil, errno
 	}
 	key := d.path() + name

@@ -7,6 +7,7 @@ import (
 	gofs "github.com/hanwen/go-fuse/v2/fs"
 
 	"github.com/s3mount/s3mount/s3io"
+	"github.com/s3mount/s3mount/writeback"
 )
 
 var (
@@ -20,27 +21,31 @@ func (d *dirNode) Unlink(ctx context.Context, name string) syscall.Errno {
 		return syscall.EROFS
 	}
 	key := d.path() + name
-	if errno := d.detachChild(ctx, name); errno != 0 {
+	w, errno := d.detachChild(ctx, name)
+	if errno != 0 {
 		return errno
 	}
 	if err := d.fs.store.DeleteObject(ctx, d.bucket, key); err != nil {
+		d.reattach(w)
 		return d.fail("unlink", key, err)
 	}
+	d.markRemoved(name)
 	d.touch()
 	return 0
 }
 
 // detachChild prepares the file name for removal or replacement: a writer
 // open on it stages every byte and stops uploading, so its handles keep
-// working on the old file, as POSIX wants.
-func (d *dirNode) detachChild(ctx context.Context, name string) syscall.Errno {
+// working on the old file, as POSIX wants. It returns that writer (or
+// nil), which the caller reattaches if the removal then fails.
+func (d *dirNode) detachChild(ctx context.Context, name string) (*writeback.File, syscall.Errno) {
 	child := d.GetChild(name)
 	if child == nil {
-		return 0
+		return nil, 0
 	}
 	n, ok := child.Operations().(*fileNode)
 	if !ok {
-		return 0
+		return nil, 0
 	}
 	n.openMu.Lock()
 	defer n.openMu.Unlock()
@@ -48,12 +53,24 @@ func (d *dirNode) detachChild(ctx context.Context, name string) syscall.Errno {
 	w := n.w
 	n.mu.Unlock()
 	if w == nil {
-		return 0
+		return nil, 0
 	}
 	if err := w.Detach(ctx); err != nil {
-		return n.fail("stage the bytes of an open file before its removal", err)
+		return nil, n.fail("stage the bytes of an open file before its removal", err)
 	}
-	return 0
+	return w, 0
+}
+
+// reattach gives a writer detached for a removal that failed its key back:
+// a failed namespace operation changes nothing, so the writer's data still
+// reaches S3 at its next commit, or its close fails.
+func (d *dirNode) reattach(w *writeback.File) {
+	if w == nil {
+		return
+	}
+	if err := w.Reattach(); err != nil {
+		d.fs.log.Error("a writer detached for a removal that failed could not be reattached", "err", err)
+	}
 }
 
 // Rmdir removes an empty directory: its marker, if it has one. A

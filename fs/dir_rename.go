@@ -38,7 +38,7 @@ func (d *dirNode) Rename(ctx context.Context, name string, newParent gofs.InodeE
 	if !ok || dst.bucket != d.bucket {
 		return syscall.EXDEV // mv copies across buckets itself
 	}
-	if errno := dst.checkNewName(newName); errno != 0 {
+	if errno := dst.checkNewName(newName, ""); errno != 0 {
 		return errno
 	}
 	srcKey, dstKey := d.path()+name, dst.path()+newName
@@ -54,6 +54,9 @@ func (d *dirNode) Rename(ctx context.Context, name string, newParent gofs.InodeE
 	case child == nil:
 		return syscall.ENOENT
 	case child.IsDir():
+		if errno := dst.checkNewName(newName, "/"); errno != 0 {
+			return errno
+		}
 		if target.info != nil {
 			return syscall.ENOTDIR
 		}
@@ -81,10 +84,18 @@ func (d *dirNode) Rename(ctx context.Context, name string, newParent gofs.InodeE
 
 // renameFile copies the object (data, metadata and encryption) to dstKey,
 // then deletes the source. A file open for writing is committed first.
-func (d *dirNode) renameFile(ctx context.Context, n *fileNode, dst *dirNode, srcKey, dstKey string) syscall.Errno {
-	if errno := dst.detachChild(ctx, path.Base(dstKey)); errno != 0 {
+func (d *dirNode) renameFile(ctx context.Context, n *fileNode, dst *dirNode, srcKey, dstKey string) (errno syscall.Errno) {
+	replaced, errno := dst.detachChild(ctx, path.Base(dstKey))
+	if errno != 0 {
 		return errno
 	}
+	copied := false
+	defer func() {
+		if !copied {
+			// Nothing replaced the target: its writer keeps its key.
+			dst.reattach(replaced)
+		}
+	}()
 	n.openMu.Lock()
 	defer n.openMu.Unlock()
 	n.mu.Lock()
@@ -108,6 +119,7 @@ func (d *dirNode) renameFile(ctx context.Context, n *fileNode, dst *dirNode, src
 	if err != nil {
 		return n.fail("rename", err)
 	}
+	copied = true
 	if err := d.fs.store.DeleteObject(ctx, d.bucket, srcKey); err != nil {
 		d.fs.log.Warn("rename copied the file but could not delete the source; both exist",
 			"bucket", d.bucket, "from", printableKey(srcKey), "to", printableKey(dstKey), "err", err)
@@ -122,6 +134,9 @@ func (d *dirNode) renameFile(ctx context.Context, n *fileNode, dst *dirNode, src
 	n.mu.Unlock()
 	if w != nil {
 		w.Rename(d.bucket, dstKey, &moved)
+	}
+	if c := dst.GetChild(path.Base(dstKey)); c != nil && c.Operations() != gofs.InodeEmbedder(n) {
+		dst.markRemoved(path.Base(dstKey)) // the file replaced
 	}
 	d.fs.inodes.rename(d.bucket+"/"+srcKey, d.bucket+"/"+dstKey)
 	d.touch()
@@ -161,6 +176,11 @@ func (d *dirNode) renameDir(ctx context.Context, child *gofs.Inode, srcPrefix, d
 			break
 		}
 		req.ContinuationToken = page.NextContinuationToken
+	}
+	for _, o := range objects {
+		if len(dstPrefix)+len(o.Key)-len(srcPrefix) > maxKeyLen {
+			return syscall.ENAMETOOLONG // before any copy: nothing to undo
+		}
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(renameConcurrency)

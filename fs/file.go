@@ -27,6 +27,10 @@ type fileNode struct {
 	checked  time.Time           // when info was last confirmed by S3
 	openedAs string              // version of the object at the last open, for the kernel page cache
 	ssec     s3io.SSECustomerKey // this file's own SSE-C key (setxattr s3.sse_c_key), if any
+	// removed is set when the file was unlinked or replaced by a rename
+	// while the kernel still holds it (an open descriptor): it has no name
+	// any more, so fstat says nlink 0 and asks S3 nothing.
+	removed bool
 
 	// openMu serializes opening and releasing the staged writer.
 	openMu sync.Mutex
@@ -155,6 +159,11 @@ func (n *fileNode) headInfo(ctx context.Context) (s3io.ObjectInfo, error) {
 }
 
 func (n *fileNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+	if info, removed := n.removedInfo(); removed {
+		n.fs.fileAttr(&info, n.StableAttr().Ino, &out.Attr)
+		out.Attr.Nlink = 0
+		return 0
+	}
 	info, err := n.currentInfo(ctx)
 	if err != nil {
 		_, key := n.location()
@@ -163,6 +172,39 @@ func (n *fileNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.At
 	}
 	n.fs.fileAttr(&info, n.StableAttr().Ino, &out.Attr)
 	return 0
+}
+
+// removedInfo returns what the node last knew of its file, when the file
+// was removed: S3's object under its key is gone or another file's.
+func (n *fileNode) removedInfo() (s3io.ObjectInfo, bool) {
+	n.mu.Lock()
+	removed := n.removed
+	n.mu.Unlock()
+	if !removed {
+		return s3io.ObjectInfo{}, false
+	}
+	info, _ := n.freshInfo()
+	return info, true
+}
+
+// markRemoved records that the file name of d was removed (unlinked, or
+// replaced by a rename). Its inode number is given up, so that a file made
+// under the name later is a new inode, not the removed one still open.
+func (d *dirNode) markRemoved(name string) {
+	child := d.GetChild(name)
+	if child == nil {
+		return
+	}
+	n, ok := child.Operations().(*fileNode)
+	if !ok {
+		return
+	}
+	n.mu.Lock()
+	n.removed = true
+	bucket, key := n.bucket, n.key
+	n.mu.Unlock()
+	d.fs.inodes.forget(bucket + "/" + key)
+	d.fs.inodes.forget(bucket + "/" + key + "\x00symlink")
 }
 
 func (n *fileNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uint32, syscall.Errno) {

@@ -19,6 +19,9 @@ import (
 type writeHandle struct {
 	n *fileNode
 	w *writeback.File
+	// reader: opened read-only while another descriptor writes; it reads
+	// the writer's bytes and never commits them.
+	reader bool
 
 	flushed bool // closed by the program (guarded by n.mu)
 }
@@ -91,7 +94,7 @@ func (n *fileNode) shareWriter() *writeHandle {
 	n.mu.Lock()
 	n.unflushed++
 	n.mu.Unlock()
-	return &writeHandle{n: n, w: w}
+	return &writeHandle{n: n, w: w, reader: true}
 }
 
 // fail logs a failed operation on the node and returns its errno.
@@ -139,9 +142,13 @@ func (h *writeHandle) Write(ctx context.Context, data []byte, off int64) (uint32
 }
 
 // Flush runs at every close(2): the program learns there whether S3 has
-// its data.
+// its data. A handle opened for reading commits nothing: its close must
+// never publish another descriptor's half-written bytes.
 func (h *writeHandle) Flush(ctx context.Context) syscall.Errno {
 	h.setFlushed(true)
+	if h.reader {
+		return 0
+	}
 	return h.n.commit(ctx, h.w)
 }
 
@@ -161,6 +168,9 @@ func (h *writeHandle) setFlushed(flushed bool) {
 }
 
 func (h *writeHandle) Fsync(ctx context.Context, flags uint32) syscall.Errno {
+	if h.reader {
+		return 0 // nothing of this descriptor's to make durable
+	}
 	return h.n.commit(ctx, h.w)
 }
 

@@ -79,6 +79,10 @@ func (f *FS) Options() *gofs.Options {
 		UID:             f.cfg.UID,
 		GID:             f.cfg.GID,
 		RootStableAttr:  &gofs.StableAttr{Ino: 1},
+		// Every attribute we return carries its own permission bits: without
+		// this, go-fuse turns a stored mode 0000 into 0644 (0755 for a
+		// directory), and the kernel lets everybody read the file.
+		NullPermissions: true,
 	}
 }
 

@@ -33,6 +33,14 @@ func (t *inodeTable) get(path string) uint64 {
 	return n
 }
 
+// forget drops path's number: a file removed and made again is a new
+// inode, as on any file system.
+func (t *inodeTable) forget(path string) {
+	t.mu.Lock()
+	delete(t.ino, path)
+	t.mu.Unlock()
+}
+
 // rename gives newPath the inode number of oldPath, so that a renamed file
 // keeps its st_ino.
 func (t *inodeTable) rename(oldPath, newPath string) {

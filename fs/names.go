@@ -8,6 +8,11 @@ import (
 // maxNameLen is the longest file name Linux accepts (NAME_MAX).
 const maxNameLen = 255
 
+// maxKeyLen is S3's limit on a key's length in bytes. A path whose key
+// would be longer is ENAMETOOLONG, as a path over PATH_MAX is, checked
+// before any request (S3 would answer KeyTooLongError, an EINVAL).
+const maxKeyLen = 1024
+
 // nameProblem says why an S3 key segment cannot be a file name, or "" when
 // it can. Invalid UTF-8 is allowed: Linux names are bytes.
 func nameProblem(name string) string {

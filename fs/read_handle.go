@@ -24,6 +24,7 @@ type readHandle struct {
 var (
 	_ = (gofs.FileReader)((*readHandle)(nil))
 	_ = (gofs.FileReleaser)((*readHandle)(nil))
+	_ = (gofs.FileFsyncer)((*readHandle)(nil))
 )
 
 func (f *FS) newReadHandle(bucket, key string, info s3io.ObjectInfo, opts s3io.ReadOptions) *readHandle {
@@ -63,6 +64,12 @@ func (h *readHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.Rea
 	}
 	return fuse.ReadResultData(dest[:n]), 0
 }
+
+// Fsync of a read-only descriptor has nothing to flush: sync(1) and
+// programs that fsync every file they opened must not fail on it. (A
+// file open for writing elsewhere gets a writeHandle even when opened
+// read-only, and its fsync uploads.)
+func (h *readHandle) Fsync(ctx context.Context, flags uint32) syscall.Errno { return 0 }
 
 func (h *readHandle) Release(ctx context.Context) syscall.Errno {
 	h.reader.Close()

@@ -72,6 +72,9 @@ func (n *fileNode) xattr(ctx context.Context, attr string) (string, error) {
 		}
 		return formatTags(tags), nil
 	case xPresignedURL:
+		if n.fs.cfg.Unsigned {
+			return "", syscall.ENODATA // no keys to sign it with
+		}
 		return n.fs.presign(ctx, bucket, key, n.readOptions())
 	}
 	return "", syscall.ENODATA // s3.sse_c_key and s3.restore are write-only
@@ -123,7 +126,10 @@ func (n *fileNode) Listxattr(ctx context.Context, dest []byte) (uint32, syscall.
 			names = append(names, attr)
 		}
 	}
-	names = append(names, xACL, xPresignedURL)
+	names = append(names, xACL)
+	if !n.fs.cfg.Unsigned {
+		names = append(names, xPresignedURL)
+	}
 	bucket, key := n.location()
 	if tags, err := n.fs.store.GetObjectTagging(ctx, bucket, key); err == nil && len(tags) > 0 {
 		names = append(names, xTags)

@@ -17,7 +17,7 @@ if [ ${#need[@]} -gt 0 ]; then
 	mapfile -t need < <(printf '%s\n' "${need[@]}" | sort -u)
 	echo "install-servers: installing ${need[*]} (Debian's Ceph)"
 	$sudo apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
 	# The packages start nothing we need: the tests run their own cluster.
 	$sudo systemctl stop ceph.target 2>/dev/null || true
 fi

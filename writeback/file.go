@@ -271,6 +271,26 @@ func (f *File) Detach(ctx context.Context) error {
 	return nil
 }
 
+// Reattach undoes Detach when the removal it prepared failed (the server
+// refused the DELETE or the copy of a rename): the file becomes a new
+// object again whose every byte is staged, so its next commit uploads
+// them all to the key, and a writer's close reports that upload's result
+// instead of pretending the file was removed.
+func (f *File) Reattach() error {
+	f.opMu.Lock()
+	defer f.opMu.Unlock()
+	if !f.discarded {
+		return nil
+	}
+	f.discarded = false
+	bs := f.blockSize()
+	for i := int64(0); i*bs < f.size; i++ {
+		f.dirty.set(i)
+	}
+	f.publishLocked()
+	return f.markChangedLocked()
+}
+
 func (f *File) blockSize() int64 { return f.m.opts.BlockSize }
 
 // needsFetchLocked reports whether block i holds base bytes that are not
@@ -457,8 +477,11 @@ func (f *File) Close() error {
 		return fmt.Errorf("%s/%s not uploaded: %w", f.bucket, f.key, f.broken)
 	}
 	if f.changed && !f.discarded {
+		// The data must survive a crash before the program is told it is
+		// kept: the bytes first, then the manifest that names them.
+		syncErr := f.staging.Sync()
 		f.staging.Close()
-		err := f.writeManifestLocked(true)
+		err := errors.Join(syncErr, f.writeManifestLocked(true))
 		f.m.log.Error("upload never completed: data kept in the staging directory",
 			"bucket", f.bucket, "key", f.key, "path", f.path, "manifest_err", err)
 		return fmt.Errorf("%s/%s not uploaded; data kept in %s", f.bucket, f.key, f.path)

@@ -31,6 +31,17 @@ type Options struct {
 	// ReadOptions apply to reads of base objects (SSE-C keys).
 	ReadOptions s3io.ReadOptions
 	Logger      *slog.Logger
+	// Identity is the server and account staged data is for; recovery
+	// uploads only data staged under the same identity.
+	Identity Identity
+}
+
+// Identity names where staged bytes belong: the endpoint (or the AWS
+// region) and the access key ID (never a secret). Data staged by a mount
+// of another server or account is not this mount's to upload.
+type Identity struct {
+	Endpoint    string `json:"endpoint,omitempty"`
+	AccessKeyID string `json:"access_key_id,omitempty"`
 }
 
 // Manager creates staged files and runs their uploads.

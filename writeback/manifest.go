@@ -2,8 +2,10 @@ package writeback
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -29,6 +31,9 @@ type manifest struct {
 	// BlockSize is the unit of Staged.
 	BlockSize int64     `json:"block_size"`
 	Written   time.Time `json:"written"`
+	// Identity is the server and account the data is for (manifests of
+	// older versions have none).
+	Identity Identity `json:"identity"`
 }
 
 func manifestPath(dataPath string) string {
@@ -40,7 +45,8 @@ func manifestPath(dataPath string) string {
 // disk write per write).
 func (f *File) writeManifestLocked(withBlocks bool) error {
 	m := manifest{Bucket: f.bucket, Key: f.key, Size: f.size, ContentType: f.meta.ContentType,
-		Metadata: f.meta.UserMetadata, BaseLimit: f.baseLimit, BlockSize: f.blockSize(), Written: time.Now().UTC()}
+		Metadata: f.meta.UserMetadata, BaseLimit: f.baseLimit, BlockSize: f.blockSize(), Written: time.Now().UTC(),
+		Identity: f.m.opts.Identity}
 	if f.base != nil {
 		m.BaseETag = f.base.ETag
 	}
@@ -63,10 +69,44 @@ func (f *File) writeManifestLocked(withBlocks bool) error {
 		return err
 	}
 	tmp := manifestPath(f.path) + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
+	if !withBlocks {
+		// The first change's manifest: no promise rests on it yet (close is
+		// the durability point), so it costs no fsync on every new file.
+		if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
+			return fmt.Errorf("manifest of %s: %w", f.path, err)
+		}
+		return os.Rename(tmp, manifestPath(f.path))
+	}
+	if err := writeFileSynced(tmp, append(b, '\n')); err != nil {
 		return fmt.Errorf("manifest of %s: %w", f.path, err)
 	}
-	return os.Rename(tmp, manifestPath(f.path))
+	if err := os.Rename(tmp, manifestPath(f.path)); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(f.path))
+}
+
+// writeFileSynced writes a new file and fsyncs it, so that a rename over
+// the old one never leaves an empty manifest after a crash.
+func writeFileSynced(path string, b []byte) error {
+	fh, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = fh.Write(b)
+	if err == nil {
+		err = fh.Sync()
+	}
+	return errors.Join(err, fh.Close())
+}
+
+// syncDir makes a rename or create in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	return errors.Join(d.Sync(), d.Close())
 }
 
 // markChangedLocked notes the first change since the last commit, writing

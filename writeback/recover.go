@@ -90,6 +90,13 @@ func (m *Manager) recoverOne(ctx context.Context, mpath, data string) (status re
 	}
 	man.Size = st.Size()
 	object := man.Bucket + "/" + man.Key
+	if id := man.Identity; id != (Identity{}) && id != m.opts.Identity {
+		file.Close()
+		return keptAside, m.keepAside(mpath, data), fmt.Errorf(
+			"%s was staged for %s as access key %s, not this mount's %s as %s; to upload it yourself: "+
+				"aws s3 cp DATA s3://%s --endpoint-url %s (DATA: the kept .data file)",
+			object, id.Endpoint, id.AccessKeyID, m.opts.Identity.Endpoint, m.opts.Identity.AccessKeyID, object, id.Endpoint)
+	}
 	current, err := m.store.HeadObject(ctx, man.Bucket, man.Key, m.opts.ReadOptions)
 	var base *s3io.ObjectInfo
 	switch {

@@ -134,3 +134,55 @@ func TestRecoverSkipsFilesOfARunningMount(t *testing.T) {
 	}
 	f.Close()
 }
+
+// Data whose upload to one server failed must not go to another server or
+// account that later mounts with the same staging directory: it is kept
+// aside, with a log line saying how to upload it. The same identity
+// uploads it.
+func TestRecoverUploadsOnlyToTheServerAndAccountTheDataWasStagedFor(t *testing.T) {
+	fx := newFixture(t)
+	fx.m.opts.Identity = Identity{Endpoint: "https://server-a.example", AccessKeyID: "AKIA-A"}
+	fx.store.fail = func(op string, _ int32) error {
+		if op == "PutObject" {
+			return errors.New("injected")
+		}
+		return nil
+	}
+	f, _ := fx.m.Create(testBucket, "new", Meta{})
+	writeAll(t, f, []byte("staged for A"), 1<<20)
+	f.Commit(context.Background())
+	f.Close()
+	fx.store.fail = nil
+
+	for _, other := range []Identity{
+		{Endpoint: "https://server-b.example", AccessKeyID: "AKIA-A"},
+		{Endpoint: "https://server-a.example", AccessKeyID: "AKIA-B"},
+	} {
+		opts := fx.m.opts
+		opts.Identity = other
+		m, err := New(fx.store, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := m.Recover(context.Background())
+		m.Close()
+		if err != nil || len(rep.Uploaded) != 0 || len(rep.Kept) != 1 {
+			t.Fatalf("recovery as %+v: %+v, %v; want the data kept aside, not uploaded", other, rep, err)
+		}
+		if _, err := fx.mem.HeadObject(context.Background(), testBucket, "new", s3io.ReadOptions{}); !errors.Is(err, s3io.ErrNotFound) {
+			t.Fatalf("recovery as %+v uploaded another identity's data: %v", other, err)
+		}
+		// Put it back for the next identity.
+		kept, _ := filepath.Glob(filepath.Join(fx.m.opts.StagingDir, "kept", "*"))
+		for _, k := range kept {
+			os.Rename(k, filepath.Join(fx.m.opts.StagingDir, filepath.Base(k)))
+		}
+	}
+	rep, err := fx.restart(t).Recover(context.Background())
+	if err != nil || len(rep.Uploaded) != 1 {
+		t.Fatalf("recovery as the same identity: %+v, %v", rep, err)
+	}
+	if string(fx.object(t, "new")) != "staged for A" {
+		t.Fatal("recovered object differs")
+	}
+}

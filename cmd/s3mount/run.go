@@ -139,6 +139,7 @@ func serve(ctx context.Context, opts *Options, stderr io.Writer, ready *readines
 			},
 			ReadOptions: readOpts,
 			Logger:      logger,
+			Identity:    writeback.Identity{Endpoint: endpointIdentity(opts), AccessKeyID: store.AccessKeyID(ctx)},
 		})
 		if err != nil {
 			return fail(exitUsage, "%v", err)
@@ -166,6 +167,7 @@ func serve(ctx context.Context, opts *Options, stderr io.Writer, ready *readines
 		ReadOptions:   readOpts,
 		Region:        opts.Region,
 		PresignExpiry: w.PresignExpiry,
+		Unsigned:      opts.NoSignRequest,
 		Logger:        logger,
 	}, store, blocks, uploads)
 	server, err := fsys.Mount(opts.MountPoint, fs.MountOptions{
@@ -263,4 +265,13 @@ func endpointName(opts *Options) string {
 		return opts.EndpointURL
 	}
 	return "AWS S3"
+}
+
+// endpointIdentity names the server staged data is for: the endpoint URL,
+// or AWS and its region.
+func endpointIdentity(opts *Options) string {
+	if opts.EndpointURL != "" {
+		return opts.EndpointURL
+	}
+	return "aws:" + opts.Region
 }

@@ -78,6 +78,7 @@ type Store struct {
 	// encryption to what it asked, so that its completion can be checked
 	// (CreateMultipartUpload's answer does not always echo it: MinIO).
 	encryptedUploads sync.Map
+	creds            aws.CredentialsProvider
 }
 
 var _ s3io.Store = (*Store)(nil)
@@ -118,7 +119,22 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		o.HTTPClient = httpClient
 		o.APIOptions = append(o.APIOptions, requestLogging(log))
 	})
-	return &Store{client: client, presign: s3.NewPresignClient(client), maxAttempts: cfg.MaxAttempts, log: log}, nil
+	return &Store{client: client, presign: s3.NewPresignClient(client), maxAttempts: cfg.MaxAttempts, log: log,
+		creds: awsCfg.Credentials}, nil
+}
+
+// AccessKeyID returns the access key ID requests are signed with ("" when
+// unsigned or unknown): the identity a mount's staged data belongs to.
+// The secret is never returned.
+func (s *Store) AccessKeyID(ctx context.Context) string {
+	if s.creds == nil {
+		return ""
+	}
+	c, err := s.creds.Retrieve(ctx)
+	if err != nil {
+		return ""
+	}
+	return c.AccessKeyID
 }
 
 // loadAWSConfig resolves region, credentials and CA bundle the way the AWS

@@ -47,7 +47,7 @@ func newHTTPClient(loaded aws.HTTPClient, cfg Config) (*http.Client, error) {
 	// Transparent gzip would break the byte arithmetic of ranged reads.
 	tr.DisableCompression = true
 
-	var rt http.RoundTripper = tr
+	var rt http.RoundTripper = &stallTransport{next: tr, timeout: tr.ResponseHeaderTimeout}
 	if cfg.WrapTransport != nil {
 		rt = cfg.WrapTransport(rt)
 	}
