@@ -54,6 +54,16 @@ var (
 // the kernel still has it and it is still the same kind of file.
 func (d *dirNode) fileChild(ctx context.Context, name string, info *s3io.ObjectInfo, out *fuse.EntryOut) *gofs.Inode {
 	key := d.path() + name
+	if child := d.GetChild(name); child != nil && !info.HasMetadata {
+		if n, ok := child.Operations().(*fileNode); ok {
+			// A listing knows no type, mode or mtime: what this node knows
+			// (from a lookup, or because this mount wrote it) stays, for
+			// the same object version. A symlink stays a symlink.
+			if known, ok := n.knownAs(info); ok {
+				info = &known
+			}
+		}
+	}
 	mode := fileMode(info, d.fs.cfg.FileMode)
 	ino := d.fs.fileIno(d.bucket, key, mode)
 	if child := d.GetChild(name); child != nil {
@@ -72,6 +82,21 @@ func (d *dirNode) fileChild(ctx context.Context, name string, info *s3io.ObjectI
 	n := &fileNode{fs: d.fs, bucket: d.bucket, key: key, info: *info, checked: time.Now()}
 	d.fs.fileAttr(info, ino, &out.Attr)
 	return d.NewInode(ctx, n, gofs.StableAttr{Mode: mode & syscall.S_IFMT, Ino: ino})
+}
+
+// knownAs returns the node's info with its metadata when it has metadata
+// for the same object version as listed.
+func (n *fileNode) knownAs(listed *s3io.ObjectInfo) (s3io.ObjectInfo, bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	old := n.info
+	if !old.HasMetadata || versionOf(&old) != versionOf(listed) {
+		return s3io.ObjectInfo{}, false
+	}
+	merged := *listed
+	merged.Metadata, merged.ContentType, merged.HasMetadata = old.Metadata, old.ContentType, true
+	merged.SSE, merged.SSEKMSKeyID, merged.VersionID = old.SSE, old.SSEKMSKeyID, old.VersionID
+	return merged, true
 }
 
 // location returns the node's bucket and key.

@@ -1,6 +1,7 @@
 package awsstore
 
 import (
+	"time"
 	"context"
 	"fmt"
 	"net/url"
@@ -86,7 +87,9 @@ func (s *Store) List(ctx context.Context, req s3io.ListRequest) (s3io.ListPage, 
 			Key:          key,
 			Size:         aws.ToInt64(o.Size),
 			ETag:         unquoteETag(aws.ToString(o.ETag)),
-			ModTime:      aws.ToTime(o.LastModified),
+			// Whole seconds, as HEAD's Last-Modified says: one object, one
+			// mtime, whichever request told it (find -newer, make).
+			ModTime: aws.ToTime(o.LastModified).Truncate(time.Second),
 			StorageClass: storageClass(string(o.StorageClass)),
 		})
 	}
