@@ -34,7 +34,8 @@ func faultSession(t *testing.T) (*session, *faultproxy.Proxy) {
 // stagedData returns the staged data files (not kept aside) of a session.
 func stagedData(t *testing.T, s *session) []string {
 	t.Helper()
-	names, err := filepath.Glob(filepath.Join(s.staging, "*.data"))
+	// Each mount stages in a directory of its own (mount-*) under it.
+	names, err := filepath.Glob(filepath.Join(s.staging, "mount-*", "*.data"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,4 +196,58 @@ func restartableServer(t *testing.T) *s3test.Server {
 		miniotest.SkipOrFail(t, "an external server cannot be restarted by the tests")
 	}
 	return s3test.Start(t, s3test.Options{})
+}
+
+// Two live mounts sharing a staging directory (the default one is per
+// user): a second mount's recovery leaves the first one's kept data alone,
+// and once the first is unmounted, the next mount uploads it.
+func TestSecondMountLeavesALiveMountsStagedDataAlone(t *testing.T) {
+	s, p := faultSession(t)
+	p.Add(faultproxy.Rule{Match: faultproxy.IsPutObject, Action: faultproxy.Status(500, "InternalError")})
+	if err := os.WriteFile(s.path("f"), []byte("mount A's bytes"), 0o644); err == nil {
+		t.Fatal("write succeeded although every PutObject failed")
+	}
+	p.Reset()
+	// Same staging directory and endpoint (recovery goes only to the
+	// endpoint and account the data was staged for).
+	second := s.mount(s.bucket, "--endpoint-url", p.URL())
+	if keys := s.list("f"); len(keys) != 0 {
+		t.Fatalf("the second mount uploaded the live first mount's staged data: %v", keys)
+	}
+	if staged := stagedData(t, s); len(staged) != 1 {
+		t.Fatalf("staged files after the second mount started: %v, want the first mount's one", staged)
+	}
+	unmount(t, second)
+	unmount(t, s.mnt)
+	waitStagingUnlocked(t, s)
+	s.mnt = s.mount(s.bucket, "--endpoint-url", p.URL())
+	if got := string(s.get("f")); got != "mount A's bytes" {
+		t.Fatalf("after the first mount is gone, the next mount uploaded %q", got)
+	}
+}
+
+// waitStagingUnlocked waits until no daemon holds a staging directory of
+// the session: an unmounted daemon finishes its shutdown (and gives up
+// its directory's lock) a moment after the kernel lets the mount go.
+func waitStagingUnlocked(t *testing.T, s *session) {
+	t.Helper()
+	locks, _ := filepath.Glob(filepath.Join(s.staging, "mount-*", ".lock"))
+	deadline := time.Now().Add(10 * time.Second)
+	for _, l := range locks {
+		for {
+			f, err := os.Open(l)
+			if err != nil {
+				break // removed: its mount is gone
+			}
+			err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+			f.Close()
+			if err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("staging directory %s still locked 10 s after its unmount", filepath.Dir(l))
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
 }

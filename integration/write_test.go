@@ -312,7 +312,7 @@ func TestFullStagingDiskGivesENOSPCAndKeepsTheOldObject(t *testing.T) {
 	if got := string(s.get("f")); got != "old contents" {
 		t.Fatalf("object after the failed write: %q, want the old contents", got)
 	}
-	if left, _ := filepath.Glob(filepath.Join(small, "*.data")); len(left) != 0 {
+	if left, _ := filepath.Glob(filepath.Join(small, "mount-*", "*.data")); len(left) != 0 {
 		t.Fatalf("staging space not freed: %v", left)
 	}
 }

@@ -123,7 +123,7 @@ func (m *Manager) Open(bucket, key string, base s3io.ObjectInfo) (*File, error) 
 }
 
 func (m *Manager) newFile(bucket, key string, base *s3io.ObjectInfo, meta Meta) (*File, error) {
-	staging, err := os.CreateTemp(m.opts.StagingDir, "s3mount-*.data")
+	staging, err := os.CreateTemp(m.dir, "s3mount-*.data")
 	if err != nil {
 		return nil, fmt.Errorf("staging file: %w", err)
 	}

@@ -147,7 +147,17 @@ func (fx *fixture) noUploadsLeft(t *testing.T) {
 
 func (fx *fixture) stagingFiles(t *testing.T) []string {
 	t.Helper()
-	names, err := filepath.Glob(filepath.Join(fx.staging, "*"))
+	var names []string
+	err := filepath.WalkDir(fx.staging, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		// A live mount's own directory and its lock are not staged data.
+		if !d.IsDir() && d.Name() != lockName {
+			names = append(names, p)
+		}
+		return nil
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package writeback
 
 import (
+	"sync"
 	"context"
 	"errors"
 	"fmt"
@@ -54,6 +55,11 @@ type Manager struct {
 	// ctx is the context of background uploads, cancelled by Close.
 	ctx    context.Context
 	cancel context.CancelFunc
+	// dir is this mount's own directory in the staging directory, locked
+	// by lock while the mount lives.
+	dir       string
+	lock      *os.File
+	closeOnce sync.Once
 }
 
 // New checks opts and prepares the staging directory.
@@ -81,6 +87,10 @@ func New(store s3io.Store, opts Options) (*Manager, error) {
 	if err := os.MkdirAll(opts.StagingDir, 0o700); err != nil {
 		return nil, fmt.Errorf("staging directory: %w", err)
 	}
+	dir, lock, err := ownDir(opts.StagingDir)
+	if err != nil {
+		return nil, err
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -94,12 +104,18 @@ func New(store s3io.Store, opts Options) (*Manager, error) {
 		log:    log,
 		ctx:    ctx,
 		cancel: cancel,
+		dir:    dir,
+		lock:   lock,
 	}, nil
 }
 
-// Close stops background uploads. Files still open keep their staging
-// files.
-func (m *Manager) Close() { m.cancel() }
+// Close stops background uploads and gives up the mount's staging
+// directory: kept for the next mount when it holds staged data, removed
+// otherwise. Files still open keep their staging files.
+func (m *Manager) Close() {
+	m.cancel()
+	m.closeOnce.Do(func() { releaseDir(m.dir, m.lock) })
+}
 
 // acquire takes one of the mount's upload slots.
 func (m *Manager) acquire(ctx context.Context) error {

@@ -29,9 +29,35 @@ type RecoveryReport struct {
 // unless S3 has it. Files of a mount still running (locked) are skipped.
 func (m *Manager) Recover(ctx context.Context) (RecoveryReport, error) {
 	var rep RecoveryReport
+	// Files of older versions lie in the staging directory itself; each
+	// mount now has a directory of its own, recovered once its lock is free.
 	manifests, err := filepath.Glob(filepath.Join(m.opts.StagingDir, "s3mount-*.json"))
 	if err != nil {
 		return rep, err
+	}
+	dirs, err := filepath.Glob(filepath.Join(m.opts.StagingDir, "mount-*"))
+	if err != nil {
+		return rep, err
+	}
+	for _, dir := range dirs {
+		if dir == m.dir {
+			continue
+		}
+		lock, err := lockDir(dir)
+		if err != nil {
+			m.log.Debug("staging directory of a live mount left alone", "dir", dir)
+			continue
+		}
+		defer releaseDir(dir, lock)
+		own, _ := filepath.Glob(filepath.Join(dir, "s3mount-*.json"))
+		manifests = append(manifests, own...)
+		// Data files without a manifest were never changed: nothing to keep.
+		data, _ := filepath.Glob(filepath.Join(dir, "s3mount-*.data"))
+		for _, d := range data {
+			if _, err := os.Stat(manifestPath(d)); os.IsNotExist(err) {
+				os.Remove(d)
+			}
+		}
 	}
 	for _, mpath := range manifests {
 		data := mpath[:len(mpath)-len(".json")] + ".data"

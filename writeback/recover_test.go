@@ -14,6 +14,7 @@ import (
 // restart is a new Manager on the same staging directory and store, as
 // the next mount would have.
 func (fx *fixture) restart(t *testing.T) *Manager {
+	fx.m.Close() // the earlier mount is gone: its staging directory is free
 	m, err := New(fx.store, fx.m.opts)
 	if err != nil {
 		t.Fatal(err)
@@ -74,6 +75,7 @@ func TestRecoverRebuildsAChangedObjectFromStagedAndBaseBytes(t *testing.T) {
 	f.Commit(context.Background())
 	f.Close()
 	fx.store.fail = nil
+	fx.m.Close() // mount A is gone
 	rep, _ := fx.restart(t).Recover(context.Background())
 	if len(rep.Uploaded) != 1 {
 		t.Fatalf("recover: %+v", rep)
@@ -93,6 +95,7 @@ func TestRecoverKeepsAsideWhenTheObjectChanged(t *testing.T) {
 	f.Commit(context.Background())
 	f.Close()
 	fx.store.fail = nil
+	fx.m.Close() // mount A is gone
 	fx.mem.PutBytes(testBucket, "obj", []byte("theirs"), nil)
 	rep, _ := fx.restart(t).Recover(context.Background())
 	if len(rep.Kept) != 1 || len(rep.Uploaded) != 0 {
@@ -153,6 +156,7 @@ func TestRecoverUploadsOnlyToTheServerAndAccountTheDataWasStagedFor(t *testing.T
 	f.Commit(context.Background())
 	f.Close()
 	fx.store.fail = nil
+	fx.m.Close() // mount A is gone
 
 	for _, other := range []Identity{
 		{Endpoint: "https://server-b.example", AccessKeyID: "AKIA-A"},
@@ -184,5 +188,44 @@ func TestRecoverUploadsOnlyToTheServerAndAccountTheDataWasStagedFor(t *testing.T
 	}
 	if string(fx.object(t, "new")) != "staged for A" {
 		t.Fatal("recovered object differs")
+	}
+}
+
+// Two live mounts sharing a staging directory never touch each other's
+// files: a mount's recovery leaves another live mount's kept data alone
+// (it is that mount's to retry), and recovers it once that mount is gone.
+func TestRecoverLeavesALiveMountsStagedDataAlone(t *testing.T) {
+	fx := newFixture(t)
+	fx.store.fail = func(op string, _ int32) error {
+		if op == "PutObject" {
+			return errors.New("injected")
+		}
+		return nil
+	}
+	f, _ := fx.m.Create(testBucket, "a", Meta{})
+	writeAll(t, f, []byte("mount A's bytes"), 1<<20)
+	f.Commit(context.Background())
+	f.Close() // failed: kept, and mount A lives on
+	fx.store.fail = nil
+
+	b, err := New(fx.store, fx.m.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := b.Recover(context.Background())
+	if err != nil || len(rep.Uploaded)+len(rep.Kept)+len(rep.Failed) != 0 {
+		t.Fatalf("mount B's recovery while A lives: %+v, %v; want A's data untouched", rep, err)
+	}
+	if _, err := fx.mem.HeadObject(context.Background(), testBucket, "a", s3io.ReadOptions{}); !errors.Is(err, s3io.ErrNotFound) {
+		t.Fatalf("mount B uploaded live mount A's data: %v", err)
+	}
+	b.Close()
+	fx.m.Close()
+	rep, err = fx.restart(t).Recover(context.Background())
+	if err != nil || len(rep.Uploaded) != 1 || string(fx.object(t, "a")) != "mount A's bytes" {
+		t.Fatalf("recovery after A is gone: %+v, %v", rep, err)
+	}
+	if left := fx.stagingFiles(t); len(left) != 0 {
+		t.Fatalf("staging files left: %v", left)
 	}
 }
