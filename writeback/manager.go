@@ -1,12 +1,12 @@
 package writeback
 
 import (
-	"sync"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
+	"sync"
 
 	"github.com/s3mount/s3mount/s3io"
 )
