@@ -1,10 +1,10 @@
 package awsstore
 
 import (
-	"time"
 	"context"
 	"fmt"
 	"net/url"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -84,12 +84,12 @@ func (s *Store) List(ctx context.Context, req s3io.ListRequest) (s3io.ListPage, 
 		}
 		// Some gateways list no ETag or LastModified: they stay empty.
 		page.Objects = append(page.Objects, s3io.ObjectInfo{
-			Key:          key,
-			Size:         aws.ToInt64(o.Size),
-			ETag:         unquoteETag(aws.ToString(o.ETag)),
+			Key:  key,
+			Size: aws.ToInt64(o.Size),
+			ETag: unquoteETag(aws.ToString(o.ETag)),
 			// Whole seconds, as HEAD's Last-Modified says: one object, one
 			// mtime, whichever request told it (find -newer, make).
-			ModTime: aws.ToTime(o.LastModified).Truncate(time.Second),
+			ModTime:      aws.ToTime(o.LastModified).Truncate(time.Second),
 			StorageClass: storageClass(string(o.StorageClass)),
 		})
 	}
