@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -140,11 +141,15 @@ func runOn(t *testing.T, srv *s3test.Server, args ...string) (string, int) {
 	return string(out), 0
 }
 
-// unmount unmounts mnt and waits until the kernel no longer lists it.
+// unmount unmounts mnt and waits until the kernel no longer lists it and
+// its daemon has exited (it finishes its shutdown, its staging directory
+// included, a moment after the kernel lets the mount go).
 func unmount(t *testing.T, mnt string) {
 	if !isMounted(mnt) {
 		return
 	}
+	daemons := daemonsOf(mnt)
+	defer waitExited(t, daemons)
 	if out, err := exec.Command("fusermount3", "-u", mnt).CombinedOutput(); err != nil {
 		t.Logf("fusermount3 -u %s: %v: %s; trying a lazy unmount", mnt, err, out)
 		_ = syscall.Unmount(mnt, syscall.MNT_DETACH)
@@ -219,4 +224,51 @@ func run(t *testing.T, name string, args ...string) string {
 		t.Fatalf("%s %s: %v\nstderr: %s", name, strings.Join(args, " "), err, stderr.String())
 	}
 	return string(out)
+}
+
+// daemonsOf returns the PIDs of the s3mount processes serving mnt (their
+// last argument).
+func daemonsOf(mnt string) []int {
+	var pids []int
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		args := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
+		if len(args) > 1 && filepath.Base(args[0]) == filepath.Base(env.bin) && args[len(args)-1] == mnt {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// waitExited waits up to 10 s for the processes to exit.
+func waitExited(t *testing.T, pids []int) {
+	deadline := time.Now().Add(10 * time.Second)
+	for _, pid := range pids {
+		for alive(pid) {
+			if time.Now().After(deadline) {
+				t.Logf("s3mount %d still running 10 s after its unmount", pid)
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+}
+
+// alive reports whether pid runs (a zombie has exited).
+func alive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// pid (comm) STATE ...: comm may hold spaces, so look past the last ')'.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	return len(f) > 0 && f[0] != "Z"
 }
