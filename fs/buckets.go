@@ -70,6 +70,7 @@ func (r *bucketsRoot) Statfs(ctx context.Context, out *fuse.StatfsOut) syscall.E
 }
 
 func (r *bucketsRoot) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
+	ctx = uninterruptible(ctx) // see uninterruptible: no EINTR from a signal
 	buckets, err := r.list(ctx)
 	if err != nil {
 		return nil, toErrno(err)

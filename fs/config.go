@@ -35,6 +35,9 @@ type Config struct {
 	// Unsigned mounts (--no-sign-request) have no keys to sign a URL
 	// with: files have no s3.presigned_url.
 	Unsigned bool
+	// NoListMetadata skips the HEAD per listed object that gives listings
+	// their type, mode and mtime (--list-metadata=none).
+	NoListMetadata bool
 
 	Logger *slog.Logger
 }

@@ -57,6 +57,7 @@ func (d *dirNode) setPath(prefix string) {
 }
 
 func (d *dirNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+	ctx = uninterruptible(ctx) // see uninterruptible: no EINTR from a signal
 	d.mu.Lock()
 	mtime := d.mtime
 	d.mu.Unlock()
@@ -78,6 +79,7 @@ func (d *dirNode) Fsync(ctx context.Context, fh gofs.FileHandle, flags uint32) s
 }
 
 func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
+	ctx = uninterruptible(ctx) // see uninterruptible: no EINTR from a signal
 	if len(name) > maxNameLen {
 		return nil, syscall.ENAMETOOLONG
 	}
@@ -176,6 +178,7 @@ func (d *dirNode) dirChild(ctx context.Context, name string, out *fuse.EntryOut)
 }
 
 func (d *dirNode) OpendirHandle(ctx context.Context, flags uint32) (gofs.FileHandle, uint32, syscall.Errno) {
+	ctx = uninterruptible(ctx) // see uninterruptible: no EINTR from a signal
 	return &dirHandle{dir: d, lister: newLister(d.fs, d.bucket, d.path()), pending: d.pendingFiles()}, 0, 0
 }
 

@@ -37,6 +37,7 @@ func (h *dirHandle) Releasedir(ctx context.Context, flags uint32) {
 }
 
 func (h *dirHandle) Readdirent(ctx context.Context) (*fuse.DirEntry, syscall.Errno) {
+	ctx = uninterruptible(ctx) // see uninterruptible: no EINTR from a signal
 	switch h.pos {
 	case 0:
 		h.pos++
@@ -74,6 +75,7 @@ func (h *dirHandle) Readdirent(ctx context.Context) (*fuse.DirEntry, syscall.Err
 
 // Lookup serves READDIRPLUS: name is the entry Readdirent just returned.
 func (h *dirHandle) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
+	ctx = uninterruptible(ctx) // see uninterruptible: no EINTR from a signal
 	if name != h.last.name || h.last.pending {
 		return h.dir.Lookup(ctx, name, out)
 	}

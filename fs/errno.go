@@ -55,10 +55,14 @@ func toErrno(err error) syscall.Errno {
 	}
 }
 
-// uninterruptible detaches a request that changes S3 from the kernel's
-// interrupt. A signal to the caller (Go programs get SIGURG all the time)
-// must not abandon an upload half way and turn close(2) into EINTR, which
-// programs do not retry: changes run to completion, or fail on their own.
+// uninterruptible detaches a request from the kernel's interrupt. A signal
+// to the caller (Go programs get SIGURG all the time) must not abandon an
+// upload half way and turn close(2) into EINTR, which programs do not
+// retry; nor turn a lookup, stat, open or readdir into EINTR, which even
+// SA_RESTART programs then see (the kernel restarts only ERESTARTSYS).
+// Such requests run to completion, or fail on their own within
+// --request-timeout and the retries; a fatal signal still ends the
+// program at once, since the kernel abandons its request.
 func uninterruptible(ctx context.Context) context.Context {
 	return context.WithoutCancel(ctx)
 }

@@ -184,6 +184,7 @@ func (n *fileNode) headInfo(ctx context.Context) (s3io.ObjectInfo, error) {
 }
 
 func (n *fileNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+	ctx = uninterruptible(ctx) // see uninterruptible: no EINTR from a signal
 	if info, removed := n.removedInfo(); removed {
 		n.fs.fileAttr(&info, n.StableAttr().Ino, &out.Attr)
 		out.Attr.Nlink = 0
@@ -233,6 +234,7 @@ func (d *dirNode) markRemoved(name string) {
 }
 
 func (n *fileNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uint32, syscall.Errno) {
+	ctx = uninterruptible(ctx) // see uninterruptible: no EINTR from a signal
 	if flags&syscall.O_ACCMODE != syscall.O_RDONLY || flags&syscall.O_TRUNC != 0 {
 		h, errno := n.openWriter(ctx, flags&syscall.O_TRUNC != 0)
 		return h, 0, errno
@@ -264,6 +266,7 @@ func (n *fileNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uin
 const maxSymlinkSize = 64 << 10
 
 func (n *fileNode) Readlink(ctx context.Context) ([]byte, syscall.Errno) {
+	ctx = uninterruptible(ctx) // see uninterruptible: no EINTR from a signal
 	info, err := n.currentInfo(ctx)
 	if err != nil {
 		return nil, toErrno(err)

@@ -151,13 +151,17 @@ func (l *lister) prefetch(ctx context.Context, token string) {
 }
 
 func (l *lister) list(ctx context.Context, token string) (s3io.ListPage, error) {
-	return l.fs.store.List(ctx, s3io.ListRequest{
+	page, err := l.fs.store.List(ctx, s3io.ListRequest{
 		Bucket:            l.bucket,
 		Prefix:            l.prefix,
 		Delimiter:         "/",
 		ContinuationToken: token,
 		MaxKeys:           listPageSize,
 	})
+	if err == nil {
+		l.fs.fillMetadata(ctx, l.bucket, page.Objects)
+	}
+	return page, err
 }
 
 func (l *lister) addObject(obj s3io.ObjectInfo) {

@@ -27,6 +27,7 @@ func (d *dirNode) isBucket() bool { return d.path() == "" }
 var bucketXattrs = []string{xACL, xTags, xPolicy, xCORS, xLifecycle, xVersioning}
 
 func (d *dirNode) Getxattr(ctx context.Context, attr string, dest []byte) (uint32, syscall.Errno) {
+	ctx = uninterruptible(ctx) // see uninterruptible: no EINTR from a signal
 	if !d.isBucket() || !strings.HasPrefix(attr, "s3.") {
 		return 0, syscall.ENODATA
 	}
@@ -68,6 +69,7 @@ func (d *dirNode) bucketXattr(ctx context.Context, attr string) (string, error) 
 }
 
 func (d *dirNode) Listxattr(ctx context.Context, dest []byte) (uint32, syscall.Errno) {
+	ctx = uninterruptible(ctx) // see uninterruptible: no EINTR from a signal
 	var names []string
 	if d.isBucket() {
 		for _, attr := range bucketXattrs {

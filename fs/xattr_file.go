@@ -26,6 +26,7 @@ var (
 var readOnlyXattrs = map[string]bool{xETag: true, xStorageClass: true, xVersionID: true, xSSE: true, xPresignedURL: true}
 
 func (n *fileNode) Getxattr(ctx context.Context, attr string, dest []byte) (uint32, syscall.Errno) {
+	ctx = uninterruptible(ctx) // see uninterruptible: no EINTR from a signal
 	if !strings.HasPrefix(attr, xUserPrefix) && !strings.HasPrefix(attr, "s3.") {
 		return 0, syscall.ENODATA // ls asks for system.* and security.* on every file: no request
 	}
@@ -110,6 +111,7 @@ func describe(info *s3io.ObjectInfo, attr string) (string, error) {
 }
 
 func (n *fileNode) Listxattr(ctx context.Context, dest []byte) (uint32, syscall.Errno) {
+	ctx = uninterruptible(ctx) // see uninterruptible: no EINTR from a signal
 	info, err := n.fullInfo(ctx)
 	if err != nil {
 		return 0, n.fs.xattrErrno("listxattr", "", err)

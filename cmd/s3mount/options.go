@@ -41,9 +41,12 @@ type Options struct {
 	FileMode, DirMode uint32
 
 	MetadataTTL, NegativeMetadataTTL time.Duration
-	CacheSize, BlockSize             int64
-	MaxConcurrency, MaxRetries       int
-	RequestTimeout                   time.Duration
+	// ListMetadata is "head" (a HEAD per listed object gives listings their
+	// type, mode and mtime) or "none".
+	ListMetadata               string
+	CacheSize, BlockSize       int64
+	MaxConcurrency, MaxRetries int
+	RequestTimeout             time.Duration
 
 	Write WriteOptions
 
@@ -81,6 +84,7 @@ func newFlagSet(o *Options, v *flagValues) *pflag.FlagSet {
 	fs.BoolVar(&o.AllowNonEmpty, "allow-non-empty", false, "mount over a non-empty directory")
 	fs.StringVar(&v.metadataTTL, "metadata-ttl", "60s", "how long attributes and entries are trusted: a duration, seconds, \"minimal\" (1s) or \"indefinite\"")
 	fs.StringVar(&v.negativeTTL, "negative-metadata-ttl", "5s", "how long a missing name is trusted")
+	fs.StringVar(&o.ListMetadata, "list-metadata", "head", "head: a HEAD per listed object (in parallel), so ls -l shows symlinks, modes and mtimes as stored; none: listings show the defaults until a file is looked up")
 	fs.StringVar(&v.cacheSize, "cache-size", "1GiB", "memory for cached and read-ahead blocks")
 	fs.StringVar(&v.blockSize, "block-size", "8MiB", "bytes per cached block and read-ahead request")
 	fs.IntVar(&o.MaxConcurrency, "max-concurrency", 16, "concurrent S3 requests for reading")
@@ -140,6 +144,9 @@ func finishOptions(o *Options, v *flagValues, pos []string) error {
 	}
 	if o.NegativeMetadataTTL, err = parseTTL("--negative-metadata-ttl", v.negativeTTL); err != nil {
 		return err
+	}
+	if o.ListMetadata != "head" && o.ListMetadata != "none" {
+		return fmt.Errorf("--list-metadata must be head or none, not %q", o.ListMetadata)
 	}
 	if o.CacheSize, err = parseSize(v.cacheSize); err != nil {
 		return fmt.Errorf("--cache-size: %w", err)

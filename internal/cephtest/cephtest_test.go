@@ -127,20 +127,6 @@ func TestFindBinariesNamesTheMissingCommandAndPackage(t *testing.T) {
 	}
 }
 
-func TestCanonicalQuerySortsAndEncodesAsSigV4Wants(t *testing.T) {
-	for raw, want := range map[string]string{
-		"":                            "",
-		"uploads":                     "uploads=",
-		"uploadId=a%2Fb&partNumber=2": "partNumber=2&uploadId=a%2Fb",
-		"prefix=a b&a-b=1&a=2":        "a=2&a-b=1&prefix=a%20b",
-		"k=~x":                        "k=~x",
-	} {
-		if got := canonicalQuery(raw); got != want {
-			t.Errorf("canonicalQuery(%q) = %q, want %q", raw, got, want)
-		}
-	}
-}
-
 // TestLaunchAnswersSignedRequests launches one cluster and checks, in
 // order, what the test suites will lean on: plain puts and gets, multipart
 // uploads, a 64 MiB object, SSE-C over plain HTTP, SSE-KMS with KMSKeyID,

@@ -79,6 +79,7 @@ type Store struct {
 	// (CreateMultipartUpload's answer does not always echo it: MinIO).
 	encryptedUploads sync.Map
 	creds            aws.CredentialsProvider
+	listMeta         listMetadataState
 }
 
 var _ s3io.Store = (*Store)(nil)

@@ -66,9 +66,19 @@ func (s *Store) List(ctx context.Context, req s3io.ListRequest) (s3io.ListPage, 
 	if req.MaxKeys > 0 {
 		in.MaxKeys = aws.Int32(req.MaxKeys)
 	}
-	out, err := s.client.ListObjectsV2(ctx, in)
+	var md listMetadata
+	ask := !s.listMeta.off.Load()
+	var optFns []func(*s3.Options)
+	if ask {
+		optFns = append(optFns, func(o *s3.Options) { o.APIOptions = append(o.APIOptions, withListMetadata(&md)) })
+	}
+	out, err := s.client.ListObjectsV2(ctx, in, optFns...)
 	if err != nil {
 		return s3io.ListPage{}, mapError(ctx, op, req.Bucket, "", err)
+	}
+	if ask && len(out.Contents) > 0 && len(md) == 0 {
+		s.listMeta.off.Store(true) // the server ignores metadata=true
+		s.log.Debug("the server's listings carry no metadata; listed files' metadata comes from HEADs")
 	}
 	decode := keyDecoder(out.EncodingType)
 	page := s3io.ListPage{
@@ -83,7 +93,7 @@ func (s *Store) List(ctx context.Context, req s3io.ListRequest) (s3io.ListPage, 
 			return s3io.ListPage{}, badListing(op, req, err)
 		}
 		// Some gateways list no ETag or LastModified: they stay empty.
-		page.Objects = append(page.Objects, s3io.ObjectInfo{
+		info := s3io.ObjectInfo{
 			Key:  key,
 			Size: aws.ToInt64(o.Size),
 			ETag: unquoteETag(aws.ToString(o.ETag)),
@@ -91,7 +101,9 @@ func (s *Store) List(ctx context.Context, req s3io.ListRequest) (s3io.ListPage, 
 			// mtime, whichever request told it (find -newer, make).
 			ModTime:      aws.ToTime(o.LastModified).Truncate(time.Second),
 			StorageClass: storageClass(string(o.StorageClass)),
-		})
+		}
+		md.apply(aws.ToString(o.Key), &info)
+		page.Objects = append(page.Objects, info)
 	}
 	for _, p := range out.CommonPrefixes {
 		prefix, err := decode(aws.ToString(p.Prefix))

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/s3mount/s3mount/s3io"
 )
@@ -120,7 +119,7 @@ var listCases = []testCase{
 	}},
 	{"ListedObjectsCarrySizeETagAndTheHeadModTime", func(e *env) {
 		data := []byte("twelve bytes")
-		e.put("f", data, s3io.WriteOptions{})
+		e.put("f", data, s3io.WriteOptions{Metadata: map[string]string{"mode": "41471"}, ContentType: "text/plain"})
 		page, err := e.s.List(e.ctx, s3io.ListRequest{Bucket: e.bucket})
 		if err != nil {
 			e.t.Fatal(err)
@@ -129,13 +128,23 @@ var listCases = []testCase{
 			e.t.Fatalf("listing = %+v, want one object", page)
 		}
 		o := page.Objects[0]
-		if o.Key != "f" || o.Size != 12 || o.ETag != md5Hex(data) || o.HasMetadata {
+		if o.Key != "f" || o.Size != 12 || o.ETag != md5Hex(data) {
 			e.t.Fatalf("listed object = %+v", o)
 		}
-		// ls -l and stat must agree: HEAD has whole seconds, listings more.
-		if h := e.head("f"); !o.ModTime.Truncate(time.Second).Equal(h.ModTime) {
+		h := e.head("f")
+		// ls -l and stat must agree: whole seconds from both.
+		if !o.ModTime.Equal(h.ModTime) {
 			e.t.Fatalf("listed ModTime %v, head ModTime %v", o.ModTime, h.ModTime)
 		}
+		// A listing that carries metadata (MinIO's metadata=true) must
+		// carry what HEAD says; one that does not says so.
+		if o.HasMetadata && (o.Metadata["mode"] != "41471" || o.ContentType != h.ContentType) {
+			e.t.Fatalf("listed metadata %v %q, HEAD's %v %q", o.Metadata, o.ContentType, h.Metadata, h.ContentType)
+		}
+		if !o.HasMetadata && len(o.Metadata) != 0 {
+			e.t.Fatalf("listed metadata %v without HasMetadata", o.Metadata)
+		}
+		e.t.Logf("the listing carries metadata: %v", o.HasMetadata)
 	}},
 }
 

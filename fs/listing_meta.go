@@ -1,0 +1,51 @@
+package fs
+
+import (
+	"context"
+	"strings"
+	"sync"
+
+	"github.com/s3mount/s3mount/s3io"
+)
+
+// listMetadataConcurrency bounds the HEADs one listing page sends at once.
+const listMetadataConcurrency = 16
+
+// fillMetadata gives each object of a listing page its metadata (type,
+// mode, owner, mtime: s3fs's x-amz-meta-*), which ListObjectsV2 does not
+// carry, with HEADs sent in parallel, at most listMetadataConcurrency at
+// once. Without it a symlink listed by `ls -l` is shown as a regular file
+// and a stored mode or mtime as the mount's defaults, to every later
+// lookup within the TTL (`git add -A` after `ls` committed symlinks as
+// files; `rsync -a`, `cp -a`, `tar c` copied wrong types and times).
+//
+// The page after this one is listed (and filled) in the background while
+// the kernel consumes this one, so the HEADs overlap its work. An object
+// whose HEAD fails keeps what the listing said (a later lookup asks
+// again). Cost: one HEAD per listed object, which --list-metadata=none
+// turns off.
+func (f *FS) fillMetadata(ctx context.Context, bucket string, objects []s3io.ObjectInfo) {
+	if f.cfg.NoListMetadata {
+		return
+	}
+	sem := make(chan struct{}, listMetadataConcurrency)
+	var wg sync.WaitGroup
+	for i := range objects {
+		o := &objects[i]
+		if o.HasMetadata || strings.HasSuffix(o.Key, "/") {
+			continue // known already, or a directory marker (not shown as a file)
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			full, err := f.store.HeadObject(ctx, bucket, o.Key, f.cfg.ReadOptions)
+			if err != nil || (o.ETag != "" && full.ETag != o.ETag) {
+				return // gone, changed since the listing, or not ours to read
+			}
+			full.Key = o.Key
+			*o = full
+		}()
+	}
+	wg.Wait()
+}
