@@ -157,6 +157,7 @@ func (l *lister) list(ctx context.Context, token string) (s3io.ListPage, error) 
 		Delimiter:         "/",
 		ContinuationToken: token,
 		MaxKeys:           listPageSize,
+		WithMetadata:      !l.fs.cfg.NoListMetadata,
 	})
 	if err == nil {
 		l.fs.fillMetadata(ctx, l.bucket, page.Objects)

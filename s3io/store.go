@@ -153,6 +153,10 @@ type ListRequest struct {
 	StartAfter        string
 	ContinuationToken string
 	MaxKeys           int32 // 0 means the server's default (1,000)
+	// WithMetadata asks for each object's user metadata where the server
+	// can list it (MinIO); objects that come with it have HasMetadata.
+	// Listings that cannot carry it cost nothing more.
+	WithMetadata bool
 }
 
 // ListPage is one page of a listing. Objects and CommonPrefixes are each

@@ -67,7 +67,7 @@ func (s *Store) List(ctx context.Context, req s3io.ListRequest) (s3io.ListPage, 
 		in.MaxKeys = aws.Int32(req.MaxKeys)
 	}
 	var md listMetadata
-	ask := !s.listMeta.off.Load()
+	ask := req.WithMetadata && !s.listMeta.off.Load()
 	var optFns []func(*s3.Options)
 	if ask {
 		optFns = append(optFns, func(o *s3.Options) { o.APIOptions = append(o.APIOptions, withListMetadata(&md)) })

@@ -120,7 +120,11 @@ var listCases = []testCase{
 	{"ListedObjectsCarrySizeETagAndTheHeadModTime", func(e *env) {
 		data := []byte("twelve bytes")
 		e.put("f", data, s3io.WriteOptions{Metadata: map[string]string{"mode": "41471"}, ContentType: "text/plain"})
-		page, err := e.s.List(e.ctx, s3io.ListRequest{Bucket: e.bucket})
+		plain, err := e.s.List(e.ctx, s3io.ListRequest{Bucket: e.bucket})
+		if err != nil || len(plain.Objects) != 1 || plain.Objects[0].HasMetadata {
+			e.t.Fatalf("listing without WithMetadata = %+v, %v; want one object without metadata", plain, err)
+		}
+		page, err := e.s.List(e.ctx, s3io.ListRequest{Bucket: e.bucket, WithMetadata: true})
 		if err != nil {
 			e.t.Fatal(err)
 		}
