@@ -590,3 +590,21 @@ func TestPresignedURLOverHTTPSServesTheObject(t *testing.T) {
 		t.Errorf("the presigned URL served %d bytes, not the object's %d", len(got), len(data))
 	}
 }
+
+// MinIO refuses SSE-C keys over plain HTTP with a bare 400 to every
+// request, which can only read as a wrong key (EACCES); the mount says why
+// in one line when it starts.
+func TestSSECKeyOverPlainHTTPIsExplainedInTheLog(t *testing.T) {
+	requireEnv(t)
+	if !strings.HasPrefix(env.srv.Endpoint, "http://") {
+		miniotest.SkipOrFail(t, "this test needs a server on plain HTTP, not "+env.srv.Endpoint)
+	}
+	s := newBucketSession(t)
+	logFile := filepath.Join(t.TempDir(), "s3mount.log")
+	s.mnt = s.mount(s.bucket, "--sse-c-key-file", keyFile(t, newKey(t), 0o600), "--log-file", logFile)
+	unmount(t, s.mnt)
+	log, _ := os.ReadFile(logFile)
+	if !bytes.Contains(log, []byte("SSE-C keys over plain HTTP")) || !bytes.Contains(log, []byte("https://")) {
+		t.Errorf("the log does not explain SSE-C over plain HTTP:\n%s", log)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 	"time"
 
@@ -100,6 +101,13 @@ func serve(ctx context.Context, opts *Options, stderr io.Writer, ready *readines
 			return fail(exitUsage, "%v", err)
 		}
 		readOpts.SSEC = key
+		if strings.HasPrefix(strings.ToLower(opts.EndpointURL), "http://") {
+			// MinIO (and S3) answer every request that carries an SSE-C key
+			// over plain HTTP with a bare 400, which reads as a wrong key.
+			logger.Warn("SSE-C keys over plain HTTP: MinIO and AWS refuse them (every read and write of the mount "+
+				"then fails with EACCES); use an https:// endpoint (Ceph RGW accepts HTTP only with rgw_crypt_require_ssl = false)",
+				"endpoint", opts.EndpointURL)
+		}
 	}
 	store, err := newStore(ctx, opts, logger)
 	if err != nil {
