@@ -22,6 +22,8 @@ const (
 	metaUID   = "uid"
 	metaGID   = "gid"
 	metaMtime = "mtime"
+	// metaRdev is the device number of a character or block device.
+	metaRdev = "rdev"
 )
 
 // fileAttr fills out for an object. Mode, owner and mtime come from s3fs
@@ -34,6 +36,9 @@ func (f *FS) fileAttr(info *s3io.ObjectInfo, ino uint64, out *fuse.Attr) {
 	out.Blksize = blockSizeHint
 	out.Nlink = 1
 	out.Mode = fileMode(info, f.cfg.FileMode)
+	if v, ok := metaUint(info, metaRdev); ok && isDevice(out.Mode) {
+		out.Rdev = uint32(v)
+	}
 	out.Uid, out.Gid = f.cfg.UID, f.cfg.GID
 	if v, ok := metaUint(info, metaUID); ok {
 		out.Uid = uint32(v)
@@ -65,7 +70,7 @@ func fileMode(info *s3io.ObjectInfo, def uint32) uint32 {
 	if v, ok := metaUint(info, metaMode); ok {
 		m := uint32(v)
 		switch m & syscall.S_IFMT {
-		case syscall.S_IFREG, syscall.S_IFLNK:
+		case syscall.S_IFREG, syscall.S_IFLNK, syscall.S_IFIFO, syscall.S_IFSOCK, syscall.S_IFCHR, syscall.S_IFBLK:
 			return m
 		case 0:
 			return syscall.S_IFREG | m&07777
@@ -133,4 +138,20 @@ func statfsOut(out *fuse.StatfsOut) {
 	out.Files = 1 << 30
 	out.Ffree = 1 << 30
 	out.NameLen = maxNameLen
+}
+
+// isSpecial reports whether mode is a FIFO, socket or device node: an
+// empty object whose type lives in x-amz-meta-mode, as s3fs stores them.
+// The kernel opens such files itself; their bytes never reach S3.
+func isSpecial(mode uint32) bool {
+	switch mode & syscall.S_IFMT {
+	case syscall.S_IFIFO, syscall.S_IFSOCK, syscall.S_IFCHR, syscall.S_IFBLK:
+		return true
+	}
+	return false
+}
+
+func isDevice(mode uint32) bool {
+	t := mode & syscall.S_IFMT
+	return t == syscall.S_IFCHR || t == syscall.S_IFBLK
 }

@@ -63,11 +63,17 @@ func (d *dirNode) Create(ctx context.Context, name string, flags uint32, mode ui
 	return child, &writeHandle{n: n, w: w}, 0, 0
 }
 
-// Mknod makes regular files only (some programs create files with it);
-// S3 has no device nodes, FIFOs or sockets.
+// Mknod makes regular files (some programs create files with it), and
+// FIFOs, sockets and device nodes as s3fs stores them: an empty object
+// with the type and permissions in x-amz-meta-mode and a device's number
+// in x-amz-meta-rdev, so that mkfifo, mknod and tar x of such entries work
+// and survive a remount.
 func (d *dirNode) Mknod(ctx context.Context, name string, mode uint32, dev uint32, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
+	if isSpecial(mode) {
+		return d.mknodSpecial(ctx, name, mode, dev, out)
+	}
 	if mode&syscall.S_IFMT != syscall.S_IFREG && mode&syscall.S_IFMT != 0 {
-		return nil, syscall.EPERM
+		return nil, syscall.EINVAL
 	}
 	child, fh, _, errno := d.Create(ctx, name, syscall.O_WRONLY, mode, out)
 	if errno != 0 {
@@ -80,6 +86,29 @@ func (d *dirNode) Mknod(ctx context.Context, name string, mode uint32, dev uint3
 		return nil, errno
 	}
 	return child, 0
+}
+
+func (d *dirNode) mknodSpecial(ctx context.Context, name string, mode, dev uint32, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
+	ctx = uninterruptible(ctx)
+	if d.fs.readOnly() {
+		return nil, syscall.EROFS
+	}
+	if errno := d.checkNewName(name, ""); errno != 0 {
+		return nil, errno
+	}
+	key := d.path() + name
+	meta := writeback.Meta{UserMetadata: map[string]string{metaMode: modeMeta(mode)}}
+	if isDevice(mode) {
+		meta.UserMetadata[metaRdev] = strconv.FormatUint(uint64(dev), 10)
+	}
+	info, err := d.fs.store.PutObject(ctx, d.bucket, key, strings.NewReader(""), 0, d.fs.wb.ObjectOptions(meta))
+	if err != nil {
+		return nil, d.fail("mknod", key, err)
+	}
+	info.Key, info.Size, info.HasMetadata, info.ModTime = key, 0, true, time.Now()
+	info.Metadata = meta.UserMetadata
+	d.made(name)
+	return d.fileChild(ctx, name, &info, out), 0
 }
 
 // Mkdir stores a directory marker, "name/", as s3fs and the S3 console do.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -219,8 +220,20 @@ func TestUnsupportedNodesGiveClearErrno(t *testing.T) {
 	if err := os.Link(filepath.Join(mnt, "f"), filepath.Join(mnt, "hard")); !errors.Is(err, syscall.EPERM) {
 		t.Fatalf("link: %v, want EPERM", err)
 	}
-	if err := syscall.Mkfifo(filepath.Join(mnt, "fifo"), 0o644); !errors.Is(err, syscall.EPERM) {
-		t.Fatalf("mkfifo: %v, want EPERM", err)
+}
+
+func TestFIFOIsStoredAsS3fsStoresIt(t *testing.T) {
+	st, mnt := newWritable(t)
+	if err := syscall.Mkfifo(filepath.Join(mnt, "fifo"), 0o640); err != nil {
+		t.Fatalf("mkfifo: %v", err)
+	}
+	fi, err := os.Lstat(filepath.Join(mnt, "fifo"))
+	if err != nil || fi.Mode()&os.ModeNamedPipe == 0 || fi.Mode().Perm() != 0o640 {
+		t.Fatalf("lstat fifo: %v, %v; want a FIFO with 0640", fi.Mode(), err)
+	}
+	info, err := st.HeadObject(context.Background(), "b", "fifo", s3io.ReadOptions{})
+	if err != nil || info.Size != 0 || info.Metadata["mode"] != strconv.Itoa(syscall.S_IFIFO|0o640) {
+		t.Fatalf("object = %+v, %v; want empty with x-amz-meta-mode %d", info, err, syscall.S_IFIFO|0o640)
 	}
 }
 

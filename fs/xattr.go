@@ -36,7 +36,7 @@ const maxUserMetadata = 2 << 10
 
 // posixMetadata are s3fs's POSIX headers: shown as mode, owner and mtime,
 // not as user xattrs.
-var posixMetadata = map[string]bool{metaMode: true, metaUID: true, metaGID: true, metaMtime: true}
+var posixMetadata = map[string]bool{metaMode: true, metaUID: true, metaGID: true, metaMtime: true, metaRdev: true}
 
 // cannedACLs are the names s3.acl accepts.
 var cannedACLs = map[string]bool{
