@@ -9,6 +9,8 @@ import (
 
 	gofs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
+
+	"github.com/s3mount/s3mount/s3io"
 )
 
 // dirNode is a bucket (prefix "") or a key prefix ending in "/".
@@ -179,7 +181,7 @@ func (d *dirNode) dirChild(ctx context.Context, name string, out *fuse.EntryOut)
 
 func (d *dirNode) OpendirHandle(ctx context.Context, flags uint32) (gofs.FileHandle, uint32, syscall.Errno) {
 	ctx = uninterruptible(ctx) // see uninterruptible: no EINTR from a signal
-	return &dirHandle{dir: d, lister: newLister(d.fs, d.bucket, d.path()), pending: d.pendingFiles()}, 0, 0
+	return &dirHandle{dir: d, lister: d.newLister(), pending: d.pendingFiles()}, 0, 0
 }
 
 // pendingFiles are the names of files created here that S3 does not have
@@ -200,4 +202,32 @@ func (d *dirNode) pendingFiles() []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// newLister lists the directory, reusing what its children already know.
+func (d *dirNode) newLister() *lister {
+	l := newLister(d.fs, d.bucket, d.path())
+	l.known = d.knownChild
+	return l
+}
+
+// knownChild returns the metadata of the child file name when the node
+// has it for the listed version and within the TTL: a second `ls -l`
+// within the TTL sends no HEAD per file.
+func (d *dirNode) knownChild(name string, listed *s3io.ObjectInfo) (s3io.ObjectInfo, bool) {
+	child := d.GetChild(name)
+	if child == nil {
+		return s3io.ObjectInfo{}, false
+	}
+	n, ok := child.Operations().(*fileNode)
+	if !ok {
+		return s3io.ObjectInfo{}, false
+	}
+	n.mu.Lock()
+	checked := n.checked
+	n.mu.Unlock()
+	if !d.fs.fresh(checked) {
+		return s3io.ObjectInfo{}, false
+	}
+	return n.knownAs(listed)
 }

@@ -93,7 +93,7 @@ func (h *dirHandle) Seekdir(ctx context.Context, off uint64) syscall.Errno {
 		return 0
 	}
 	h.lister.close()
-	h.lister = newLister(h.dir.fs, h.dir.bucket, h.dir.path())
+	h.lister = h.dir.newLister()
 	h.pending = h.dir.pendingFiles()
 	h.pos = 0
 	for h.pos < off {

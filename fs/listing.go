@@ -43,6 +43,10 @@ type lister struct {
 	nextPage   chan pageResult
 	bg         context.Context // of page requests made ahead
 	stopPrefix context.CancelFunc
+
+	// known returns what the directory already knows of a listed file
+	// (metadata within the TTL, same version), which then costs no HEAD.
+	known func(name string, listed *s3io.ObjectInfo) (s3io.ObjectInfo, bool)
 }
 
 type pageResult struct {
@@ -160,6 +164,14 @@ func (l *lister) list(ctx context.Context, token string) (s3io.ListPage, error) 
 		WithMetadata:      !l.fs.cfg.NoListMetadata,
 	})
 	if err == nil {
+		if l.known != nil {
+			for i := range page.Objects {
+				o := &page.Objects[i]
+				if k, ok := l.known(strings.TrimPrefix(o.Key, l.prefix), o); ok && !o.HasMetadata {
+					*o = k
+				}
+			}
+		}
 		l.fs.fillMetadata(ctx, l.bucket, page.Objects)
 	}
 	return page, err
