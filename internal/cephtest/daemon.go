@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/s3mount/s3mount/internal/testproc"
 )
 
 // daemon is one Ceph process of the cluster.
@@ -42,7 +44,7 @@ func (g *Gateway) run(d *daemon, cmd *exec.Cmd) error {
 	defer logf.Close() // the child holds its own descriptor
 	cmd.Env, cmd.Dir = g.env, g.dir
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = sysProcAttr()
+	cmd.SysProcAttr = testproc.SysProcAttr()
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("run %s: %w", cmd.Path, err)
 	}
@@ -67,7 +69,7 @@ func (g *Gateway) tool(name string, args ...string) (string, error) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, append([]string{"-c", g.conf}, args...)...)
 	cmd.Env, cmd.Dir = g.env, g.dir
-	cmd.SysProcAttr = sysProcAttr()
+	cmd.SysProcAttr = testproc.SysProcAttr()
 	cmd.WaitDelay = time.Second // a killed tool's output pipe closes with it
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -94,7 +96,7 @@ func (g *Gateway) tool(name string, args ...string) (string, error) {
 	}
 	g.note(fmt.Sprintf("%s: %v in %v\n%s", line, errOrOK(err), time.Since(began).Round(time.Millisecond), stderr.Bytes()))
 	if err != nil {
-		return "", fmt.Errorf("%s: %w\n%s", line, err, lastBytes(stderr.Bytes(), 2048))
+		return "", fmt.Errorf("%s: %w\n%s", line, err, testproc.LastLines(stderr.Bytes(), 2048))
 	}
 	return stdout.String(), nil
 }
@@ -166,18 +168,7 @@ func logTail(path string, n int) string {
 	for bytes.Contains(b, []byte("\n\n")) {
 		b = bytes.ReplaceAll(b, []byte("\n\n"), []byte("\n"))
 	}
-	return lastBytes(b, n)
-}
-
-// lastBytes returns up to the last n bytes of b, starting at a line.
-func lastBytes(b []byte, n int) string {
-	if len(b) > n {
-		b = b[len(b)-n:]
-		if i := bytes.IndexByte(b, '\n'); i >= 0 {
-			b = b[i+1:]
-		}
-	}
-	return string(b)
+	return testproc.LastLines(b, n)
 }
 
 func appendLine(path, line string) {

@@ -18,6 +18,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/s3mount/s3mount/internal/testproc"
 )
 
 // KMSKeyID names the key of RGW's testing KMS: SSE-KMS requests name it in
@@ -139,7 +141,7 @@ var errPortTaken = errors.New("port taken by another process")
 var useBluestore = directIO
 
 // pickPorts is freePorts, replaced by a test that loses the race on purpose.
-var pickPorts = freePorts
+var pickPorts = testproc.FreePorts
 
 func launchOnce(opts Options, try int) (_ *Gateway, err error) {
 	// Each try gets its own directory so that a half-started cluster
@@ -151,8 +153,8 @@ func launchOnce(opts Options, try int) (_ *Gateway, err error) {
 		}
 	}
 	g := &Gateway{
-		AccessKey: "S3MOUNT" + strings.ToUpper(randomHex(7)),
-		SecretKey: randomHex(20),
+		AccessKey: "S3MOUNT" + strings.ToUpper(testproc.RandomHex(7)),
+		SecretKey: testproc.RandomHex(20),
 		Region:    region,
 		LogFile:   filepath.Join(dir, "log", "radosgw.out"),
 		dir:       dir,
@@ -453,21 +455,6 @@ func portBusy(addr string) bool {
 	return false
 }
 
-// freePorts returns n distinct loopback ports that were free a moment ago.
-// Holding all listeners until the end keeps the ports distinct.
-func freePorts(n int) ([]int, error) {
-	var ports []int
-	for i := 0; i < n; i++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		defer l.Close()
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
-}
-
 func newUUID() string {
 	b := make([]byte, 16)
 	if _, err := rand.Read(b); err != nil {
@@ -477,12 +464,4 @@ func newUUID() string {
 	b[8] = b[8]&0x3f | 0x80 // RFC 4122 variant
 	h := hex.EncodeToString(b)
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		panic(err) // crypto/rand does not fail on Linux
-	}
-	return hex.EncodeToString(b)
 }

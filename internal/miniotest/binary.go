@@ -1,13 +1,12 @@
 package miniotest
 
 import (
-	"errors"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/s3mount/s3mount/internal/testproc"
 )
 
 // EnvBinary names the environment variable that points at the MinIO binary.
@@ -24,27 +23,7 @@ const EnvRequire = "S3MOUNT_TEST_REQUIRE"
 // An S3MOUNT_MINIO that names no executable file is an error rather than a
 // reason to fall back: whoever set it meant that binary.
 func FindBinary() (string, error) {
-	if p := os.Getenv(EnvBinary); p != "" {
-		if err := isExecutable(p); err != nil {
-			return "", fmt.Errorf("minio binary from $%s: %w", EnvBinary, err)
-		}
-		return p, nil
-	}
-	var repoBin string
-	if root, err := repoRoot(); err == nil {
-		repoBin = filepath.Join(root, "bin", "minio")
-		if isExecutable(repoBin) == nil {
-			return repoBin, nil
-		}
-	}
-	if p, err := exec.LookPath("minio"); err == nil {
-		return p, nil
-	}
-	where := "on PATH"
-	if repoBin != "" {
-		where = "at " + repoBin + " or on PATH"
-	}
-	return "", fmt.Errorf("minio binary not found (set $%s, or put it %s)", EnvBinary, where)
+	return testproc.FindBinary(EnvBinary, "minio", "run `make tools`, ")
 }
 
 // SkipOrFail skips the test because a prerequisite is missing, or fails it
@@ -55,36 +34,6 @@ func SkipOrFail(t testing.TB, reason string) {
 		t.Fatalf("%s (and %s=1 forbids skipping)", reason, EnvRequire)
 	}
 	t.Skip(reason)
-}
-
-func isExecutable(path string) error {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return err
-	}
-	if fi.IsDir() || fi.Mode().Perm()&0o111 == 0 {
-		return fmt.Errorf("%s is not an executable file", path)
-	}
-	return nil
-}
-
-// repoRoot walks up from the working directory (a test's package
-// directory) to the directory that holds go.mod.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the working directory")
-		}
-		dir = parent
-	}
 }
 
 // Version is the pinned MinIO version the binary was built at (the marker

@@ -1,15 +1,11 @@
 package miniotest
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/tls"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -18,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/s3mount/s3mount/internal/testproc"
 )
 
 // Region is the region MinIO runs in; clients sign for it.
@@ -160,8 +158,8 @@ func launchOnce(opts Options, try int) (*Server, error) {
 		}
 	}
 	srv := &Server{
-		AccessKey: "s3mount-" + randomHex(4),
-		SecretKey: randomHex(16),
+		AccessKey: "s3mount-" + testproc.RandomHex(4),
+		SecretKey: testproc.RandomHex(16),
 		Region:    Region,
 		DataDir:   dataDir,
 		LogFile:   filepath.Join(base, "minio.log"),
@@ -175,7 +173,7 @@ func launchOnce(opts Options, try int) (*Server, error) {
 		scheme = "https"
 		srv.CertFile = filepath.Join(certsDir, "public.crt")
 	}
-	ports, err := freePorts(2)
+	ports, err := testproc.FreePorts(2)
 	if err != nil {
 		return nil, err
 	}
@@ -265,19 +263,7 @@ func (s *Server) Stop() {
 }
 
 // LogTail returns up to the last n bytes of the server's log.
-func (s *Server) LogTail(n int) string {
-	b, err := os.ReadFile(s.LogFile)
-	if err != nil {
-		return "(no log: " + err.Error() + ")"
-	}
-	if len(b) > n {
-		b = b[len(b)-n:]
-		if i := bytes.IndexByte(b, '\n'); i >= 0 {
-			b = b[i+1:]
-		}
-	}
-	return string(b)
-}
+func (s *Server) LogTail(n int) string { return testproc.LogTail(s.LogFile, n) }
 
 func installCert(certsDir, certFile, keyFile string) error {
 	if keyFile == "" {
@@ -295,29 +281,6 @@ func installCert(certsDir, certFile, keyFile string) error {
 	return nil
 }
 
-// freePorts returns n distinct loopback ports that were free a moment ago.
-// Holding all listeners until the end keeps the ports distinct.
-func freePorts(n int) ([]int, error) {
-	var ports []int
-	for i := 0; i < n; i++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		defer l.Close()
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		panic(err) // crypto/rand does not fail on Linux
-	}
-	return hex.EncodeToString(b)
-}
-
 // run starts cmd as the server's process, logging to its log file.
 func (s *Server) run(cmd *exec.Cmd) error {
 	logf, err := os.OpenFile(s.LogFile, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
@@ -326,7 +289,7 @@ func (s *Server) run(cmd *exec.Cmd) error {
 	}
 	defer logf.Close() // the child holds its own descriptor
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = sysProcAttr()
+	cmd.SysProcAttr = testproc.SysProcAttr()
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("run %s: %w", cmd.Path, err)
 	}

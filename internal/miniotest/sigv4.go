@@ -1,10 +1,8 @@
 package miniotest
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"regexp"
 	"strings"
@@ -20,31 +18,16 @@ import (
 // "/" or "/bucket". It exists so that tests can create buckets without
 // depending on the package under test; the caller closes the body.
 func (s *Server) Do(ctx context.Context, method, path string, body []byte) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, method, s.Endpoint+path, bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	s.sign(req, body, time.Now().UTC())
-	return s.client.Do(req)
+	return s.keys().Do(ctx, s.client, method, s.Endpoint, path, nil, body)
 }
 
-// sign adds SigV4 headers for a request whose query string is empty.
-func (s *Server) sign(req *http.Request, body []byte, now time.Time) {
-	sigv4.Keys{AccessKey: s.AccessKey, SecretKey: s.SecretKey, Region: s.Region}.Sign(req, body, now)
+func (s *Server) keys() sigv4.Keys {
+	return sigv4.Keys{AccessKey: s.AccessKey, SecretKey: s.SecretKey, Region: s.Region}
 }
 
 // CreateBucket creates a bucket.
 func (s *Server) CreateBucket(ctx context.Context, name string) error {
-	resp, err := s.Do(ctx, http.MethodPut, "/"+name, nil)
-	if err != nil {
-		return fmt.Errorf("create bucket %s: %w", name, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		return fmt.Errorf("create bucket %s: HTTP %d: %s", name, resp.StatusCode, b)
-	}
-	return nil
+	return s.keys().CreateBucket(ctx, s.client, s.Endpoint, name)
 }
 
 var bucketSeq atomic.Int64

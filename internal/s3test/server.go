@@ -1,12 +1,10 @@
 package s3test
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"regexp"
 	"strings"
@@ -132,26 +130,16 @@ func (s *Server) LogTail(n int) string {
 // escaped, path-style resource, such as "/bucket"; the caller closes the
 // body.
 func (s *Server) Do(ctx context.Context, method, path string, body []byte) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, method, s.Endpoint+path, bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	sigv4.Keys{AccessKey: s.AccessKey, SecretKey: s.SecretKey, Region: s.Region}.Sign(req, body, time.Now())
-	return s.client.Do(req)
+	return s.keys().Do(ctx, s.client, method, s.Endpoint, path, nil, body)
+}
+
+func (s *Server) keys() sigv4.Keys {
+	return sigv4.Keys{AccessKey: s.AccessKey, SecretKey: s.SecretKey, Region: s.Region}
 }
 
 // CreateBucket creates a bucket.
 func (s *Server) CreateBucket(ctx context.Context, name string) error {
-	resp, err := s.Do(ctx, http.MethodPut, "/"+name, nil)
-	if err != nil {
-		return fmt.Errorf("create bucket %s: %w", name, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		return fmt.Errorf("create bucket %s: HTTP %d: %s", name, resp.StatusCode, b)
-	}
-	return nil
+	return s.keys().CreateBucket(ctx, s.client, s.Endpoint, name)
 }
 
 var bucketSeq atomic.Int64

@@ -5,13 +5,13 @@ import (
 	"bytes"
 	"context"
 	"debug/buildinfo"
-	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/s3mount/s3mount/internal/testproc"
 )
 
 // EnvBinary names the environment variable that points at the versitygw
@@ -30,57 +30,7 @@ const versionMarker = ".versitygw-version"
 // An S3MOUNT_VERSITYGW that names no executable file is an error rather
 // than a reason to fall back: whoever set it meant that binary.
 func FindBinary() (string, error) {
-	if p := os.Getenv(EnvBinary); p != "" {
-		if err := isExecutable(p); err != nil {
-			return "", fmt.Errorf("versitygw binary from $%s: %w", EnvBinary, err)
-		}
-		return p, nil
-	}
-	var repoBin string
-	if root, err := repoRoot(); err == nil {
-		repoBin = filepath.Join(root, "bin", "versitygw")
-		if isExecutable(repoBin) == nil {
-			return repoBin, nil
-		}
-	}
-	if p, err := exec.LookPath("versitygw"); err == nil {
-		return p, nil
-	}
-	where := "on PATH"
-	if repoBin != "" {
-		where = "at " + repoBin + " or on PATH"
-	}
-	return "", fmt.Errorf("versitygw binary not found (run `make tools`, set $%s, or put it %s)", EnvBinary, where)
-}
-
-func isExecutable(path string) error {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return err
-	}
-	if fi.IsDir() || fi.Mode().Perm()&0o111 == 0 {
-		return fmt.Errorf("%s is not an executable file", path)
-	}
-	return nil
-}
-
-// repoRoot walks up from the working directory (a test's package
-// directory) to the directory that holds go.mod.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the working directory")
-		}
-		dir = parent
-	}
+	return testproc.FindBinary(EnvBinary, "versitygw", "run `make tools`, ")
 }
 
 // binaryVersion says which versitygw bin is. A release build reports its
@@ -115,7 +65,7 @@ func reportedVersion(bin string) string {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, "--version")
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
-	cmd.SysProcAttr = sysProcAttr()
+	cmd.SysProcAttr = testproc.SysProcAttr()
 	out, err := cmd.Output()
 	if err != nil {
 		return ""

@@ -3,13 +3,10 @@ package versitygwtest
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/tls"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -17,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/s3mount/s3mount/internal/testproc"
 )
 
 // region is the region the gateway runs in; clients sign for it.
@@ -141,8 +140,8 @@ func launchOnce(opts Options, try int) (*Gateway, error) {
 		return nil, err
 	}
 	g := &Gateway{
-		AccessKey: "s3mount-" + randomHex(4),
-		SecretKey: randomHex(16),
+		AccessKey: "s3mount-" + testproc.RandomHex(4),
+		SecretKey: testproc.RandomHex(16),
 		Region:    region,
 		LogFile:   filepath.Join(base, "versitygw.log"),
 		dataDir:   dataDir,
@@ -341,7 +340,7 @@ func (g *Gateway) runLocked(cmd *exec.Cmd) error {
 	}
 	defer logf.Close() // the child holds its own descriptor
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = sysProcAttr()
+	cmd.SysProcAttr = testproc.SysProcAttr()
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("run %s: %w", cmd.Path, err)
 	}
@@ -377,18 +376,9 @@ var pickPort = freePort
 
 // freePort returns a loopback port that was free a moment ago.
 func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	ports, err := testproc.FreePorts(1)
 	if err != nil {
 		return 0, err
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		panic(err) // crypto/rand does not fail on Linux
-	}
-	return hex.EncodeToString(b)
+	return ports[0], nil
 }
