@@ -2,6 +2,7 @@ package fs
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"sync"
 	"syscall"
@@ -95,6 +96,11 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 		return nil, syscall.ENOENT
 	}
 	key := d.path() + name
+	if w := d.fs.retained.at(d.bucket, key); w != nil {
+		// A file whose upload is being retried: its bytes are the truth.
+		info := retainedInfo(w)
+		return d.fileChild(ctx, name, &info, out), 0
+	}
 	r, err := d.fs.resolve(ctx, d.bucket, key)
 	if err != nil {
 		d.fs.log.Debug("lookup failed", "bucket", d.bucket, "key", printableKey(key), "err", err)
@@ -187,7 +193,7 @@ func (d *dirNode) OpendirHandle(ctx context.Context, flags uint32) (gofs.FileHan
 // pendingFiles are the names of files created here that S3 does not have
 // yet (being written), sorted.
 func (d *dirNode) pendingFiles() []string {
-	var names []string
+	names := d.fs.retained.pendingIn(d.bucket, d.path())
 	for name, child := range d.Children() {
 		n, ok := child.Operations().(*fileNode)
 		if !ok {
@@ -201,7 +207,7 @@ func (d *dirNode) pendingFiles() []string {
 		}
 	}
 	sort.Strings(names)
-	return names
+	return slices.Compact(names) // a retained writer's node may be a child too
 }
 
 // newLister lists the directory, reusing what its children already know.

@@ -80,6 +80,10 @@ func (d *dirNode) fileChild(ctx context.Context, name string, info *s3io.ObjectI
 		}
 	}
 	n := &fileNode{fs: d.fs, bucket: d.bucket, key: key, info: *info, checked: time.Now()}
+	n.adoptRetained()
+	if current, writing := n.writingInfo(); writing {
+		info = &current
+	}
 	d.fs.fileAttr(info, ino, &out.Attr)
 	return d.NewInode(ctx, n, gofs.StableAttr{Mode: mode & syscall.S_IFMT, Ino: ino})
 }

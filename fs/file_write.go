@@ -185,19 +185,17 @@ func (h *writeHandle) Release(ctx context.Context) syscall.Errno {
 	if n.writers > 0 {
 		return 0
 	}
-	n.mu.Lock()
-	n.w = nil
-	n.mu.Unlock()
 	if h.w.ChangedSinceCommit() {
 		// Changed after the last flush (a truncate or chmod between close
-		// and release, or pages written through mmap): upload now, as the
-		// last chance; the error can only be logged. A flush that failed
-		// is not tried again here: its data stays staged.
+		// and release, or pages written through mmap): upload now. A flush
+		// that failed is not tried again here.
 		n.commit(context.Background(), h.w)
 	}
-	if err := h.w.Close(); err != nil {
-		n.fs.log.Error("closed with data not in S3", "err", err)
+	if h.w.Unsaved() {
+		n.retain(h.w) // the program saw the error; the mount keeps trying
+		return 0
 	}
+	n.releaseWriter(h.w)
 	return 0
 }
 

@@ -32,6 +32,7 @@ type FS struct {
 	hiddenLogged map[string]struct{}
 
 	openHandles atomic.Int64
+	retained    retainedWriters // files whose close failed, still being uploaded
 
 	// notImplemented remembers which calls the server refused, so that
 	// each is logged once.

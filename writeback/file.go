@@ -78,6 +78,7 @@ type File struct {
 	mp       *s3io.Upload // the multipart upload streamed parts belong to
 	mpMeta   Meta
 	queue    chan struct{} // parts scheduled and not yet uploaded
+	retrying bool          // a RetryInBackground loop runs
 }
 
 // target is where, with what metadata and SSE-C key the object goes.

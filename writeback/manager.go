@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/s3mount/s3mount/s3io"
 )
@@ -35,6 +36,10 @@ type Options struct {
 	// Identity is the server and account staged data is for; recovery
 	// uploads only data staged under the same identity.
 	Identity Identity
+	// RetryDelay is the wait before the first background retry of an
+	// upload whose close failed; each failure doubles it, up to
+	// MaxRetryDelay.
+	RetryDelay, MaxRetryDelay time.Duration
 }
 
 // Identity names where staged bytes belong: the endpoint (or the AWS
@@ -60,6 +65,7 @@ type Manager struct {
 	dir       string
 	lock      *os.File
 	closeOnce sync.Once
+	retries   sync.WaitGroup // background retry loops
 }
 
 // New checks opts and prepares the staging directory.
@@ -80,6 +86,12 @@ func New(store s3io.Store, opts Options) (*Manager, error) {
 	}
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = 4
+	}
+	if opts.RetryDelay <= 0 {
+		opts.RetryDelay = defaultRetryDelay
+	}
+	if opts.MaxRetryDelay < opts.RetryDelay {
+		opts.MaxRetryDelay = max(defaultMaxRetryDelay, opts.RetryDelay)
 	}
 	if opts.MaxQueuedParts <= 0 {
 		opts.MaxQueuedParts = 2 * opts.Concurrency
@@ -114,6 +126,7 @@ func New(store s3io.Store, opts Options) (*Manager, error) {
 // otherwise. Files still open keep their staging files.
 func (m *Manager) Close() {
 	m.cancel()
+	m.retries.Wait() // each loop keeps its file's bytes for the next mount
 	m.closeOnce.Do(func() { releaseDir(m.dir, m.lock) })
 }
 

@@ -147,6 +147,7 @@ func serve(ctx context.Context, opts *Options, stderr io.Writer, ready *readines
 			},
 			ReadOptions: readOpts,
 			Logger:      logger,
+			RetryDelay:  w.RetryDelay,
 			Identity:    writeback.Identity{Endpoint: endpointIdentity(opts), AccessKeyID: store.AccessKeyID(ctx)},
 		})
 		if err != nil {

@@ -1,0 +1,132 @@
+package fs
+
+import (
+	"strings"
+	"sync"
+
+	"github.com/s3mount/s3mount/s3io"
+	"github.com/s3mount/s3mount/writeback"
+)
+
+// A file whose last close failed stays open in the mount while its upload
+// is retried in the background: it shows and reads the bytes the program
+// wrote, a new open continues from them, and its next close or fsync
+// succeeds only once S3 has them. retainedWriters holds these writers with
+// the node that shows each. The kernel may forget that node meanwhile; the
+// next node made for the same object adopts the writer.
+type retainedWriters struct {
+	mu    sync.Mutex
+	nodes map[*writeback.File]*fileNode
+}
+
+func (r *retainedWriters) set(w *writeback.File, n *fileNode) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.nodes == nil {
+		r.nodes = make(map[*writeback.File]*fileNode)
+	}
+	r.nodes[w] = n
+}
+
+func (r *retainedWriters) remove(w *writeback.File) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.nodes, w)
+}
+
+func (r *retainedWriters) owner(w *writeback.File) *fileNode {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.nodes[w]
+}
+
+// at returns the retained writer of bucket/key, if any.
+func (r *retainedWriters) at(bucket, key string) *writeback.File {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for w := range r.nodes {
+		if b, k := w.Location(); b == bucket && k == key {
+			return w
+		}
+	}
+	return nil
+}
+
+// pendingIn returns the names of new files directly in bucket/prefix that
+// are retained and not in S3 yet: a listing cannot show them.
+func (r *retainedWriters) pendingIn(bucket, prefix string) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var names []string
+	for w := range r.nodes {
+		b, k := w.Location()
+		if b != bucket || !strings.HasPrefix(k, prefix) || strings.Contains(k[len(prefix):], "/") || !w.Pending() {
+			continue
+		}
+		names = append(names, k[len(prefix):])
+	}
+	return names
+}
+
+// retain keeps the node's writer after its last release, with bytes S3
+// does not have, and starts retrying their upload. Called under openMu.
+func (n *fileNode) retain(w *writeback.File) {
+	bucket, key := w.Location()
+	if err := w.Keep(); err != nil {
+		n.fs.log.Error("staged data of a failed upload may not survive a crash", "bucket", bucket, "key", printableKey(key), "err", err)
+	}
+	n.fs.log.Warn("upload failed at close; the mount keeps the data and retries in the background",
+		"bucket", bucket, "key", printableKey(key))
+	n.fs.retained.set(w, n)
+	w.RetryInBackground(func(info s3io.ObjectInfo, uploaded bool) { n.fs.retryDone(w, info, uploaded) })
+}
+
+// retryDone releases a retained writer that needs no more retries, unless
+// a handle has it open again (its last release then decides).
+func (f *FS) retryDone(w *writeback.File, info s3io.ObjectInfo, uploaded bool) {
+	n := f.retained.owner(w)
+	if n == nil {
+		return
+	}
+	n.openMu.Lock()
+	defer n.openMu.Unlock()
+	if n.writers > 0 {
+		return
+	}
+	n.releaseWriter(w)
+	if uploaded {
+		n.update(info)
+	}
+}
+
+// releaseWriter drops the node's writer and its staging file. Called under
+// openMu with no handle open.
+func (n *fileNode) releaseWriter(w *writeback.File) {
+	n.fs.retained.remove(w)
+	n.mu.Lock()
+	if n.w == w {
+		n.w = nil
+	}
+	n.mu.Unlock()
+	if err := w.Close(); err != nil {
+		n.fs.log.Error("closed with data not in S3", "err", err)
+	}
+}
+
+// adoptRetained gives a new node the retained writer of its object.
+func (n *fileNode) adoptRetained() {
+	w := n.fs.retained.at(n.bucket, n.key)
+	if w == nil {
+		return
+	}
+	n.w = w
+	n.fs.retained.set(w, n)
+}
+
+// retainedInfo describes a retained writer's file, for a lookup that finds
+// no node for it.
+func retainedInfo(w *writeback.File) s3io.ObjectInfo {
+	_, key := w.Location()
+	meta := w.Meta()
+	return s3io.ObjectInfo{Key: key, Size: w.Size(), Metadata: meta.UserMetadata, ContentType: meta.ContentType, HasMetadata: true}
+}

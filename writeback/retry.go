@@ -1,0 +1,106 @@
+package writeback
+
+import (
+	"errors"
+	"time"
+
+	"github.com/s3mount/s3mount/s3io"
+)
+
+// Default backoff of uploads retried after a failed close.
+const (
+	defaultRetryDelay    = 5 * time.Second
+	defaultMaxRetryDelay = 5 * time.Minute
+)
+
+// Keep makes the file's staged bytes and manifest durable: its program was
+// told that the upload failed, and from now on the bytes must survive a
+// crash so that this mount or the next one uploads them.
+func (f *File) Keep() error {
+	f.opMu.Lock()
+	defer f.opMu.Unlock()
+	if !f.changed || f.discarded || f.broken != nil {
+		return nil
+	}
+	return errors.Join(f.staging.Sync(), f.writeManifestLocked(true))
+}
+
+// RetryInBackground uploads the file again, with exponential backoff, until
+// S3 has it, the file is removed, or the mount ends (its staged bytes then
+// wait for the next mount). It is for a file whose last close failed: the
+// mount keeps it open meanwhile, so that it shows and reads the program's
+// bytes. done runs once the file needs no more retries (uploaded by a retry
+// or by a later commit, or removed); it does not run when the mount ends.
+// Calling it again while a retry loop runs changes nothing.
+func (f *File) RetryInBackground(done func(info s3io.ObjectInfo, uploaded bool)) {
+	f.stateMu.Lock()
+	if f.retrying {
+		f.stateMu.Unlock()
+		return
+	}
+	f.retrying = true
+	f.stateMu.Unlock()
+	m := f.m
+	m.retries.Add(1)
+	go func() {
+		defer m.retries.Done()
+		info, uploaded, ok := f.retryLoop()
+		f.stateMu.Lock()
+		f.retrying = false
+		f.stateMu.Unlock()
+		if ok {
+			done(info, uploaded)
+		}
+	}()
+}
+
+// retryLoop runs the retries; ok is false when the mount ended first.
+func (f *File) retryLoop() (info s3io.ObjectInfo, uploaded, ok bool) {
+	m := f.m
+	delay := m.opts.RetryDelay
+	bucket, key := f.Location()
+	for attempt := 1; ; attempt++ {
+		timer := time.NewTimer(delay)
+		select {
+		case <-m.ctx.Done():
+			timer.Stop()
+			// The mount ends: Close keeps the bytes for the next mount, and
+			// says so in the log.
+			f.Close()
+			return info, false, false
+		case <-timer.C:
+		}
+		if !f.Unsaved() {
+			return info, false, true // a later close or fsync uploaded it, or it was removed
+		}
+		bucket, key = f.Location()
+		info, err := f.Commit(m.ctx)
+		switch {
+		case err == nil:
+			m.log.Info("upload succeeded on retry after a failed close", "bucket", bucket, "key", key, "attempt", attempt)
+			return info, true, true
+		case errors.Is(err, ErrDiscarded):
+			return info, false, true
+		case m.ctx.Err() != nil:
+			continue // the select above logs and ends
+		}
+		delay = min(2*delay, m.opts.MaxRetryDelay)
+		m.log.Warn("upload retry failed", "bucket", bucket, "key", key, "attempt", attempt, "next_in", delay, "err", err)
+	}
+}
+
+// Location returns where the file's object goes (it follows renames).
+func (f *File) Location() (bucket, key string) {
+	f.stateMu.Lock()
+	defer f.stateMu.Unlock()
+	return f.shared.bucket, f.shared.key
+}
+
+// Unsaved reports whether the file holds bytes S3 lacks that are still
+// worth uploading: changed, not removed, and not broken by a failed write
+// to the staging file.
+func (f *File) Unsaved() bool {
+	f.opMu.Lock()
+	defer f.opMu.Unlock()
+	return f.changed && !f.discarded && f.broken == nil
+}
