@@ -96,6 +96,9 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 		return nil, syscall.ENOENT
 	}
 	key := d.path() + name
+	if key+"/" == d.fs.parkPrefix() {
+		return nil, syscall.ENOENT
+	}
 	if w := d.fs.retained.at(d.bucket, key); w != nil {
 		// A file whose upload is being retried: its bytes are the truth.
 		info := retainedInfo(w)

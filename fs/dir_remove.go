@@ -55,7 +55,7 @@ func (d *dirNode) detachChild(ctx context.Context, name string) (*writeback.File
 	if w == nil {
 		return nil, 0
 	}
-	if err := w.Detach(ctx); err != nil {
+	if err := w.Detach(ctx, d.fs.parkKey()); err != nil {
 		return nil, n.fail("stage the bytes of an open file before its removal", err)
 	}
 	return w, 0

@@ -198,6 +198,9 @@ func (l *lister) addPrefix(p string) {
 		l.fs.logHidden(l.bucket, p, problem)
 		return
 	}
+	if p == l.fs.parkPrefix() {
+		return
+	}
 	// A held object with the same name is shadowed by this directory.
 	for i, h := range l.held {
 		if h.Key+"/" == p {

@@ -1,6 +1,7 @@
 package fs
 
 import (
+	"crypto/rand"
 	"strconv"
 	"unicode/utf8"
 )
@@ -44,4 +45,23 @@ func printableKey(key string) string {
 		}
 	}
 	return key
+}
+
+// parkDir is the directory, under the mount's root, where the server keeps
+// copies of removed files that are still open until their last close (see
+// writeback.File.Detach). It is never shown.
+const parkDir = ".s3mount-unlinked"
+
+// parkPrefix is the key prefix of parkDir.
+func (f *FS) parkPrefix() string {
+	root := ""
+	if f.cfg.Bucket != "" {
+		root = f.cfg.Prefix
+	}
+	return root + parkDir + "/"
+}
+
+// parkKey is a new key in parkDir.
+func (f *FS) parkKey() string {
+	return f.parkPrefix() + rand.Text()
 }

@@ -79,6 +79,9 @@ type File struct {
 	mpMeta   Meta
 	queue    chan struct{} // parts scheduled and not yet uploaded
 	retrying bool          // a RetryInBackground loop runs
+	// parked is the copy of the base that a removed file reads its
+	// unstaged bytes from (see Detach), if any.
+	parked *parkedBase
 }
 
 // target is where, with what metadata and SSE-C key the object goes.
@@ -252,46 +255,6 @@ func (f *File) Rename(bucket, key string, moved *s3io.ObjectInfo) {
 	f.shareLocked()
 }
 
-// Detach cuts the file loose from its object, which is about to be
-// removed or replaced: every byte is staged first, so that open handles
-// keep reading and writing the file as POSIX wants, and nothing is
-// uploaded any more.
-func (f *File) Detach(ctx context.Context) error {
-	f.opMu.Lock()
-	defer f.opMu.Unlock()
-	if f.discarded {
-		return nil
-	}
-	bs := f.blockSize()
-	if err := f.fetchLocked(ctx, 0, (f.size+bs-1)/bs); err != nil {
-		return err
-	}
-	f.discarded = true
-	f.base, f.baseLimit = nil, 0
-	f.publishLocked()
-	return nil
-}
-
-// Reattach undoes Detach when the removal it prepared failed (the server
-// refused the DELETE or the copy of a rename): the file becomes a new
-// object again whose every byte is staged, so its next commit uploads
-// them all to the key, and a writer's close reports that upload's result
-// instead of pretending the file was removed.
-func (f *File) Reattach() error {
-	f.opMu.Lock()
-	defer f.opMu.Unlock()
-	if !f.discarded {
-		return nil
-	}
-	f.discarded = false
-	bs := f.blockSize()
-	for i := int64(0); i*bs < f.size; i++ {
-		f.dirty.set(i)
-	}
-	f.publishLocked()
-	return f.markChangedLocked()
-}
-
 func (f *File) blockSize() int64 { return f.m.opts.BlockSize }
 
 // needsFetchLocked reports whether block i holds base bytes that are not
@@ -320,7 +283,7 @@ func (f *File) fetchLocked(ctx context.Context, from, to int64) error {
 		g.Go(func() error {
 			off := i * f.blockSize()
 			buf := make([]byte, min(f.blockSize(), f.baseLimit-off))
-			n, err := f.m.store.ReadRange(gctx, f.bucket, f.key, off, buf, opts)
+			n, err := f.m.store.ReadRange(gctx, f.bucket, f.baseKeyLocked(), off, buf, opts)
 			if err != nil {
 				return fmt.Errorf("read %s at %d for staging: %w", f.key, off, err)
 			}
@@ -473,6 +436,7 @@ func (f *File) Close() error {
 	defer f.opMu.Unlock()
 	f.waitIdle()
 	f.abortStreamLocked()
+	f.dropParkedLocked()
 	if f.broken != nil {
 		f.remove() // bytes the program was told were not written; free the disk
 		return fmt.Errorf("%s/%s not uploaded: %w", f.bucket, f.key, f.broken)

@@ -49,6 +49,9 @@ func (m *Manager) Recover(ctx context.Context) (RecoveryReport, error) {
 			continue
 		}
 		defer releaseDir(dir, lock)
+		if n := m.removeParked(ctx, dir); n > 0 {
+			m.log.Info("deleted copies a dead mount kept for removed open files", "count", n, "dir", dir)
+		}
 		own, _ := filepath.Glob(filepath.Join(dir, "s3mount-*.json"))
 		manifests = append(manifests, own...)
 		// Data files without a manifest were never changed: nothing to keep.
