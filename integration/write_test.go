@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -314,5 +315,35 @@ func TestFullStagingDiskGivesENOSPCAndKeepsTheOldObject(t *testing.T) {
 	}
 	if left, _ := filepath.Glob(filepath.Join(small, "mount-*", "*.data")); len(left) != 0 {
 		t.Fatalf("staging space not freed: %v", left)
+	}
+}
+
+// --max-staging-size bounds the staging files: a write past it fails with
+// ENOSPC and one log line, the old object stays, and once the space is
+// free again (the refused file closed) writes work.
+func TestStagingBudgetGivesENOSPCAndKeepsTheOldObject(t *testing.T) {
+	s := newBucketSession(t)
+	s.put("f", []byte("old contents"))
+	logFile := filepath.Join(t.TempDir(), "s3mount.log")
+	s.mnt = s.mount(s.bucket, "--max-staging-size", "4MiB", "--log-file", logFile)
+	out, err := exec.Command("dd", "if=/dev/zero", "of="+s.path("f"), "bs=1M", "count=10", "conv=notrunc").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "No space left on device") {
+		t.Fatalf("dd of 10 MiB past a 4 MiB staging budget: %v: %s; want ENOSPC", err, out)
+	}
+	if got := string(s.get("f")); got != "old contents" {
+		t.Fatalf("object after the refused write: %q, want the old contents", got)
+	}
+	logged, _ := os.ReadFile(logFile)
+	if n := strings.Count(string(logged), "staging space exhausted"); n != 1 {
+		t.Fatalf("%d log lines for the refusal, want 1:\n%s", n, logged)
+	}
+	// The kernel releases the refused file just after dd exits.
+	waitFor(t, 10*time.Second, "the refused file's staging file stayed", func() bool { return len(stagedData(t, s)) == 0 })
+	small := randomBytes(7, 3<<20)
+	if err := os.WriteFile(s.path("g"), small, 0o644); err != nil {
+		t.Fatalf("write within the budget after the refusal: %v", err)
+	}
+	if !bytes.Equal(s.get("g"), small) {
+		t.Fatal("g differs from what was written")
 	}
 }

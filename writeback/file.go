@@ -82,6 +82,9 @@ type File struct {
 	// parked is the copy of the base that a removed file reads its
 	// unstaged bytes from (see Detach), if any.
 	parked *parkedBase
+	// diskUsed is what the staging file occupied on disk when last
+	// measured, as counted in the mount's staging budget.
+	diskUsed int64
 }
 
 // target is where, with what metadata and SSE-C key the object goes.
@@ -275,6 +278,10 @@ func (f *File) fetchLocked(ctx context.Context, from, to int64) error {
 	if len(missing) == 0 {
 		return nil
 	}
+	if err := f.m.reserve(ctx, int64(len(missing))*f.blockSize()); err != nil {
+		return err
+	}
+	defer f.measureLocked()
 	opts := f.readOptionsLocked()
 	opts.IfMatch = f.base.ETag // never mix bytes of two versions
 	g, gctx := errgroup.WithContext(ctx)
@@ -337,6 +344,13 @@ func (f *File) WriteAt(ctx context.Context, p []byte, off int64) (int, error) {
 	}
 	f.opMu.Lock()
 	bs := f.blockSize()
+	if err := f.m.reserve(ctx, f.newBytesLocked(off, end)); err != nil {
+		// As with a full disk: the file is not what the program meant to
+		// write, so it is never uploaded.
+		f.broken = err
+		f.opMu.Unlock()
+		return 0, err
+	}
 	for _, i := range []int64{off / bs, (end - 1) / bs} {
 		if f.needsFetchLocked(i) && !f.coversBaseLocked(i, off, end) {
 			if err := f.fetchLocked(ctx, i, i+1); err != nil {
@@ -346,6 +360,7 @@ func (f *File) WriteAt(ctx context.Context, p []byte, off int64) (int, error) {
 		}
 	}
 	n, err := f.staging.WriteAt(p, off)
+	f.measureLocked()
 	if n > 0 {
 		written := off + int64(n)
 		for i := off / bs; i <= (written-1)/bs; i++ {
@@ -401,6 +416,7 @@ func (f *File) Truncate(ctx context.Context, size int64) error {
 		f.broken = fmt.Errorf("staging file %s: %w", f.path, err)
 		return f.broken
 	}
+	f.measureLocked()
 	bs := f.blockSize()
 	if size < f.size {
 		f.baseLimit = min(f.baseLimit, size)
@@ -445,6 +461,7 @@ func (f *File) Close() error {
 		// The data must survive a crash before the program is told it is
 		// kept: the bytes first, then the manifest that names them.
 		syncErr := f.staging.Sync()
+		f.unmeasure() // the next mount's now
 		f.staging.Close()
 		err := errors.Join(syncErr, f.writeManifestLocked(true))
 		f.m.log.Error("upload never completed: data kept in the staging directory",
@@ -456,6 +473,7 @@ func (f *File) Close() error {
 }
 
 func (f *File) remove() {
+	f.unmeasure()
 	f.staging.Close()
 	os.Remove(f.path)
 	os.Remove(manifestPath(f.path))

@@ -40,6 +40,11 @@ type Options struct {
 	// upload whose close failed; each failure doubles it, up to
 	// MaxRetryDelay.
 	RetryDelay, MaxRetryDelay time.Duration
+	// MaxStagingBytes bounds the disk the staging files use (0: no bound
+	// of its own); MinFreeFraction of the staging file system is always
+	// left free (0: the default 5 %; negative: no floor).
+	MaxStagingBytes int64
+	MinFreeFraction float64
 }
 
 // Identity names where staged bytes belong: the endpoint (or the AWS
@@ -66,6 +71,7 @@ type Manager struct {
 	lock      *os.File
 	closeOnce sync.Once
 	retries   sync.WaitGroup // background retry loops
+	budget    *budget
 }
 
 // New checks opts and prepares the staging directory.
@@ -108,7 +114,12 @@ func New(store s3io.Store, opts Options) (*Manager, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	floor := opts.MinFreeFraction
+	if floor == 0 {
+		floor = defaultMinFreeFraction
+	}
 	return &Manager{
+		budget: newBudget(dir, opts.MaxStagingBytes, floor),
 		store:  store,
 		opts:   opts,
 		layout: layout{base: opts.PartSize},

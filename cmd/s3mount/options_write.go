@@ -25,10 +25,11 @@ type WriteOptions struct {
 	ACL              string // canned ACL of new objects
 	PresignExpiry    time.Duration
 	RetryDelay       time.Duration // first background retry of an upload whose close failed
+	MaxStagingSize   int64         // 0: only the free-space floor
 }
 
 type writeFlagValues struct {
-	partSize, maxUploadMemory, presignExpiry, retryDelay string
+	partSize, maxUploadMemory, presignExpiry, retryDelay, maxStagingSize string
 }
 
 func addWriteFlags(fs *pflag.FlagSet, o *WriteOptions, v *writeFlagValues) {
@@ -42,6 +43,7 @@ func addWriteFlags(fs *pflag.FlagSet, o *WriteOptions, v *writeFlagValues) {
 	fs.StringVar(&o.SSECKeyFile, "sse-c-key-file", "", "SSE-C key (32 bytes, raw or base64) for every read and write; file mode 0600; needs HTTPS")
 	fs.StringVar(&o.StorageClass, "storage-class", "", "storage class of new objects, e.g. STANDARD_IA (default: the server's)")
 	fs.StringVar(&o.ACL, "acl", "", "canned ACL of new objects, e.g. bucket-owner-full-control")
+	fs.StringVar(&v.maxStagingSize, "max-staging-size", "auto", "disk the staging files may use; auto: as much as leaves 5% of the staging file system free (always kept free)")
 	fs.StringVar(&v.retryDelay, "upload-retry-delay", "5s", "wait before the mount retries, in the background, an upload whose close failed (doubling to 5m)")
 	fs.StringVar(&v.presignExpiry, "presign-expiry", "1h", "how long the links read from the s3.presigned_url xattr stay valid (up to 7 days)")
 }
@@ -76,6 +78,11 @@ func finishWriteOptions(o *WriteOptions, v *writeFlagValues) error {
 	}
 	if o.PresignExpiry, err = time.ParseDuration(v.presignExpiry); err != nil || o.PresignExpiry < time.Second || o.PresignExpiry > 7*24*time.Hour {
 		return fmt.Errorf("--presign-expiry must be a duration from 1s to 168h, not %q", v.presignExpiry)
+	}
+	if v.maxStagingSize != "auto" {
+		if o.MaxStagingSize, err = parseSize(v.maxStagingSize); err != nil || o.MaxStagingSize < 1<<20 {
+			return fmt.Errorf("--max-staging-size must be auto or a size of at least 1MiB, not %q", v.maxStagingSize)
+		}
 	}
 	if o.RetryDelay, err = time.ParseDuration(v.retryDelay); err != nil || o.RetryDelay < 10*time.Millisecond || o.RetryDelay > time.Hour {
 		return fmt.Errorf("--upload-retry-delay must be a duration from 10ms to 1h, not %q", v.retryDelay)

@@ -145,10 +145,11 @@ func serve(ctx context.Context, opts *Options, stderr io.Writer, ready *readines
 				StorageClass: w.StorageClass,
 				ACL:          w.ACL,
 			},
-			ReadOptions: readOpts,
-			Logger:      logger,
-			RetryDelay:  w.RetryDelay,
-			Identity:    writeback.Identity{Endpoint: endpointIdentity(opts), AccessKeyID: store.AccessKeyID(ctx)},
+			ReadOptions:     readOpts,
+			Logger:          logger,
+			RetryDelay:      w.RetryDelay,
+			MaxStagingBytes: w.MaxStagingSize,
+			Identity:        writeback.Identity{Endpoint: endpointIdentity(opts), AccessKeyID: store.AccessKeyID(ctx)},
 		})
 		if err != nil {
 			return fail(exitUsage, "%v", err)
