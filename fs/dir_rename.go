@@ -4,6 +4,7 @@ import (
 	"context"
 	"path"
 	"strings"
+	"sync"
 	"syscall"
 
 	gofs "github.com/hanwen/go-fuse/v2/fs"
@@ -182,6 +183,10 @@ func (d *dirNode) renameDir(ctx context.Context, child *gofs.Inode, srcPrefix, d
 			return syscall.ENAMETOOLONG // before any copy: nothing to undo
 		}
 	}
+	// The copies' infos, by new key: a copy may have an ETag of its own,
+	// which open writers need to read their base at the new key.
+	var movedMu sync.Mutex
+	moved := make(map[string]s3io.ObjectInfo)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(renameConcurrency)
 	for _, o := range objects {
@@ -195,7 +200,12 @@ func (d *dirNode) renameDir(ctx context.Context, child *gofs.Inode, srcPrefix, d
 				full.Key = o.Key
 				o = full
 			}
-			_, err := d.fs.wb.Copy(gctx, o, d.bucket, nil, d.bucket, dstKey, d.fs.copyOptions(&o))
+			info, err := d.fs.wb.Copy(gctx, o, d.bucket, nil, d.bucket, dstKey, d.fs.copyOptions(&o))
+			if err == nil {
+				movedMu.Lock()
+				moved[dstKey] = info
+				movedMu.Unlock()
+			}
 			return err
 		})
 	}
@@ -212,7 +222,7 @@ func (d *dirNode) renameDir(ctx context.Context, child *gofs.Inode, srcPrefix, d
 			"bucket", d.bucket, "from", printableKey(srcPrefix), "to", printableKey(dstPrefix), "err", err)
 		return toErrno(err)
 	}
-	d.fs.rekeyTree(child, srcPrefix, dstPrefix)
+	d.fs.rekeyTree(ctx, child, srcPrefix, dstPrefix, moved)
 	d.fs.inodes.renamePrefix(d.bucket+"/"+srcPrefix, d.bucket+"/"+dstPrefix)
 	d.touch()
 	return 0
@@ -242,8 +252,9 @@ func (f *FS) commitTree(ctx context.Context, in *gofs.Inode) syscall.Errno {
 }
 
 // rekeyTree rewrites the keys of the nodes under in after a directory
-// rename from srcPrefix to dstPrefix.
-func (f *FS) rekeyTree(in *gofs.Inode, srcPrefix, dstPrefix string) {
+// rename from srcPrefix to dstPrefix; moved holds the copies' infos by
+// new key.
+func (f *FS) rekeyTree(ctx context.Context, in *gofs.Inode, srcPrefix, dstPrefix string, moved map[string]s3io.ObjectInfo) {
 	switch n := in.Operations().(type) {
 	case *dirNode:
 		n.setPath(dstPrefix + strings.TrimPrefix(n.path(), srcPrefix))
@@ -254,10 +265,16 @@ func (f *FS) rekeyTree(in *gofs.Inode, srcPrefix, dstPrefix string) {
 		w, key := n.w, n.key
 		n.mu.Unlock()
 		if w != nil {
-			w.Rename(n.bucket, key, nil)
+			info, ok := moved[key]
+			if ok && info.ETag == "" {
+				// The server did not say the copy's ETag: ask, for this
+				// writer only.
+				info, _ = f.store.HeadObject(ctx, n.bucket, key, n.readOptions())
+			}
+			w.Rename(n.bucket, key, &info)
 		}
 	}
 	for _, c := range in.Children() {
-		f.rekeyTree(c, srcPrefix, dstPrefix)
+		f.rekeyTree(ctx, c, srcPrefix, dstPrefix, moved)
 	}
 }

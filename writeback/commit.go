@@ -40,8 +40,14 @@ func (f *File) Commit(ctx context.Context) (s3io.ObjectInfo, error) {
 	var info s3io.ObjectInfo
 	var err error
 	f.stateMu.Lock()
-	streaming := f.mp != nil
+	stale := f.mp != nil && (f.mp.Bucket != f.bucket || f.mp.Key != f.key)
+	streaming := f.mp != nil && !stale
 	f.stateMu.Unlock()
+	if stale {
+		// Parts streamed before a rename belong to the old key: the
+		// object must not appear there.
+		f.abortStreamLocked()
+	}
 	if f.size <= f.m.layout.partSize(1) || f.onlyMetaChangedLocked() && f.size <= maxCopySize && !streaming {
 		info, err = f.commitSingleLocked(ctx)
 		f.abortStreamLocked()

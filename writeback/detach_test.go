@@ -139,3 +139,32 @@ func TestRecoverDeletesCopiesADeadMountParked(t *testing.T) {
 		t.Fatal("the dead mount's parked copy is still there after recovery")
 	}
 }
+
+// Parts streamed under the old key before a rename (a directory renamed
+// while the file is written) never complete there: the commit goes to the
+// new key and the old upload is aborted.
+func TestCommitAfterRenameDropsPartsStreamedUnderTheOldKey(t *testing.T) {
+	fx := newFixture(t)
+	f, err := fx.m.Create(testBucket, "old/big", Meta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := randomBytes(5, 12<<20)
+	writeAll(t, f, data, 128<<10)
+	f.waitIdle()
+	if fx.store.get("UploadPart") == 0 {
+		t.Fatal("no part streamed: the test proves nothing")
+	}
+	f.Rename(testBucket, "new/big", nil)
+	if _, err := f.Commit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if got := fx.object(t, "new/big"); !bytes.Equal(got, data) {
+		t.Fatal("object at the new key differs from what was written")
+	}
+	if _, ok := fx.mem.Bytes(testBucket, "old/big"); ok {
+		t.Fatal("the file was completed under its old key")
+	}
+	fx.noUploadsLeft(t)
+}

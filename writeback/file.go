@@ -69,6 +69,7 @@ type File struct {
 	// uploaded, and every later commit returns this error.
 	broken error
 
+	mpMu     sync.Mutex // held while the multipart upload is started
 	stateMu  sync.Mutex
 	idle     *sync.Cond // signalled when a part upload ends
 	shared   target     // copy of bucket, key and meta for part uploads

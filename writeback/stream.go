@@ -109,22 +109,31 @@ func (f *File) uploadPart(ctx context.Context, up s3io.Upload, n int, off, size 
 
 // ensureUpload returns the file's multipart upload, starting it when there
 // is none.
+//
+// mpMu, not stateMu, is held across the request: stat and listings read
+// the file's metadata under stateMu and must not wait for S3.
 func (f *File) ensureUpload(ctx context.Context) (s3io.Upload, error) {
+	f.mpMu.Lock()
+	defer f.mpMu.Unlock()
 	f.stateMu.Lock()
-	defer f.stateMu.Unlock()
 	if f.mp != nil {
-		return *f.mp, nil
+		up := *f.mp
+		f.stateMu.Unlock()
+		return up, nil
 	}
 	// A SetMeta after this point is caught by the commit, which compares
 	// mpMeta with the final metadata.
 	meta, bucket, key, ssec := f.shared.meta.clone(), f.shared.bucket, f.shared.key, f.shared.ssec
+	f.stateMu.Unlock()
 	opts := f.m.objectOptionsWithKey(meta, ssec)
 	id, err := f.m.store.CreateMultipartUpload(ctx, bucket, key, opts)
 	up := s3io.Upload{Bucket: bucket, Key: key, ID: id, SSEC: opts.SSEC, ContentMD5: opts.ContentMD5}
 	if err != nil {
 		return up, fmt.Errorf("start multipart upload of %s: %w", key, err)
 	}
+	f.stateMu.Lock()
 	f.mp, f.mpMeta = &up, meta
+	f.stateMu.Unlock()
 	return up, nil
 }
 

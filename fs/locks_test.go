@@ -1,0 +1,134 @@
+package fs
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/s3mount/s3mount/s3io"
+	"github.com/s3mount/s3mount/s3io/memstore"
+)
+
+// holdingStore holds one kind of request for one key until released, to
+// show what else waits for it.
+type holdingStore struct {
+	*memstore.Store
+	op, key string
+	entered chan struct{} // closed when the held request arrives
+	release chan struct{}
+	once    sync.Once
+}
+
+func newHoldingStore(op, key string) *holdingStore {
+	st := memstore.New()
+	st.AddBucket("b")
+	return &holdingStore{Store: st, op: op, key: key, entered: make(chan struct{}), release: make(chan struct{})}
+}
+
+func (h *holdingStore) hold(op, key string) {
+	if op == h.op && key == h.key {
+		h.once.Do(func() { close(h.entered) })
+		<-h.release
+	}
+}
+
+func (h *holdingStore) CreateMultipartUpload(ctx context.Context, bucket, key string, o s3io.WriteOptions) (string, error) {
+	h.hold("CreateMultipartUpload", key)
+	return h.Store.CreateMultipartUpload(ctx, bucket, key, o)
+}
+
+func (h *holdingStore) PutObject(ctx context.Context, bucket, key string, body io.ReadSeeker, size int64, o s3io.WriteOptions) (s3io.ObjectInfo, error) {
+	h.hold("PutObject", key)
+	return h.Store.PutObject(ctx, bucket, key, body, size, o)
+}
+
+// within fails the test when f does not return within 5 s.
+func within(t *testing.T, what string, f func() error) {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- f() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("%s: %v", what, err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Errorf("%s waited for a held S3 request", what)
+	}
+}
+
+// lsLong is what ls -l does: list, then stat every entry.
+func lsLong(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if _, err := os.Lstat(filepath.Join(dir, e.Name())); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// No lock that stat, a listing or another open needs is held across an S3
+// request: while a writer's CreateMultipartUpload or PutObject hangs, the
+// file's stat, ls -l of its directory and an open of another file there
+// all answer.
+func TestHeldRequestsBlockNothingElse(t *testing.T) {
+	for _, tc := range []struct {
+		op    string
+		write func(path string) error
+	}{
+		{"CreateMultipartUpload", func(path string) error {
+			// A sequential writer streams its first part, which starts
+			// the multipart upload, then keeps writing.
+			f, err := os.Create(path)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			_, err = f.Write(make([]byte, 12<<20))
+			return err
+		}},
+		{"PutObject", func(path string) error {
+			return os.WriteFile(path, []byte("small"), 0o644)
+		}},
+	} {
+		t.Run(tc.op, func(t *testing.T) {
+			st := newHoldingStore(tc.op, "d/f")
+			st.PutBytes("b", "d/other", []byte("other"), nil)
+			mnt := mountStore(t, Config{}, st)
+			released := false
+			defer func() {
+				if !released {
+					close(st.release)
+				}
+			}()
+			writer := make(chan error, 1)
+			go func() { writer <- tc.write(filepath.Join(mnt, "d/f")) }()
+			select {
+			case <-st.entered:
+			case err := <-writer:
+				t.Fatalf("the writer finished without the held request: %v", err)
+			case <-time.After(10 * time.Second):
+				t.Fatal("the held request never came")
+			}
+			within(t, "stat of the file", func() error { _, err := os.Stat(filepath.Join(mnt, "d/f")); return err })
+			within(t, "ls -l of its directory", func() error { return lsLong(filepath.Join(mnt, "d")) })
+			within(t, "open and read of another file", func() error {
+				_, err := os.ReadFile(filepath.Join(mnt, "d/other"))
+				return err
+			})
+			close(st.release)
+			released = true
+			if err := <-writer; err != nil {
+				t.Fatalf("writer after the release: %v", err)
+			}
+		})
+	}
+}
