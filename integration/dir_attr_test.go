@@ -193,6 +193,33 @@ func TestDirectoryLookupAndMkdirRequestCounts(t *testing.T) {
 		t.Errorf("requests: lookup with marker %d (want at most 3), implicit %d (at most 2), mkdir %d (at most 3)",
 			marked, implicit, mkdir)
 	}
+	s.remount("--debug", "--log-file", logFile)
+	lsL := requestsDuring(t, logFile, func() { run(t, "ls", "-l", s.mnt) })
+	t.Logf("%s: requests for ls -l of a fresh mount's root holding 3 directories: %d", env.srv.Kind, lsL)
+	if lsL > 1+3 {
+		t.Errorf("ls -l of 3 directories sent %d requests, want at most a listing and a HEAD per directory", lsL)
+	}
+}
+
+// A renamed directory keeps its mode, owner and mtime: its marker is
+// written again with its metadata.
+func TestRenamedDirectoryKeepsItsAttributes(t *testing.T) {
+	s := newSession(t, nil)
+	run(t, "mkdir", "-m", "710", s.path("before"))
+	if err := os.WriteFile(s.path("before/f"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stamp := time.Date(2021, 1, 2, 3, 4, 5, 0, time.UTC)
+	if err := os.Chtimes(s.path("before"), stamp, stamp); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(s.path("before"), s.path("after")); err != nil {
+		t.Fatal(err)
+	}
+	uid, gid := uint32(os.Getuid()), uint32(os.Getgid())
+	wantDir(t, "after the rename", s.path("after"), 0o710, uid, gid, time.Time{})
+	s.remount()
+	wantDir(t, "after the rename and a remount", s.path("after"), 0o710, uid, gid, stamp)
 }
 
 // rsync -a of a tree holding empty directories with modes, owners and
