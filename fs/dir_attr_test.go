@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/s3mount/s3mount/s3io"
 	"github.com/s3mount/s3mount/s3io/memstore"
 )
 
@@ -55,5 +56,79 @@ func TestListingAsksEachDirectoryMarkerOnceWithinTheTTL(t *testing.T) {
 	lsL()
 	if again := cs.heads.Load() - heads - first; again != 0 {
 		t.Fatalf("a second ls -l within the TTL sent %d HEADs, want 0", again)
+	}
+}
+
+// What the directory attributes promise beyond the integration tests: a
+// marker without s3fs metadata shows the defaults and its LastModified; a
+// directory made in a set-group-ID directory takes its group and the bit;
+// an entry made moves the mtime without writing the marker; the bucket's
+// own directory keeps a chmod in memory and writes nothing.
+func TestDirectoryAttributeDefaultsSetgidAndTheRoot(t *testing.T) {
+	st := memstore.New()
+	st.AddBucket("b")
+	st.PutBytes("b", "console/", nil, nil)
+	st.PutBytes("b", "shared/", nil, map[string]string{"mode": strconv.Itoa(syscall.S_IFDIR | syscall.S_ISGID | 0o775), "gid": "77"})
+	mnt := mountStore(t, Config{Bucket: "b", MetadataTTL: time.Minute}, st)
+	ctx := t.Context()
+	marker, err := st.HeadObject(ctx, "b", "console/", s3io.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(filepath.Join(mnt, "console"))
+	if err != nil || fi.Mode().Perm() != 0o755 || !fi.ModTime().Equal(marker.ModTime.Truncate(time.Second)) {
+		t.Errorf("a marker without metadata: %v mtime %v, %v; want 0755 and its LastModified %v", fi.Mode(), fi.ModTime(), err, marker.ModTime)
+	}
+
+	if err := os.Mkdir(filepath.Join(mnt, "shared", "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var sub syscall.Stat_t
+	if err := syscall.Stat(filepath.Join(mnt, "shared", "sub"), &sub); err != nil {
+		t.Fatal(err)
+	}
+	if sub.Gid != 77 || sub.Mode&syscall.S_ISGID == 0 {
+		t.Errorf("mkdir in a set-group-ID directory: gid %d mode %o, want gid 77 and the bit", sub.Gid, sub.Mode)
+	}
+
+	before, _ := st.HeadObject(ctx, "b", "shared/sub/", s3io.ReadOptions{})
+	time.Sleep(10 * time.Millisecond)
+	if err := os.WriteFile(filepath.Join(mnt, "shared", "sub", "f"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := st.HeadObject(ctx, "b", "shared/sub/", s3io.ReadOptions{})
+	moved, _ := os.Stat(filepath.Join(mnt, "shared", "sub"))
+	if before.Metadata["mtime"] != after.Metadata["mtime"] {
+		t.Errorf("creating an entry rewrote the directory's marker: %v then %v", before.Metadata, after.Metadata)
+	}
+	if stored, _ := parseUnixTime(before.Metadata["mtime"]); moved == nil || !moved.ModTime().After(stored) {
+		t.Errorf("creating an entry did not move the directory's mtime past the stored %v", before.Metadata["mtime"])
+	}
+
+	if err := os.Chmod(mnt, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(mnt); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("the root after chmod 700: %v, %v", fi.Mode(), err)
+	}
+	if _, err := st.HeadObject(ctx, "b", "/", s3io.ReadOptions{}); err == nil {
+		t.Errorf("chmod of the bucket's directory wrote an object")
+	}
+}
+
+// A directory's attributes changed by another client are seen once the
+// TTL has passed, as a file's are.
+func TestAnotherClientsChmodOfADirectoryIsSeenAfterTheTTL(t *testing.T) {
+	st := memstore.New()
+	st.AddBucket("b")
+	st.PutBytes("b", "d/", nil, map[string]string{"mode": strconv.Itoa(syscall.S_IFDIR | 0o755)})
+	mnt := mountStore(t, Config{Bucket: "b", MetadataTTL: 200 * time.Millisecond}, st)
+	if fi, err := os.Stat(filepath.Join(mnt, "d")); err != nil || fi.Mode().Perm() != 0o755 {
+		t.Fatalf("d: %v, %v", fi.Mode(), err)
+	}
+	st.PutBytes("b", "d/", nil, map[string]string{"mode": strconv.Itoa(syscall.S_IFDIR | 0o700)})
+	time.Sleep(300 * time.Millisecond)
+	if fi, err := os.Stat(filepath.Join(mnt, "d")); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("d after another client's chmod and the TTL: %v, %v; want 0700", fi.Mode(), err)
 	}
 }
