@@ -50,20 +50,6 @@ func (f *FS) fileAttr(info *s3io.ObjectInfo, ino uint64, out *fuse.Attr) {
 	out.SetTimes(&mtime, &mtime, &mtime)
 }
 
-// dirAttr fills out for a directory.
-func (f *FS) dirAttr(ino uint64, mtime time.Time, out *fuse.Attr) {
-	out.Ino = ino
-	out.Mode = syscall.S_IFDIR | f.cfg.DirMode
-	out.Nlink = 1 // unknown subdirectory count: tells find not to rely on it
-	out.Blksize = blockSizeHint
-	out.Size = 4096
-	out.Uid, out.Gid = f.cfg.UID, f.cfg.GID
-	if mtime.IsZero() {
-		mtime = f.mountTime
-	}
-	out.SetTimes(&mtime, &mtime, &mtime)
-}
-
 // fileMode is the st_mode of an object: s3fs's x-amz-meta-mode when it
 // holds a regular file or symlink mode, else a regular file with def bits.
 func fileMode(info *s3io.ObjectInfo, def uint32) uint32 {

@@ -54,7 +54,7 @@ func (r *bucketsRoot) list(ctx context.Context) ([]s3io.BucketInfo, error) {
 }
 
 func (r *bucketsRoot) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
-	r.fs.dirAttr(1, time.Time{}, &out.Attr)
+	r.fs.dirAttr(1, nil, time.Time{}, &out.Attr)
 	return 0
 }
 
@@ -80,10 +80,13 @@ func (r *bucketsRoot) Lookup(ctx context.Context, name string, out *fuse.EntryOu
 			continue
 		}
 		ino := r.fs.dirIno(name, "")
-		r.fs.dirAttr(ino, b.Created, &out.Attr)
 		if child := r.GetChild(name); child != nil {
-			return child, 0
+			if d, ok := child.Operations().(*dirNode); ok {
+				d.knownAttr(&out.Attr) // with what was set on it here
+				return child, 0
+			}
 		}
+		r.fs.dirAttr(ino, nil, b.Created, &out.Attr)
 		d := r.fs.newDir(name, "")
 		d.mtime = b.Created
 		d.checked = time.Now().Add(time.Duration(1<<62 - 1)) // existence is checked here

@@ -55,7 +55,7 @@ func (r *bucketsRoot) Mkdir(ctx context.Context, name string, mode uint32, out *
 	}
 	r.forget()
 	ino := r.fs.dirIno(name, "")
-	r.fs.dirAttr(ino, time.Now(), &out.Attr)
+	r.fs.dirAttr(ino, nil, time.Now(), &out.Attr)
 	d := r.fs.newDir(name, "")
 	d.mtime = time.Now()
 	d.checked = time.Now().Add(time.Duration(1<<62 - 1))

@@ -23,7 +23,16 @@ type dirNode struct {
 	mu      sync.Mutex
 	prefix  string    // changes when the directory is renamed
 	checked time.Time // when the directory was last seen to exist
-	mtime   time.Time
+	// mtime is set when this mount changed the directory (made or removed
+	// an entry in it) and wins over the marker's: such changes are not
+	// written to the marker, and last for the mount's life.
+	mtime time.Time
+	// marker is what S3 last said of the directory's marker object, at
+	// markerAt; nil until asked (dir_attr.go).
+	marker   *markerState
+	markerAt time.Time
+	// setattrMu serializes marker rewrites (chmod, chown, utimens).
+	setattrMu sync.Mutex
 
 	// A directory this mount made was empty then; until knownUntil, a
 	// name that is not one of the names made in it since (known) does not
@@ -57,15 +66,6 @@ func (d *dirNode) setPath(prefix string) {
 	d.mu.Lock()
 	d.prefix = prefix
 	d.mu.Unlock()
-}
-
-func (d *dirNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
-	ctx = uninterruptible(ctx) // see uninterruptible: no EINTR from a signal
-	d.mu.Lock()
-	mtime := d.mtime
-	d.mu.Unlock()
-	d.fs.dirAttr(d.StableAttr().Ino, mtime, &out.Attr)
-	return 0
 }
 
 func (d *dirNode) Statfs(ctx context.Context, out *fuse.StatfsOut) syscall.Errno {
@@ -111,7 +111,8 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 	}
 	switch {
 	case r.isDir:
-		return d.dirChild(ctx, name, out), 0
+		m := d.fs.lookedUpMarker(ctx, d.bucket, key+"/", r.marker)
+		return d.dirChild(ctx, name, m, out), 0
 	case r.info != nil:
 		return d.fileChild(ctx, name, r.info, out), 0
 	default:
@@ -159,10 +160,9 @@ func (d *dirNode) freshChild(name string, out *fuse.EntryOut) *gofs.Inode {
 	case *dirNode:
 		n.mu.Lock()
 		ok := d.fs.fresh(n.checked)
-		mtime := n.mtime
 		n.mu.Unlock()
-		if ok {
-			d.fs.dirAttr(n.StableAttr().Ino, mtime, &out.Attr)
+		if _, known := n.markerInfo(); ok && known {
+			n.knownAttr(&out.Attr)
 			return child
 		}
 	}
@@ -170,22 +170,27 @@ func (d *dirNode) freshChild(name string, out *fuse.EntryOut) *gofs.Inode {
 }
 
 // dirChild returns the child directory name, reusing its node when the
-// kernel still has it.
-func (d *dirNode) dirChild(ctx context.Context, name string, out *fuse.EntryOut) *gofs.Inode {
+// kernel still has it. m is what S3 just said of its marker, or nil: then
+// the node keeps what it knew.
+func (d *dirNode) dirChild(ctx context.Context, name string, m *markerState, out *fuse.EntryOut) *gofs.Inode {
 	prefix := d.path() + name + "/"
 	ino := d.fs.dirIno(d.bucket, prefix)
 	if child := d.GetChild(name); child != nil {
 		if n, ok := child.Operations().(*dirNode); ok {
 			n.mu.Lock()
 			n.checked = time.Now()
-			mtime := n.mtime
 			n.mu.Unlock()
-			d.fs.dirAttr(ino, mtime, &out.Attr)
+			n.setMarker(m)
+			n.knownAttr(&out.Attr)
 			return child
 		}
 	}
-	d.fs.dirAttr(ino, time.Time{}, &out.Attr)
-	return d.NewInode(ctx, d.fs.newDir(d.bucket, prefix), gofs.StableAttr{Mode: syscall.S_IFDIR, Ino: ino})
+	n := d.fs.newDir(d.bucket, prefix)
+	if m != nil {
+		n.marker, n.markerAt = m, time.Now()
+	}
+	d.fs.dirAttr(ino, m, time.Time{}, &out.Attr)
+	return d.NewInode(ctx, n, gofs.StableAttr{Mode: syscall.S_IFDIR, Ino: ino})
 }
 
 func (d *dirNode) OpendirHandle(ctx context.Context, flags uint32) (gofs.FileHandle, uint32, syscall.Errno) {
@@ -217,6 +222,7 @@ func (d *dirNode) pendingFiles() []string {
 func (d *dirNode) newLister() *lister {
 	l := newLister(d.fs, d.bucket, d.path())
 	l.known = d.knownChild
+	l.knownDir = d.knownDirChild
 	return l
 }
 

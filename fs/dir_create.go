@@ -111,18 +111,27 @@ func (d *dirNode) mknodSpecial(ctx context.Context, name string, mode, dev uint3
 	return d.fileChild(ctx, name, &info, out), 0
 }
 
-// Mkdir stores a directory marker, "name/", as s3fs and the S3 console do.
+// Mkdir stores a directory marker, "name/", as s3fs and the S3 console
+// do, with the directory's mode (the kernel applied the umask), owner,
+// group and mtime in s3fs's x-amz-meta-*.
 func (d *dirNode) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
+	caller, _ := fuse.FromContext(ctx)
 	ctx = uninterruptible(ctx)
 	if errno := d.checkNewName(name, "/"); errno != 0 {
 		return nil, errno
 	}
 	key := d.path() + name + "/"
-	opts := d.fs.wb.ObjectOptions(writeback.Meta{ContentType: "application/x-directory"})
-	if _, err := d.fs.store.PutObject(ctx, d.bucket, key, strings.NewReader(""), 0, opts); err != nil {
+	now := time.Now()
+	meta := writeback.Meta{ContentType: dirMarkerContentType, UserMetadata: d.newDirMeta(caller, mode, now)}
+	info, err := d.fs.wb.PutMarker(ctx, d.bucket, key, meta)
+	if err != nil {
 		return nil, d.fail("mkdir", key, err)
 	}
-	child := d.dirChild(ctx, name, out)
+	info.Key, info.ContentType, info.Metadata, info.HasMetadata = key, meta.ContentType, meta.UserMetadata, true
+	if info.ModTime.IsZero() {
+		info.ModTime = now.Truncate(time.Second)
+	}
+	child := d.dirChild(ctx, name, &markerState{found: true, info: info}, out)
 	child.Operations().(*dirNode).madeEmpty()
 	d.made(name)
 	return child, 0

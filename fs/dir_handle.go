@@ -80,7 +80,7 @@ func (h *dirHandle) Lookup(ctx context.Context, name string, out *fuse.EntryOut)
 		return h.dir.Lookup(ctx, name, out)
 	}
 	if h.last.isDir {
-		return h.dir.dirChild(ctx, name, out), 0
+		return h.dir.dirChild(ctx, name, h.last.marker, out), 0
 	}
 	info := h.last.info
 	return h.dir.fileChild(ctx, name, &info, out), 0

@@ -14,10 +14,7 @@ import (
 	"github.com/s3mount/s3mount/writeback"
 )
 
-var (
-	_ = (gofs.NodeSetattrer)((*fileNode)(nil))
-	_ = (gofs.NodeSetattrer)((*dirNode)(nil))
-)
+var _ = (gofs.NodeSetattrer)((*fileNode)(nil))
 
 // Setattr changes size (through a staged writer) and mode, owner and mtime
 // (s3fs's x-amz-meta-mode, -uid, -gid and -mtime). On a file open for
@@ -135,24 +132,4 @@ func formatUnixTime(t time.Time) string {
 		return strconv.FormatInt(t.Unix(), 10)
 	}
 	return fmt.Sprintf("%d.%09d", t.Unix(), t.Nanosecond())
-}
-
-// Setattr on a directory: S3 keeps no directory metadata (most directories
-// are only common prefixes), so mode and owner changes are accepted and
-// not stored, and a new mtime lasts for the mount's life. Refusing them
-// would make tar, cp -a and rsync -a fail on every directory. SEMANTICS.md
-// says so.
-func (d *dirNode) Setattr(ctx context.Context, fh gofs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
-	if _, ok := in.GetSize(); ok {
-		return syscall.EISDIR
-	}
-	if d.fs.readOnly() {
-		return syscall.EROFS
-	}
-	if mtime, ok := in.GetMTime(); ok {
-		d.mu.Lock()
-		d.mtime = mtime
-		d.mu.Unlock()
-	}
-	return d.Getattr(ctx, fh, out)
 }

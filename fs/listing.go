@@ -18,6 +18,7 @@ type dirEntry struct {
 	isDir   bool
 	info    s3io.ObjectInfo // objects only; from the listing
 	pending bool            // a file being written, not in S3 yet
+	marker  *markerState    // directories only: their marker, when asked
 }
 
 // lister streams the entries of one directory, a page at a time, so that a
@@ -33,8 +34,9 @@ type lister struct {
 	prefix string
 
 	page    s3io.ListPage
-	oi, pi  int  // next object and common prefix of page
-	started bool // the first page was requested
+	markers map[string]*markerState // of page's common prefixes that were asked
+	oi, pi  int                     // next object and common prefix of page
+	started bool                    // the first page was requested
 	held    []s3io.ObjectInfo
 	ready   []dirEntry
 
@@ -47,11 +49,15 @@ type lister struct {
 	// known returns what the directory already knows of a listed file
 	// (metadata within the TTL, same version), which then costs no HEAD.
 	known func(name string, listed *s3io.ObjectInfo) (s3io.ObjectInfo, bool)
+	// knownDir reports whether the directory's child directory knows its
+	// marker within the TTL, which then costs no HEAD.
+	knownDir func(name string) bool
 }
 
 type pageResult struct {
-	page s3io.ListPage
-	err  error
+	page    s3io.ListPage
+	markers map[string]*markerState
+	err     error
 }
 
 // close stops a page request still running.
@@ -126,13 +132,13 @@ func (l *lister) fetch(ctx context.Context) error {
 		}
 		l.nextPage = nil
 	} else {
-		r.page, r.err = l.list(ctx, token)
+		r = l.list(ctx, token)
 	}
 	if r.err != nil {
 		return r.err
 	}
 	l.started = true
-	l.page, l.oi, l.pi = r.page, 0, 0
+	l.page, l.markers, l.oi, l.pi = r.page, r.markers, 0, 0
 	if r.page.IsTruncated && r.page.NextContinuationToken != "" {
 		l.prefetch(ctx, r.page.NextContinuationToken)
 	}
@@ -148,13 +154,10 @@ func (l *lister) prefetch(ctx context.Context, token string) {
 	ctx = l.bg
 	next := make(chan pageResult, 1)
 	l.nextPage = next
-	go func() {
-		page, err := l.list(ctx, token)
-		next <- pageResult{page, err}
-	}()
+	go func() { next <- l.list(ctx, token) }()
 }
 
-func (l *lister) list(ctx context.Context, token string) (s3io.ListPage, error) {
+func (l *lister) list(ctx context.Context, token string) pageResult {
 	page, err := l.fs.store.List(ctx, s3io.ListRequest{
 		Bucket:            l.bucket,
 		Prefix:            l.prefix,
@@ -163,18 +166,33 @@ func (l *lister) list(ctx context.Context, token string) (s3io.ListPage, error) 
 		MaxKeys:           listPageSize,
 		WithMetadata:      !l.fs.cfg.NoListMetadata,
 	})
-	if err == nil {
-		if l.known != nil {
-			for i := range page.Objects {
-				o := &page.Objects[i]
-				if k, ok := l.known(strings.TrimPrefix(o.Key, l.prefix), o); ok && !o.HasMetadata {
-					*o = k
-				}
+	if err != nil {
+		return pageResult{err: err}
+	}
+	if l.known != nil {
+		for i := range page.Objects {
+			o := &page.Objects[i]
+			if k, ok := l.known(strings.TrimPrefix(o.Key, l.prefix), o); ok && !o.HasMetadata {
+				*o = k
 			}
 		}
-		l.fs.fillMetadata(ctx, l.bucket, page.Objects)
 	}
-	return page, err
+	markers := l.fs.fillMetadata(ctx, l.bucket, page.Objects, l.unknownDirs(page.CommonPrefixes))
+	return pageResult{page: page, markers: markers}
+}
+
+// unknownDirs are the listed directories whose marker no node knows
+// within the TTL (names that cannot be shown aside).
+func (l *lister) unknownDirs(prefixes []string) []string {
+	var unknown []string
+	for _, p := range prefixes {
+		name := strings.TrimSuffix(strings.TrimPrefix(p, l.prefix), "/")
+		if nameProblem(name) != "" || (l.knownDir != nil && l.knownDir(name)) {
+			continue
+		}
+		unknown = append(unknown, p)
+	}
+	return unknown
 }
 
 func (l *lister) addObject(obj s3io.ObjectInfo) {
@@ -209,7 +227,7 @@ func (l *lister) addPrefix(p string) {
 			break
 		}
 	}
-	l.ready = append(l.ready, dirEntry{name: name, isDir: true})
+	l.ready = append(l.ready, dirEntry{name: name, isDir: true, marker: l.markers[p]})
 }
 
 // releaseHeld emits the held objects that no directory can shadow any more

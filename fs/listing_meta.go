@@ -19,14 +19,20 @@ const listMetadataConcurrency = 16
 // lookup within the TTL (`git add -A` after `ls` committed symlinks as
 // files; `rsync -a`, `cp -a`, `tar c` copied wrong types and times).
 //
+// Directories are common prefixes, which no listing describes: the marker
+// of each of dirs ("dir/", where a directory keeps its mode, owner and
+// mtime) is asked for the same way, by the same HEADs; the answer is
+// returned by prefix, a directory without a marker included.
+//
 // The page after this one is listed (and filled) in the background while
 // the kernel consumes this one, so the HEADs overlap its work. An object
-// whose HEAD fails keeps what the listing said (a later lookup asks
-// again). Cost: one HEAD per listed object, which --list-metadata=none
+// or marker whose HEAD fails keeps what the listing said (a later lookup
+// asks again). Cost: one HEAD per listed object (none where listings
+// carry metadata) and per listed directory, which --list-metadata=none
 // turns off.
-func (f *FS) fillMetadata(ctx context.Context, bucket string, objects []s3io.ObjectInfo) {
+func (f *FS) fillMetadata(ctx context.Context, bucket string, objects []s3io.ObjectInfo, dirs []string) map[string]*markerState {
 	if f.cfg.NoListMetadata {
-		return
+		return nil
 	}
 	sem := make(chan struct{}, listMetadataConcurrency)
 	var wg sync.WaitGroup
@@ -47,5 +53,21 @@ func (f *FS) fillMetadata(ctx context.Context, bucket string, objects []s3io.Obj
 			*o = full
 		}()
 	}
+	markers := make([]*markerState, len(dirs))
+	for i, prefix := range dirs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			markers[i], _ = f.fetchMarker(ctx, bucket, prefix) // nil on an error: unknown
+		}()
+	}
 	wg.Wait()
+	byPrefix := make(map[string]*markerState, len(dirs))
+	for i, prefix := range dirs {
+		if markers[i] != nil {
+			byPrefix[prefix] = markers[i]
+		}
+	}
+	return byPrefix
 }

@@ -11,6 +11,10 @@ import (
 type resolution struct {
 	isDir bool
 	info  *s3io.ObjectInfo // the object, when it is a file
+	// marker is what the listing said of a directory's marker "key/": it
+	// sorts first, so a one-key listing shows it when there is one (with
+	// its metadata where listings carry metadata).
+	marker *markerState
 }
 
 // resolve finds out whether key is a directory (some key starts with
@@ -31,9 +35,14 @@ func (f *FS) resolve(ctx context.Context, bucket, key string) (resolution, error
 	}()
 	page, listErr := f.store.List(ctx, s3io.ListRequest{
 		Bucket: bucket, Prefix: key + "/", Delimiter: "/", MaxKeys: 1,
+		WithMetadata: !f.cfg.NoListMetadata,
 	})
 	if listErr == nil && (len(page.Objects) > 0 || len(page.CommonPrefixes) > 0) {
-		return resolution{isDir: true}, nil // the HEAD is cancelled
+		r := resolution{isDir: true, marker: noMarker} // the HEAD is cancelled
+		if len(page.Objects) > 0 && page.Objects[0].Key == key+"/" {
+			r.marker = &markerState{found: true, info: page.Objects[0]}
+		}
+		return r, nil
 	}
 	head := <-headc
 	if errors.Is(head.err, s3io.ErrSSECKey) {

@@ -60,11 +60,25 @@ func (m *Manager) remakeMarker(ctx context.Context, src s3io.ObjectInfo, srcBuck
 		}
 		wo.Metadata, wo.ContentType = head.Metadata, head.ContentType
 	}
-	info, err := m.store.PutObject(ctx, bucket, key, bytes.NewReader(nil), 0, wo)
+	info, err := m.putMarker(ctx, bucket, key, wo)
 	if err != nil {
 		return info, fmt.Errorf("copy marker %s to %s: %w", src.Key, key, err)
 	}
 	return info, nil
+}
+
+// PutMarker writes the directory marker key ("dir/", no bytes) with meta,
+// as a new object of this mount (its encryption, storage class, ACL):
+// mkdir makes one, and chmod, chown and utimens of a directory write it
+// again with new metadata, for the reason remakeMarker gives. It costs
+// one PUT.
+func (m *Manager) PutMarker(ctx context.Context, bucket, key string, meta Meta) (s3io.ObjectInfo, error) {
+	return m.putMarker(ctx, bucket, key, m.objectOptions(meta))
+}
+
+// putMarker writes every directory marker, renames' copies included.
+func (m *Manager) putMarker(ctx context.Context, bucket, key string, wo s3io.WriteOptions) (s3io.ObjectInfo, error) {
+	return m.store.PutObject(ctx, bucket, key, bytes.NewReader(nil), 0, wo)
 }
 
 func (m *Manager) copyOnServer(ctx context.Context, src s3io.ObjectInfo, srcBucket string, srcKey s3io.SSECustomerKey, bucket, key string, opts s3io.CopyOptions) (s3io.ObjectInfo, error) {
