@@ -210,6 +210,7 @@ func (d *dirNode) renameDir(ctx context.Context, child *gofs.Inode, srcPrefix, d
 		})
 	}
 	if err := g.Wait(); err != nil {
+		d.undoCopies(moved)
 		return d.fail("rename", srcPrefix, err)
 	}
 	g, gctx = errgroup.WithContext(ctx)
@@ -226,6 +227,32 @@ func (d *dirNode) renameDir(ctx context.Context, child *gofs.Inode, srcPrefix, d
 	d.fs.inodes.renamePrefix(d.bucket+"/"+srcPrefix, d.bucket+"/"+dstPrefix)
 	d.touch()
 	return 0
+}
+
+// undoCopies deletes the copies a directory rename made before one of its
+// copies failed, so that the tree is not left in two places: the source
+// is untouched, and the failed rename changed nothing.
+func (d *dirNode) undoCopies(moved map[string]s3io.ObjectInfo) {
+	ctx := context.Background() // the rename's own context may be what failed
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(renameConcurrency)
+	var left []string
+	var mu sync.Mutex
+	for key := range moved {
+		g.Go(func() error {
+			if err := d.fs.store.DeleteObject(gctx, d.bucket, key); err != nil {
+				mu.Lock()
+				left = append(left, key)
+				mu.Unlock()
+			}
+			return nil
+		})
+	}
+	g.Wait()
+	if len(left) > 0 {
+		d.fs.log.Warn("directory rename failed and some of its copies could not be deleted; they remain",
+			"bucket", d.bucket, "keys", len(left), "first", printableKey(left[0]))
+	}
 }
 
 // commitTree uploads what files under in hold for S3, so that a directory

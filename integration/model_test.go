@@ -27,9 +27,11 @@ import (
 // prints the seed and the step, and S3MOUNT_MODEL_SEED replays it.
 //
 // What the model leaves out is what SEMANTICS.md says differs from POSIX:
-// every open is O_RDWR (a read-only handle opened before a writer reads
-// the version it opened), and no directory is renamed while files under
-// it are open.
+// read-only opens are made only of files open for writing (a read-only
+// handle opened before a writer reads the version it opened). Directories
+// are renamed with files open under them. The fault variant fails
+// namespace requests outright and checks that a failed rename or unlink
+// changed nothing.
 
 // modelOps is the number of operations per seed (S3MOUNT_MODEL_OPS).
 func modelOps() int {
@@ -59,7 +61,7 @@ func modelSeeds() []int64 {
 func TestRandomOperationsMatchALocalDirectory(t *testing.T) {
 	for _, seed := range modelSeeds() {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
-			runModel(t, newSession(t, nil, "--part-size", "5MiB"), seed, modelOps(), "--part-size", "5MiB")
+			runModel(t, newSession(t, nil, "--part-size", "5MiB"), seed, modelOps(), false, "--part-size", "5MiB")
 		})
 	}
 }
@@ -86,7 +88,7 @@ func TestRandomOperationsUnderTransientFaults(t *testing.T) {
 	}, Action: faultproxy.CutResponseBody(1000)})
 	flags := []string{"--part-size", "5MiB", "--endpoint-url", p.URL()}
 	s.mnt = s.mount(s.bucket, flags...)
-	runModel(t, s, 1, min(modelOps(), 300), flags...)
+	runModel(t, s, 1, min(modelOps(), 300), false, flags...)
 	faults := 0
 	for _, r := range p.Requests() {
 		if r.Fault != "" {
@@ -99,9 +101,44 @@ func TestRandomOperationsUnderTransientFaults(t *testing.T) {
 	t.Logf("%d faults injected", faults)
 }
 
-func runModel(t *testing.T, s *session, seed int64, ops int, remountFlags ...string) {
+// TestRandomOperationsWhenTheServerFailsNamespaceCalls runs the model
+// against a server that fails every 2nd DELETE and CopyObject outright
+// (500, one attempt): each rename, unlink and rmdir it fails must give EIO
+// and change nothing, whatever is open.
+func TestRandomOperationsWhenTheServerFailsNamespaceCalls(t *testing.T) {
+	s := newBucketSession(t)
+	p, err := faultproxy.Start(env.srv.Endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	var count atomic.Int64
+	var afterCopy atomic.Bool // a rename's DELETE follows its copy: failing it cannot be undone
+	p.Add(faultproxy.Rule{Match: func(r *http.Request) bool {
+		switch {
+		case faultproxy.IsCopy(r) && !strings.Contains(r.URL.RawQuery, "partNumber"):
+			fail := count.Add(1)%2 == 0
+			afterCopy.Store(!fail)
+			return fail
+		case r.Method == http.MethodDelete && !strings.Contains(r.URL.RawQuery, "uploadId"):
+			fail := !afterCopy.Load() && count.Add(1)%2 == 0
+			afterCopy.Store(false)
+			return fail
+		}
+		return false
+	}, Action: faultproxy.Status(500, "InternalError")})
+	flags := []string{"--part-size", "5MiB", "--endpoint-url", p.URL(), "--max-retries", "1"}
+	s.mnt = s.mount(s.bucket, flags...)
+	m := runModel(t, s, 3, 4*modelOps(), true, flags...)
+	if m.nsFailed < 3 {
+		t.Fatalf("the server failed only %d namespace calls: the test proves little", m.nsFailed)
+	}
+	t.Logf("%d namespace calls failed by the server", m.nsFailed)
+}
+
+func runModel(t *testing.T, s *session, seed int64, ops int, nsFaults bool, remountFlags ...string) *model {
 	m := &model{t: t, s: s, local: t.TempDir(), rng: rand.New(rand.NewSource(seed)), seed: seed,
-		fds: map[int]*modelFD{}, remountFlags: remountFlags}
+		fds: map[int]*modelFD{}, remountFlags: remountFlags, nsFaults: nsFaults}
 	t.Cleanup(func() { // before the unmount, registered earlier
 		for _, fd := range m.fds {
 			fd.mount.Close()
@@ -114,11 +151,13 @@ func runModel(t *testing.T, s *session, seed int64, ops int, remountFlags ...str
 	}
 	m.closeAll()
 	m.compareTree()
+	return m
 }
 
 type modelFD struct {
 	name        string // path relative to the roots
 	mount, want *os.File
+	readOnly    bool
 }
 
 type model struct {
@@ -133,6 +172,11 @@ type model struct {
 	log   []string // the last operations, for failure reports
 
 	remountFlags []string
+	// nsFaults: the server fails some DELETEs and copies; a rename or
+	// unlink the mount fails with EIO is not done locally, and directories
+	// are not renamed (a failed undo would leave keys behind).
+	nsFaults bool
+	nsFailed int // namespace calls the server failed
 }
 
 var modelDirs = []string{"", "d0", "d1", "d0/e"}
@@ -220,6 +264,9 @@ func (m *model) open() {
 	if len(m.fds) >= 6 {
 		return
 	}
+	if m.rng.Intn(4) == 0 && m.openReader() {
+		return
+	}
 	name := m.randomName()
 	flags := os.O_RDWR
 	if m.rng.Intn(2) == 0 {
@@ -239,6 +286,31 @@ func (m *model) open() {
 		m.next++
 		m.fds[m.next] = &modelFD{name: name, mount: mf, want: lf}
 	}
+}
+
+// openReader opens, read-only, a file that is open for writing (cat or a
+// backup agent during a write), when there is one.
+func (m *model) openReader() bool {
+	var writers []string
+	for _, fd := range m.fds {
+		if !fd.readOnly {
+			writers = append(writers, fd.name)
+		}
+	}
+	if len(writers) == 0 {
+		return false
+	}
+	sort.Strings(writers)
+	name := m.pick(writers)
+	m.note("open %s O_RDONLY", name)
+	mf, merr := os.Open(filepath.Join(m.s.mnt, name))
+	lf, lerr := os.Open(filepath.Join(m.local, name))
+	m.same("open "+name+" O_RDONLY", merr, lerr)
+	if merr == nil {
+		m.next++
+		m.fds[m.next] = &modelFD{name: name, mount: mf, want: lf, readOnly: true}
+	}
+	return true
 }
 
 func (m *model) write() {
@@ -338,12 +410,15 @@ func (m *model) rename() {
 	from, to := m.randomName(), m.randomName()
 	if m.rng.Intn(4) == 0 {
 		from, to = m.pick(modelDirs[1:]), m.pick([]string{"d2", "d0/g", "d1/h"})
-		if m.openUnder(from) || strings.HasPrefix(to, from+"/") {
+		if m.nsFaults || strings.HasPrefix(to, from+"/") {
 			return
 		}
 	}
 	m.note("rename %s %s", from, to)
 	merr := os.Rename(filepath.Join(m.s.mnt, from), filepath.Join(m.s.mnt, to))
+	if m.serverFailed(merr) {
+		return
+	}
 	lerr := os.Rename(filepath.Join(m.local, from), filepath.Join(m.local, to))
 	m.same("rename "+from+" "+to, merr, lerr)
 	if merr == nil {
@@ -360,7 +435,23 @@ func (m *model) rename() {
 func (m *model) unlink() {
 	name := m.randomName()
 	m.note("unlink %s", name)
-	m.same("unlink "+name, os.Remove(filepath.Join(m.s.mnt, name)), os.Remove(filepath.Join(m.local, name)))
+	merr := os.Remove(filepath.Join(m.s.mnt, name))
+	if m.serverFailed(merr) {
+		return
+	}
+	m.same("unlink "+name, merr, os.Remove(filepath.Join(m.local, name)))
+}
+
+// serverFailed reports whether the mount's namespace call failed because
+// the fault variant's server refused it (EIO): then it must have changed
+// nothing, and the local directory is left as it is.
+func (m *model) serverFailed(err error) bool {
+	if !m.nsFaults || errnoOf(err) != syscall.EIO {
+		return false
+	}
+	m.note("  failed by the server: %v", err)
+	m.nsFailed++
+	return true
 }
 
 func (m *model) mkdir() {
@@ -376,6 +467,9 @@ func (m *model) rmdir() {
 	}
 	m.note("rmdir %s", dir)
 	merr := syscall.Rmdir(filepath.Join(m.s.mnt, dir))
+	if m.serverFailed(merr) {
+		return
+	}
 	lerr := syscall.Rmdir(filepath.Join(m.local, dir))
 	m.same("rmdir "+dir, merr, lerr)
 }
