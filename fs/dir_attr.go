@@ -204,6 +204,23 @@ func (d *dirNode) newDirMeta(caller *fuse.Caller, mode uint32, now time.Time) ma
 	}
 }
 
+// setOwner records in meta the owner of a file, FIFO or symlink made now
+// by the caller of ctx: its uid, and its gid or, in a set-group-ID
+// directory, the directory's (as Linux does). s3fs stores the same keys.
+func (d *dirNode) setOwner(ctx context.Context, meta map[string]string) {
+	uid, gid := d.fs.cfg.UID, d.fs.cfg.GID
+	if caller, ok := fuse.FromContext(ctx); ok {
+		uid, gid = caller.Uid, caller.Gid
+	}
+	var parent fuse.Attr
+	d.knownAttr(&parent)
+	if parent.Mode&syscall.S_ISGID != 0 {
+		gid = parent.Gid
+	}
+	meta[metaUID] = strconv.FormatUint(uint64(uid), 10)
+	meta[metaGID] = strconv.FormatUint(uint64(gid), 10)
+}
+
 var _ = (gofs.NodeSetattrer)((*dirNode)(nil))
 
 // Setattr on a directory stores mode, owner and mtime in its marker,

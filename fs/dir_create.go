@@ -49,6 +49,7 @@ func (d *dirNode) Create(ctx context.Context, name string, flags uint32, mode ui
 		ContentType:  contentType(name),
 		UserMetadata: map[string]string{metaMode: modeMeta(syscall.S_IFREG | mode&07777)},
 	}
+	d.setOwner(ctx, meta.UserMetadata)
 	w, err := d.fs.wb.Create(d.bucket, key, meta)
 	if err != nil {
 		return nil, nil, 0, d.fail("create", key, err)
@@ -98,6 +99,7 @@ func (d *dirNode) mknodSpecial(ctx context.Context, name string, mode, dev uint3
 	}
 	key := d.path() + name
 	meta := writeback.Meta{UserMetadata: map[string]string{metaMode: modeMeta(mode)}}
+	d.setOwner(ctx, meta.UserMetadata)
 	if isDevice(mode) {
 		meta.UserMetadata[metaRdev] = strconv.FormatUint(uint64(dev), 10)
 	}
@@ -147,6 +149,7 @@ func (d *dirNode) Symlink(ctx context.Context, target, name string, out *fuse.En
 	key := d.path() + name
 	mode := uint32(syscall.S_IFLNK | 0o777)
 	meta := writeback.Meta{UserMetadata: map[string]string{metaMode: modeMeta(mode)}}
+	d.setOwner(ctx, meta.UserMetadata)
 	info, err := d.fs.store.PutObject(ctx, d.bucket, key, strings.NewReader(target), int64(len(target)), d.fs.wb.ObjectOptions(meta))
 	if err != nil {
 		return nil, d.fail("symlink", key, err)
