@@ -18,7 +18,28 @@ type Options struct {
 	BlockSize         int64 // bytes per block
 	MaxConcurrency    int   // concurrent fetches across all readers
 	MaxPrefetchBlocks int   // largest read-ahead window of one reader, in blocks
-	Logger            *slog.Logger
+	// Disk, when set, is a second tier under the memory blocks: a miss in
+	// memory looks there before fetching, and fetched blocks go there.
+	Disk   Disk
+	Logger *slog.Logger
+}
+
+// Disk keeps blocks on local disk (package diskcache). Loads return only
+// complete, checked blocks; stores may be dropped.
+type Disk interface {
+	// Load returns block idx of object id, n bytes long, when held.
+	Load(id string, idx, n int64) ([]byte, bool)
+	// LoadAt fills p from offset off within block idx (n bytes long).
+	LoadAt(id string, idx, n int64, p []byte, off int64) bool
+	// Store queues the block for writing, waiting for room in the queue
+	// until ctx is done; Offer queues it only when there is room now.
+	Store(ctx context.Context, id string, idx int64, b []byte)
+	Offer(id string, idx int64, b []byte)
+	// Has reports whether the block is held, as far as the disk's index
+	// knows.
+	Has(id string, idx int64) bool
+	// Kept returns how many bytes of an object of size bytes are held.
+	Kept(id string, size int64) int64
 }
 
 // Object identifies one version of an object and how to read it.
@@ -28,6 +49,9 @@ type Object struct {
 	ID    string
 	Size  int64
 	Fetch func(ctx context.Context, off int64, p []byte) (int, error)
+	// OnDisk lets the object's blocks be kept in Options.Disk (the
+	// caller says no for SSE-C objects, for instance).
+	OnDisk bool
 }
 
 // Cache holds object blocks under a byte budget: half of it for blocks
@@ -121,6 +145,7 @@ func (c *Cache) fetchBlock(ctx context.Context, obj *Object, idx int64) ([]byte,
 	key := blockKey(obj.ID, idx)
 	if b, ok := c.blocks.Get(key); ok {
 		c.stats.hits.Add(1)
+		c.offerDisk(obj, idx, b)
 		return b, nil
 	}
 	c.stats.misses.Add(1)
@@ -128,7 +153,7 @@ func (c *Cache) fetchBlock(ctx context.Context, obj *Object, idx int64) ([]byte,
 	// so it runs without the caller's cancellation (it keeps its values).
 	shared := context.WithoutCancel(ctx)
 	ch := c.flight.DoChan(key, func() (any, error) {
-		b, err := c.fetchRange(shared, obj, idx*c.opts.BlockSize, c.blockLen(obj, idx))
+		b, err := c.loadBlock(shared, obj, idx)
 		if err == nil {
 			c.keep(key, b)
 		}
@@ -144,6 +169,52 @@ func (c *Cache) fetchBlock(ctx context.Context, obj *Object, idx int64) ([]byte,
 		return nil, ctx.Err()
 	}
 }
+
+// loadBlock returns block idx from the disk tier, or fetches it and hands
+// it to the disk tier. Storing waits while the disk's queue is full, so a
+// reader slows to the disk's pace rather than leaving holes in it.
+func (c *Cache) loadBlock(ctx context.Context, obj *Object, idx int64) ([]byte, error) {
+	n := c.blockLen(obj, idx)
+	disk := c.opts.Disk != nil && obj.OnDisk
+	if disk {
+		if b, ok := c.opts.Disk.Load(obj.ID, idx, n); ok {
+			c.stats.diskHits.Add(1)
+			return b, nil
+		}
+	}
+	b, err := c.fetchRange(ctx, obj, idx*c.opts.BlockSize, n)
+	if err != nil {
+		return nil, err
+	}
+	if disk && int64(len(b)) == n {
+		c.opts.Disk.Store(ctx, obj.ID, idx, b)
+	}
+	return b, nil
+}
+
+// offerDisk hands a block found in memory to the disk tier when the disk
+// lacks it (it was evicted there, or its write was dropped), so that
+// reading a file through the mount always fills the disk.
+func (c *Cache) offerDisk(obj *Object, idx int64, b []byte) {
+	if c.opts.Disk != nil && obj.OnDisk && int64(len(b)) == c.blockLen(obj, idx) && !c.opts.Disk.Has(obj.ID, idx) {
+		c.opts.Disk.Offer(obj.ID, idx, b)
+	}
+}
+
+// Kept returns how many bytes of obj the disk tier holds, and false when
+// there is no disk tier.
+func (c *Cache) Kept(obj Object) (int64, bool) {
+	if c.opts.Disk == nil {
+		return 0, false
+	}
+	if !obj.OnDisk {
+		return 0, true
+	}
+	return c.opts.Disk.Kept(obj.ID, obj.Size), true
+}
+
+// HasDisk reports whether the cache has a disk tier.
+func (c *Cache) HasDisk() bool { return c.opts.Disk != nil }
 
 // fetchRange reads n bytes at off, within the global concurrency limit.
 func (c *Cache) fetchRange(ctx context.Context, obj *Object, off, n int64) ([]byte, error) {

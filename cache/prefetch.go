@@ -53,7 +53,7 @@ func (r *Reader) prefetchLocked(idx int64) {
 		a := &ahead{done: make(chan struct{}), cost: cost}
 		r.pinned[i] = a
 		go func(i int64) {
-			a.buf, a.err = c.fetchRange(r.ctx, &r.obj, i*c.opts.BlockSize, cost)
+			a.buf, a.err = c.loadBlock(r.ctx, &r.obj, i)
 			close(a.done)
 		}(i)
 	}

@@ -169,6 +169,10 @@ func (r *Reader) readRandom(ctx context.Context, p []byte, off int64) (int, erro
 			return copy(p, b[off-first*bs:]), nil
 		}
 	}
+	if r.readDisk(p, off) {
+		r.c.stats.diskHits.Add(1)
+		return len(p), nil
+	}
 	r.c.stats.misses.Add(1)
 	start := off &^ (pageSize - 1)
 	end := min((off+int64(len(p))+pageSize-1)&^(pageSize-1), r.obj.Size)
@@ -180,4 +184,26 @@ func (r *Reader) readRandom(ctx context.Context, p []byte, off int64) (int, erro
 		return 0, nil
 	}
 	return copy(p, buf[off-start:]), nil
+}
+
+// readDisk fills p from the disk tier when it holds every block p covers,
+// reading only the chunks needed. (A random read that misses fetches just
+// its pages, which are not a block: it leaves nothing on disk.)
+func (r *Reader) readDisk(p []byte, off int64) bool {
+	c := r.c
+	if c.opts.Disk == nil || !r.obj.OnDisk {
+		return false
+	}
+	bs := c.opts.BlockSize
+	for n := 0; n < len(p); {
+		pos := off + int64(n)
+		idx := pos / bs
+		within := pos - idx*bs
+		m := min(int64(len(p)-n), bs-within)
+		if !c.opts.Disk.LoadAt(r.obj.ID, idx, c.blockLen(&r.obj, idx), p[n:n+int(m)], within) {
+			return false
+		}
+		n += int(m)
+	}
+	return true
 }

@@ -5,10 +5,12 @@ import "sync/atomic"
 // Stats are counters for tests and the benchmark.
 type Stats struct {
 	Hits, Misses, Fetches, BytesFetched, PrefetchHits int64
+	// DiskHits are blocks (or random reads) served by the disk tier.
+	DiskHits int64
 }
 
 type counters struct {
-	hits, misses, fetches, bytesFetched, prefetchHits atomic.Int64
+	hits, misses, fetches, bytesFetched, prefetchHits, diskHits atomic.Int64
 }
 
 // Stats returns the counters so far.
@@ -19,5 +21,6 @@ func (c *Cache) Stats() Stats {
 		Fetches:      c.stats.fetches.Load(),
 		BytesFetched: c.stats.bytesFetched.Load(),
 		PrefetchHits: c.stats.prefetchHits.Load(),
+		DiskHits:     c.stats.diskHits.Load(),
 	}
 }

@@ -1,0 +1,116 @@
+package cache
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/s3mount/s3mount/diskcache"
+)
+
+func newDiskTestCache(t *testing.T, dir string, bs int64) (*Cache, *diskcache.Cache) {
+	t.Helper()
+	d, err := diskcache.Open(diskcache.Options{Dir: dir, BlockSize: bs, MinFreeFraction: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := New(Options{CacheBytes: 16 * bs, BlockSize: bs, MaxConcurrency: 8, MaxPrefetchBlocks: 4, Disk: d})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, d
+}
+
+func readAll(t *testing.T, c *Cache, obj Object) []byte {
+	t.Helper()
+	r := c.NewReader(obj)
+	defer r.Close()
+	var out bytes.Buffer
+	buf := make([]byte, 40<<10)
+	for off := int64(0); ; {
+		n, err := r.ReadAt(context.Background(), buf, off)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			return out.Bytes()
+		}
+		out.Write(buf[:n])
+		off += int64(n)
+	}
+}
+
+func TestBlocksReadOnceAreServedFromDiskByTheNextCache(t *testing.T) {
+	const bs = 64 << 10
+	dir := filepath.Join(t.TempDir(), "disk")
+	f := newFake(10*bs + 777)
+	obj := f.object("a")
+	obj.OnDisk = true
+
+	c, d := newDiskTestCache(t, dir, bs)
+	if got := readAll(t, c, obj); !bytes.Equal(got, f.data) {
+		t.Fatal("cold read differs")
+	}
+	c.Close()
+	d.Close() // writes what is queued
+	fetched := f.fetches.Load()
+
+	c, d = newDiskTestCache(t, dir, bs)
+	defer d.Close()
+	defer c.Close()
+	if kept, ok := c.Kept(obj); !ok || kept != int64(len(f.data)) {
+		t.Fatalf("Kept = %d, %v; want the whole object (%d)", kept, ok, len(f.data))
+	}
+	if got := readAll(t, c, obj); !bytes.Equal(got, f.data) {
+		t.Fatal("read from disk differs")
+	}
+	// A random read of a block not in memory is served from disk too.
+	r := c.NewReader(obj)
+	defer r.Close()
+	p := make([]byte, 4096)
+	if _, err := r.ReadAt(context.Background(), p, 5*bs+100); err != nil || !bytes.Equal(p, f.data[5*bs+100:5*bs+100+4096]) {
+		t.Fatalf("random read: %v or wrong bytes", err)
+	}
+	if n := f.fetches.Load() - fetched; n != 0 {
+		t.Fatalf("%d fetches with every block on disk, want 0", n)
+	}
+	if c.Stats().DiskHits < 11 {
+		t.Fatalf("disk hits %d, want every block", c.Stats().DiskHits)
+	}
+}
+
+func TestObjectsNotOnDiskNeverReachTheDisk(t *testing.T) {
+	const bs = 64 << 10
+	c, d := newDiskTestCache(t, filepath.Join(t.TempDir(), "disk"), bs)
+	defer d.Close()
+	defer c.Close()
+	f := newFake(3 * bs)
+	obj := f.object("secret") // OnDisk false: an SSE-C object
+	readAll(t, c, obj)
+	d.Close()
+	if st := d.Stats(); st.Writes != 0 || st.Blocks != 0 {
+		t.Fatalf("disk stats %+v: blocks of an object not to be kept were written", st)
+	}
+	if kept, ok := c.Kept(obj); !ok || kept != 0 {
+		t.Fatalf("Kept = %d, %v", kept, ok)
+	}
+}
+
+func TestBlocksInMemoryButNotOnDiskAreOfferedToIt(t *testing.T) {
+	const bs = 64 << 10
+	c, d := newDiskTestCache(t, filepath.Join(t.TempDir(), "disk"), bs)
+	defer c.Close()
+	f := newFake(2 * bs)
+	mem := f.object("a")
+	readAll(t, c, mem) // into memory only
+	// ristretto adds blocks asynchronously
+	c.blocks.Wait()
+	onDisk := mem
+	onDisk.OnDisk = true
+	readAll(t, c, onDisk)
+	d.Close()
+	if kept, _ := c.Kept(onDisk); kept != 2*bs {
+		t.Fatalf("after reading from memory, the disk holds %d bytes, want %d", kept, 2*bs)
+	}
+}

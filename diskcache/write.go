@@ -1,0 +1,198 @@
+package diskcache
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// job is one block waiting to be written.
+type job struct {
+	id   string
+	idx  int64
+	data []byte
+}
+
+// Store queues a copy of block idx of id for writing, waiting while the
+// queue is full (until ctx is done). data must not change afterwards.
+func (c *Cache) Store(ctx context.Context, id string, idx int64, data []byte) {
+	c.enqueue(ctx, id, idx, data, true)
+}
+
+// Offer queues block idx of id for writing when there is room now, and
+// drops it otherwise.
+func (c *Cache) Offer(id string, idx int64, data []byte) {
+	c.enqueue(context.Background(), id, idx, data, false)
+}
+
+func (c *Cache) enqueue(ctx context.Context, id string, idx int64, data []byte, wait bool) {
+	n := int64(len(data))
+	if n > c.opts.QueueBytes {
+		return
+	}
+	c.closeMu.RLock()
+	defer c.closeMu.RUnlock()
+	if c.closed {
+		return
+	}
+	if wait {
+		if c.room.Acquire(ctx, n) != nil {
+			c.stats.dropped.Add(1)
+			return
+		}
+	} else if !c.room.TryAcquire(n) {
+		c.stats.dropped.Add(1)
+		return
+	}
+	// The queue holds fewer jobs than room allows only for tiny blocks;
+	// then this waits for the writers, who never wait for anything held
+	// here.
+	c.queue <- job{id: id, idx: idx, data: data}
+}
+
+func (c *Cache) writer() {
+	defer c.wg.Done()
+	for j := range c.queue {
+		if err := c.write(j); err != nil {
+			c.stats.failed.Add(1)
+			c.warnOnce("write", "disk cache: writing a block failed; the block stays uncached (logged once)",
+				"dir", c.opts.Dir, "err", err)
+		}
+		c.room.Release(int64(len(j.data)))
+	}
+}
+
+// write puts one block in place: in a temporary file, renamed when
+// complete. It evicts older blocks first when the block does not fit.
+func (c *Cache) write(j job) error {
+	rel := c.blockRel(j.id, j.idx)
+	path := filepath.Join(c.root, rel)
+	name := c.name(j.id)
+	want := fileSize(name, int64(len(j.data)))
+	if c.index.has(rel) {
+		return nil
+	}
+	if st, err := os.Stat(path); err == nil && st.Size() == want {
+		// Known to the directory but not yet to the index being rebuilt.
+		return nil
+	}
+	if !c.makeRoom(diskSize(want)) {
+		c.stats.dropped.Add(1)
+		return nil
+	}
+	f, err := os.CreateTemp(c.tmp, "blk-*")
+	if err != nil {
+		return fmt.Errorf("disk cache: %w", err)
+	}
+	tmp := f.Name()
+	_, err = f.Write(encodeHeader(name, j.idx*c.opts.BlockSize, j.data))
+	if err == nil {
+		_, err = f.Write(j.data)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		if err = os.MkdirAll(filepath.Dir(path), 0o700); err == nil {
+			err = os.Rename(tmp, path)
+		}
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("disk cache: write block %d: %w", j.idx, err)
+	}
+	c.index.add(rel, diskSize(want))
+	c.space.took(diskSize(want))
+	c.stats.writes.Add(1)
+	c.stats.bytesWritten.Add(int64(len(j.data)))
+	return nil
+}
+
+// makeRoom evicts least recently used blocks until n more bytes fit,
+// and a little more, so that evictions come in batches. It reports
+// whether n fits.
+func (c *Cache) makeRoom(n int64) bool {
+	c.evictMu.Lock()
+	defer c.evictMu.Unlock()
+	over := c.space.over(n, c.index)
+	if over <= 0 {
+		return true
+	}
+	// Evict a batch: 1 % of the limit beyond what is needed.
+	over += c.space.slack()
+	for over > 0 {
+		rel, ok := c.index.oldest()
+		if !ok {
+			c.warnOnce("full", "disk cache: full and nothing left to evict; blocks are not cached (logged once)",
+				"dir", c.opts.Dir, "max_bytes", c.opts.MaxBytes)
+			return c.space.over(n, c.index) <= 0
+		}
+		size, _ := c.index.remove(rel)
+		path := filepath.Join(c.root, rel)
+		_ = os.Remove(path)
+		_ = os.Remove(filepath.Dir(path))
+		c.space.freed(size)
+		c.stats.evicted.Add(1)
+		over -= size
+	}
+	return c.space.over(n, c.index) <= 0
+}
+
+// space tells how far over its limits the cache would be.
+type space struct {
+	dir   string
+	max   int64
+	floor float64
+
+	mu sync.Mutex
+	// Free space at the last statfs, and bytes taken (or freed) since.
+	free, since, floorBytes, total int64
+	at                             time.Time
+}
+
+func newSpace(dir string, max int64, floor float64) *space {
+	return &space{dir: dir, max: max, floor: floor}
+}
+
+func (s *space) took(n int64)  { s.mu.Lock(); s.since += n; s.mu.Unlock() }
+func (s *space) freed(n int64) { s.mu.Lock(); s.since -= n; s.mu.Unlock() }
+
+// over returns by how many bytes n more would pass the size limit or the
+// free-space floor (<= 0: it fits).
+func (s *space) over(n int64, x *index) int64 {
+	_, used := x.size()
+	var over int64 = -1 << 62
+	if s.max > 0 {
+		over = used + n - s.max
+	}
+	if s.floor <= 0 {
+		return over
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if time.Since(s.at) > time.Second || s.free-s.since-n < s.floorBytes+64<<20 {
+		var st syscall.Statfs_t
+		if err := syscall.Statfs(s.dir, &st); err == nil {
+			s.free, s.since = int64(st.Bavail)*st.Bsize, 0
+			s.total = int64(st.Blocks) * st.Bsize
+			s.floorBytes = int64(float64(s.total) * s.floor)
+			s.at = time.Now()
+		}
+	}
+	return max(over, s.floorBytes-(s.free-s.since-n))
+}
+
+// slack is the extra an eviction frees: 1 % of the limit (or of the file
+// system), so that not every write evicts.
+func (s *space) slack() int64 {
+	if s.max > 0 {
+		return s.max / 100
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.total / 100
+}
