@@ -84,6 +84,9 @@ func (c *Cache) write(j job) error {
 		c.stats.dropped.Add(1)
 		return nil
 	}
+	// Until the block is in the index, its room stays reserved, so that
+	// two writers never both take the last room.
+	defer c.space.unreserve(diskSize(want))
 	f, err := os.CreateTemp(c.tmp, "blk-*")
 	if err != nil {
 		return fmt.Errorf("disk cache: %w", err)
@@ -120,6 +123,7 @@ func (c *Cache) makeRoom(n int64) bool {
 	defer c.evictMu.Unlock()
 	over := c.space.over(n, c.index)
 	if over <= 0 {
+		c.space.reserve(n)
 		return true
 	}
 	// Evict a batch: 1 % of the limit beyond what is needed.
@@ -129,7 +133,7 @@ func (c *Cache) makeRoom(n int64) bool {
 		if !ok {
 			c.warnOnce("full", "disk cache: full and nothing left to evict; blocks are not cached (logged once)",
 				"dir", c.opts.Dir, "max_bytes", c.opts.MaxBytes)
-			return c.space.over(n, c.index) <= 0
+			break
 		}
 		size, _ := c.index.remove(rel)
 		path := filepath.Join(c.root, rel)
@@ -139,7 +143,11 @@ func (c *Cache) makeRoom(n int64) bool {
 		c.stats.evicted.Add(1)
 		over -= size
 	}
-	return c.space.over(n, c.index) <= 0
+	if c.space.over(n, c.index) > 0 {
+		return false
+	}
+	c.space.reserve(n)
+	return true
 }
 
 // space tells how far over its limits the cache would be.
@@ -152,19 +160,26 @@ type space struct {
 	// Free space at the last statfs, and bytes taken (or freed) since.
 	free, since, floorBytes, total int64
 	at                             time.Time
+	// reserved is room promised to blocks being written.
+	reserved int64
 }
 
 func newSpace(dir string, max int64, floor float64) *space {
 	return &space{dir: dir, max: max, floor: floor}
 }
 
-func (s *space) took(n int64)  { s.mu.Lock(); s.since += n; s.mu.Unlock() }
-func (s *space) freed(n int64) { s.mu.Lock(); s.since -= n; s.mu.Unlock() }
+func (s *space) took(n int64)      { s.mu.Lock(); s.since += n; s.mu.Unlock() }
+func (s *space) reserve(n int64)   { s.mu.Lock(); s.reserved += n; s.mu.Unlock() }
+func (s *space) unreserve(n int64) { s.mu.Lock(); s.reserved -= n; s.mu.Unlock() }
+func (s *space) freed(n int64)     { s.mu.Lock(); s.since -= n; s.mu.Unlock() }
 
 // over returns by how many bytes n more would pass the size limit or the
 // free-space floor (<= 0: it fits).
 func (s *space) over(n int64, x *index) int64 {
 	_, used := x.size()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n += s.reserved
 	var over int64 = -1 << 62
 	if s.max > 0 {
 		over = used + n - s.max
@@ -172,8 +187,6 @@ func (s *space) over(n int64, x *index) int64 {
 	if s.floor <= 0 {
 		return over
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if time.Since(s.at) > time.Second || s.free-s.since-n < s.floorBytes+64<<20 {
 		var st syscall.Statfs_t
 		if err := syscall.Statfs(s.dir, &st); err == nil {

@@ -27,6 +27,9 @@ type Config struct {
 
 	// ReadOptions are applied to every read (SSE-C keys, for instance).
 	ReadOptions s3io.ReadOptions
+	// CacheSSEC lets the blocks of objects read with an SSE-C key go to
+	// the disk cache (--cache-sse-c); they are stored decrypted.
+	CacheSSEC bool
 
 	// Region is where mkdir in the all-buckets root creates buckets.
 	Region string

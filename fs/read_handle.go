@@ -2,6 +2,8 @@ package fs
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"syscall"
 
@@ -28,16 +30,30 @@ var (
 )
 
 func (f *FS) newReadHandle(bucket, key string, info s3io.ObjectInfo, opts s3io.ReadOptions) *readHandle {
+	f.openHandles.Add(1)
+	return &readHandle{fs: f, bucket: bucket, key: key, reader: f.cache.NewReader(f.cacheObject(bucket, key, &info, opts))}
+}
+
+// cacheObject is how the block cache knows one version of an object. Its
+// ID names the bucket, key and version; a read with an SSE-C key adds the
+// key's fingerprint, so that its decrypted blocks are found again only by
+// reads with the same key, and keeps them off the disk cache unless
+// --cache-sse-c says otherwise.
+func (f *FS) cacheObject(bucket, key string, info *s3io.ObjectInfo, opts s3io.ReadOptions) cache.Object {
 	opts.IfMatch = info.ETag // never mix bytes of two versions
-	obj := cache.Object{
-		ID:   bucket + "\x00" + key + "\x00" + versionOf(&info),
-		Size: info.Size,
+	id := bucket + "\x00" + key + "\x00" + versionOf(info)
+	if len(opts.SSEC) > 0 {
+		sum := sha256.Sum256(append([]byte("s3mount sse-c fingerprint\x00"), opts.SSEC...))
+		id += "\x00sse-c:" + hex.EncodeToString(sum[:8])
+	}
+	return cache.Object{
+		ID:     id,
+		Size:   info.Size,
+		OnDisk: len(opts.SSEC) == 0 || f.cfg.CacheSSEC,
 		Fetch: func(ctx context.Context, off int64, p []byte) (int, error) {
 			return f.store.ReadRange(ctx, bucket, key, off, p, opts)
 		},
 	}
-	f.openHandles.Add(1)
-	return &readHandle{fs: f, bucket: bucket, key: key, reader: f.cache.NewReader(obj)}
 }
 
 func (h *readHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {

@@ -25,6 +25,7 @@ const (
 	xPresignedURL = "s3.presigned_url"
 	xRestore      = "s3.restore"
 	xSSECKey      = "s3.sse_c_key"
+	xCached       = "s3.cached"
 	xPolicy       = "s3.policy"
 	xCORS         = "s3.cors"
 	xLifecycle    = "s3.lifecycle"

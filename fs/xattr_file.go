@@ -3,6 +3,7 @@ package fs
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"maps"
 	"sort"
 	"strconv"
@@ -23,7 +24,7 @@ var (
 )
 
 // readOnlyXattrs describe the object and cannot be set.
-var readOnlyXattrs = map[string]bool{xETag: true, xStorageClass: true, xVersionID: true, xSSE: true, xPresignedURL: true}
+var readOnlyXattrs = map[string]bool{xETag: true, xStorageClass: true, xVersionID: true, xSSE: true, xPresignedURL: true, xCached: true}
 
 func (n *fileNode) Getxattr(ctx context.Context, attr string, dest []byte) (uint32, syscall.Errno) {
 	ctx = uninterruptible(ctx) // see uninterruptible: no EINTR from a signal
@@ -72,6 +73,8 @@ func (n *fileNode) xattr(ctx context.Context, attr string) (string, error) {
 			return "", syscall.ENODATA
 		}
 		return formatTags(tags), nil
+	case xCached:
+		return n.cached(ctx)
 	case xPresignedURL:
 		if n.fs.cfg.Unsigned {
 			return "", syscall.ENODATA // no keys to sign it with
@@ -129,6 +132,9 @@ func (n *fileNode) Listxattr(ctx context.Context, dest []byte) (uint32, syscall.
 		}
 	}
 	names = append(names, xACL)
+	if n.fs.cache.HasDisk() {
+		names = append(names, xCached)
+	}
 	if !n.fs.cfg.Unsigned {
 		names = append(names, xPresignedURL)
 	}
@@ -252,6 +258,32 @@ func (n *fileNode) changeUserMetadata(ctx context.Context, name, value string, f
 			m.UserMetadata[name] = value
 		}
 	}, true)
+}
+
+// cached says how much of the object's current version (its ETag checked
+// as a read checks it, within the TTL) is in the disk cache:
+// "KEPT of SIZE bytes (PCT%)", the percentage rounded down, so that 100%
+// means every block. A mount without --cache-dir has no such attribute.
+func (n *fileNode) cached(ctx context.Context) (string, error) {
+	if !n.fs.cache.HasDisk() {
+		return "", syscall.ENODATA
+	}
+	info, err := n.currentInfo(ctx)
+	if err != nil {
+		return "", err
+	}
+	bucket, key := n.location()
+	obj := n.fs.cacheObject(bucket, key, &info, n.readOptions())
+	kept, _ := n.fs.cache.Kept(obj)
+	pct := int64(100)
+	if info.Size > 0 {
+		pct = kept * 100 / info.Size
+	}
+	v := fmt.Sprintf("%d of %d bytes (%d%%)", kept, info.Size, pct)
+	if !obj.OnDisk {
+		v += "; read with an SSE-C key, not kept on disk without --cache-sse-c"
+	}
+	return v, nil
 }
 
 // restore asks S3 to restore an archived object: "DAYS" or "DAYS,TIER".

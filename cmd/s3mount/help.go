@@ -10,6 +10,9 @@ const usageHead = `s3mount mounts an S3 bucket as a file system.
 Usage:
   s3mount [flags] BUCKET[:PREFIX] MOUNTPOINT   mount one bucket (or the keys under PREFIX)
   s3mount [flags] MOUNTPOINT                   mount every bucket the credentials can list
+  s3mount prefetch MOUNTPOINT [PATH...]        read files into the --cache-dir of a mount
+                                               (s3mount prefetch --help; a bucket named
+                                               prefetch mounts as "prefetch:")
 
 Without --foreground, s3mount returns once the mount is ready and keeps
 serving in the background. Unmount with: fusermount3 -u MOUNTPOINT

@@ -46,7 +46,12 @@ type Options struct {
 	ListMetadata               string
 	CacheSize, BlockSize       int64
 	MaxConcurrency, MaxRetries int
-	RequestTimeout             time.Duration
+	// CacheDir holds the disk cache ("" for none); CacheDirSize bounds it
+	// (0: only the 5 % free-space floor).
+	CacheDir       string
+	CacheDirSize   int64
+	CacheSSEC      bool
+	RequestTimeout time.Duration
 
 	Write WriteOptions
 
@@ -57,6 +62,7 @@ type Options struct {
 // flagValues are the raw flag strings that need parsing after pflag.
 type flagValues struct {
 	fileMode, dirMode, metadataTTL, negativeTTL, cacheSize, blockSize string
+	cacheDirSize                                                      string
 	mountOpts                                                         []string
 	write                                                             writeFlagValues
 }
@@ -87,6 +93,9 @@ func newFlagSet(o *Options, v *flagValues) *pflag.FlagSet {
 	fs.StringVar(&o.ListMetadata, "list-metadata", "head", "head: a HEAD per listed object and directory (in parallel), so ls -l shows symlinks, modes and mtimes as stored; none: listings show the defaults until a file or directory is looked up")
 	fs.StringVar(&v.cacheSize, "cache-size", "1GiB", "memory for cached and read-ahead blocks")
 	fs.StringVar(&v.blockSize, "block-size", "8MiB", "bytes per cached block and read-ahead request")
+	fs.StringVar(&o.CacheDir, "cache-dir", "", "keep read blocks on local disk here, across mounts (mode 0700; bytes stored unencrypted)")
+	fs.StringVar(&v.cacheDirSize, "cache-dir-size", "auto", "disk the --cache-dir blocks may use; auto: as much as leaves 5% of its file system free (always kept free)")
+	fs.BoolVar(&o.CacheSSEC, "cache-sse-c", false, "let --cache-dir keep blocks of objects read with an SSE-C key (stored decrypted)")
 	fs.IntVar(&o.MaxConcurrency, "max-concurrency", 16, "concurrent S3 requests for reading")
 	fs.IntVar(&o.MaxRetries, "max-retries", 5, "attempts per S3 request, first included")
 	fs.DurationVar(&o.RequestTimeout, "request-timeout", 2*time.Minute, "how long an S3 request may wait for an answer before it is retried")
@@ -167,7 +176,48 @@ func finishOptions(o *Options, v *flagValues, pos []string) error {
 	if err := finishWriteOptions(&o.Write, &v.write); err != nil {
 		return err
 	}
-	return parsePositional(o, pos)
+	if err := parsePositional(o, pos); err != nil {
+		return err
+	}
+	return finishCacheDir(o, v)
+}
+
+// finishCacheDir checks the disk cache flags. The directory's own checks
+// (private, not in use) come at mount time.
+func finishCacheDir(o *Options, v *flagValues) error {
+	if o.CacheDir == "" {
+		switch {
+		case v.cacheDirSize != "auto":
+			return errors.New("--cache-dir-size needs --cache-dir")
+		case o.CacheSSEC:
+			return errors.New("--cache-sse-c needs --cache-dir")
+		}
+		return nil
+	}
+	if v.cacheDirSize != "auto" {
+		var err error
+		if o.CacheDirSize, err = parseSize(v.cacheDirSize); err != nil || o.CacheDirSize < 2*o.BlockSize {
+			return fmt.Errorf("--cache-dir-size must be auto or a size of at least two blocks (2 x %d bytes), not %q", o.BlockSize, v.cacheDirSize)
+		}
+	}
+	dir, err := filepath.Abs(o.CacheDir)
+	if err != nil {
+		return fmt.Errorf("--cache-dir: %w", err)
+	}
+	o.CacheDir = filepath.Clean(dir)
+	if within(o.CacheDir, o.MountPoint) {
+		return fmt.Errorf("--cache-dir %s is inside the mount point %s", o.CacheDir, o.MountPoint)
+	}
+	if within(o.CacheDir, o.Write.StagingDir) || within(o.Write.StagingDir, o.CacheDir) {
+		return fmt.Errorf("--cache-dir %s and --staging-dir %s must not contain each other", o.CacheDir, o.Write.StagingDir)
+	}
+	return nil
+}
+
+// within reports whether path is dir or below it.
+func within(path, dir string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, "../")
 }
 
 // parsePositional reads BUCKET[:PREFIX] MOUNTPOINT, or MOUNTPOINT alone.

@@ -29,6 +29,7 @@ var s3fsAliases = map[string]string{
 	"endpoint":               "region", // s3fs's "endpoint" is the region
 	"use_path_request_style": "force-path-style",
 	"passwd_file":            "passwd-file",
+	"use_cache":              "cache-dir",
 }
 
 // secretOptions are refused: a secret on a command line is readable by

@@ -43,6 +43,12 @@ func fail(code int, format string, args ...any) error {
 // foreground, or starts the background process and waits until it has
 // mounted.
 func run(ctx context.Context, progName string, args []string, stdout, stderr io.Writer) int {
+	// A subcommand is the first argument of s3mount itself; the mount
+	// helper (mount.fuse.s3mount) always mounts. (A bucket named prefetch
+	// is mounted as "prefetch:".)
+	if len(args) > 0 && args[0] == "prefetch" && !strings.HasPrefix(progName, "mount.") {
+		return runPrefetch(ctx, args[1:], stdout, stderr)
+	}
 	opts, err := parseArgs(progName, args, os.Getenv)
 	if err != nil {
 		fmt.Fprintf(stderr, "s3mount: %v\nTry 's3mount --help'.\n", err)
@@ -116,13 +122,24 @@ func serve(ctx context.Context, opts *Options, stderr io.Writer, ready *readines
 	if err := probe(ctx, store, opts); err != nil {
 		return err
 	}
+	disk, err := openDiskCache(opts, logger)
+	if err != nil {
+		return err
+	}
+	var diskTier cache.Disk
+	var diskQueue int64
+	if disk != nil {
+		defer closeDiskCache(disk, logger)
+		diskTier, diskQueue = disk, diskQueueBytes(opts.BlockSize)
+	}
 	// Keep the heap near the cache budget: without a limit the GC lets a
 	// streaming reader's garbage grow the heap to twice the live size.
-	debug.SetMemoryLimit(opts.CacheSize + 64<<20)
+	debug.SetMemoryLimit(opts.CacheSize + diskQueue + 64<<20)
 	blocks, err := cache.New(cache.Options{
 		CacheBytes:     opts.CacheSize,
 		BlockSize:      opts.BlockSize,
 		MaxConcurrency: opts.MaxConcurrency,
+		Disk:           diskTier,
 		Logger:         logger,
 	})
 	if err != nil {
@@ -175,6 +192,7 @@ func serve(ctx context.Context, opts *Options, stderr io.Writer, ready *readines
 		MetadataTTL:    opts.MetadataTTL,
 		NegativeTTL:    opts.NegativeMetadataTTL,
 		ReadOptions:    readOpts,
+		CacheSSEC:      opts.CacheSSEC,
 		Region:         opts.Region,
 		PresignExpiry:  w.PresignExpiry,
 		Unsigned:       opts.NoSignRequest,
