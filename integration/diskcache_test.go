@@ -2,6 +2,7 @@ package integration
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/s3mount/s3mount/internal/faultproxy"
+	"github.com/s3mount/s3mount/s3io/storetest"
 )
 
 // newCacheDir returns a fresh --cache-dir path (not yet made: s3mount
@@ -377,5 +379,42 @@ func TestPrefetchStagesTreesAndFilesWithProgressAndNamesFailures(t *testing.T) {
 	}
 	if _, errOut, code := prefetch(t, t.TempDir()); code != 2 || !strings.Contains(errOut, "not an s3mount mount point") {
 		t.Fatalf("prefetch of a directory that is no mount: exit %d: %s", code, errOut)
+	}
+}
+
+// Objects read with an SSE-C key stay off the disk cache (it would hold
+// them decrypted) unless --cache-sse-c says otherwise; s3.cached says why.
+func TestSSECObjectsStayOffTheDiskCacheUnlessAskedFor(t *testing.T) {
+	srv := sseServer(t, needSSEC)
+	if lacks(t, storetest.SSE) {
+		t.Logf("%s ignores encryption: nothing to keep off the cache", srv.Kind)
+		return
+	}
+	s := serverSession(t, srv)
+	key := newKey(t)
+	data := randomBytes(72, 3<<20)
+	s.ssecPut("secret", data, key)
+	cache := newCacheDir(t)
+	keyFlags := []string{"--sse-c-key-file", keyFile(t, key, 0o600), "--cache-dir", cache, "--block-size", "1MiB"}
+	s.mnt = s.mountOn(srv, keyFlags...)
+	if got, err := os.ReadFile(s.path("secret")); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("SSE-C read: %v, or wrong bytes", err)
+	}
+	v, err := getXattr(s.path("secret"), "s3.cached")
+	if err != nil || !strings.HasPrefix(v, "0 of 3145728 bytes (0%)") || !strings.Contains(v, "--cache-sse-c") {
+		t.Fatalf("s3.cached of an SSE-C object: %q, %v; want 0 bytes and why", v, err)
+	}
+	if files := blockFiles(t, cache); len(files) != 0 {
+		t.Fatalf("block files of an SSE-C object written without --cache-sse-c: %v", files)
+	}
+	s.remountOn(srv, append(keyFlags, "--cache-sse-c")...)
+	if got, err := os.ReadFile(s.path("secret")); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("SSE-C read with --cache-sse-c: %v, or wrong bytes", err)
+	}
+	waitCached(t, s.path("secret"), int64(len(data)))
+	// A mount without the key finds none of those blocks.
+	s.remountOn(srv, "--cache-dir", cache, "--block-size", "1MiB")
+	if _, err := os.ReadFile(s.path("secret")); !errors.Is(err, syscall.EACCES) {
+		t.Fatalf("read without the key over a cache holding the object decrypted: %v, want EACCES", err)
 	}
 }
