@@ -10,6 +10,8 @@ import (
 
 	"github.com/dgraph-io/ristretto/v2"
 	"golang.org/x/sync/singleflight"
+
+	"github.com/s3mount/s3mount/diskcache"
 )
 
 // Options size the cache.
@@ -19,27 +21,9 @@ type Options struct {
 	MaxConcurrency    int   // concurrent fetches across all readers
 	MaxPrefetchBlocks int   // largest read-ahead window of one reader, in blocks
 	// Disk, when set, is a second tier under the memory blocks: a miss in
-	// memory looks there before fetching, and fetched blocks go there.
-	Disk   Disk
+	// memory reads from it before fetching, and fetched blocks go to it.
+	Disk   *diskcache.Cache
 	Logger *slog.Logger
-}
-
-// Disk keeps blocks on local disk (package diskcache). Loads return only
-// complete, checked blocks; stores may be dropped.
-type Disk interface {
-	// Load returns block idx of object id, n bytes long, when held.
-	Load(id string, idx, n int64) ([]byte, bool)
-	// LoadAt fills p from offset off within block idx (n bytes long).
-	LoadAt(id string, idx, n int64, p []byte, off int64) bool
-	// Store queues the block for writing, waiting for room in the queue
-	// until ctx is done; Offer queues it only when there is room now.
-	Store(ctx context.Context, id string, idx int64, b []byte)
-	Offer(id string, idx int64, b []byte)
-	// Has reports whether the block is held, as far as the disk's index
-	// knows.
-	Has(id string, idx int64) bool
-	// Kept returns how many bytes of an object of size bytes are held.
-	Kept(id string, size int64) int64
 }
 
 // Object identifies one version of an object and how to read it.
@@ -170,23 +154,16 @@ func (c *Cache) fetchBlock(ctx context.Context, obj *Object, idx int64) ([]byte,
 	}
 }
 
-// loadBlock returns block idx from the disk tier, or fetches it and hands
-// it to the disk tier. Storing waits while the disk's queue is full, so a
-// reader slows to the disk's pace rather than leaving holes in it.
+// loadBlock fetches block idx and hands it to the disk tier. Storing
+// waits while the disk's queue is full, so that a reader slows to the
+// disk's pace rather than leaving holes in it.
 func (c *Cache) loadBlock(ctx context.Context, obj *Object, idx int64) ([]byte, error) {
 	n := c.blockLen(obj, idx)
-	disk := c.opts.Disk != nil && obj.OnDisk
-	if disk {
-		if b, ok := c.opts.Disk.Load(obj.ID, idx, n); ok {
-			c.stats.diskHits.Add(1)
-			return b, nil
-		}
-	}
 	b, err := c.fetchRange(ctx, obj, idx*c.opts.BlockSize, n)
 	if err != nil {
 		return nil, err
 	}
-	if disk && int64(len(b)) == n {
+	if c.opts.Disk != nil && obj.OnDisk && int64(len(b)) == n {
 		c.opts.Disk.Store(ctx, obj.ID, idx, b)
 	}
 	return b, nil

@@ -46,6 +46,9 @@ func (r *Reader) prefetchLocked(idx int64) {
 		if _, ok := c.blocks.Get(key); ok {
 			continue
 		}
+		if r.onDisk(i) {
+			continue // read from the disk tier; the kernel reads that ahead
+		}
 		cost := c.blockLen(&r.obj, i)
 		if !c.ahead.tryTake(cost) {
 			return

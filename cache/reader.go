@@ -31,6 +31,12 @@ type Reader struct {
 	// blocks asynchronously and may refuse them.
 	curIdx int64
 	cur    []byte
+	// disk is the block file the reader is in, when the disk tier holds
+	// the block; advised is the next block to announce to the kernel;
+	// diskBad are blocks whose file failed a read.
+	disk    *diskRef
+	advised int64
+	diskBad map[int64]bool
 }
 
 // NewReader returns a reader for obj.
@@ -46,7 +52,10 @@ func (r *Reader) Close() {
 	for idx := range r.pinned {
 		r.unpinLocked(idx, false)
 	}
+	old := r.disk
+	r.disk = nil
 	r.mu.Unlock()
+	r.retire(old)
 }
 
 // ReadAt reads into p at off. It returns fewer bytes than len(p) only at
@@ -68,11 +77,22 @@ func (r *Reader) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
 	for n < len(p) {
 		pos := off + int64(n)
 		idx := pos / bs
-		block, err := r.block(ctx, idx)
+		within := pos - idx*bs
+		block, disk, err := r.block(ctx, idx)
 		if err != nil {
 			return n, err
 		}
-		within := pos - idx*bs
+		if disk != nil {
+			m := int(min(int64(len(p)-n), r.c.blockLen(&r.obj, idx)-within))
+			ok := disk.b.ReadAt(p[n:n+m], within)
+			r.release(disk)
+			if !ok {
+				r.dropDisk(disk) // damaged: the block is fetched instead
+				continue
+			}
+			n += m
+			continue
+		}
 		if within >= int64(len(block)) {
 			break // the object was shorter than its size said
 		}
@@ -116,9 +136,10 @@ func (r *Reader) observe(off, n int64) bool {
 	return sequential
 }
 
-// block returns block idx for a sequential reader and keeps the window of
-// read-ahead going.
-func (r *Reader) block(ctx context.Context, idx int64) ([]byte, error) {
+// block returns block idx for a sequential reader, from memory or as an
+// open block file of the disk tier (with a use taken: release it), and
+// keeps the window of read-ahead going.
+func (r *Reader) block(ctx context.Context, idx int64) ([]byte, *diskRef, error) {
 	r.mu.Lock()
 	if idx != r.lastIdx {
 		if r.lastIdx >= 0 && idx == r.lastIdx+1 && r.window < r.c.opts.MaxPrefetchBlocks {
@@ -139,23 +160,33 @@ func (r *Reader) block(ctx context.Context, idx int64) ([]byte, error) {
 	if r.curIdx == idx {
 		b := r.cur
 		r.mu.Unlock()
-		return b, nil
+		return b, nil, nil
+	}
+	if d := r.disk; d != nil && d.idx == idx {
+		d.users++
+		r.mu.Unlock()
+		return nil, d, nil
 	}
 	r.mu.Unlock()
 
 	b, ok, err := r.takePinned(ctx, idx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if !ok {
-		if b, err = r.c.fetchBlock(ctx, &r.obj, idx); err != nil {
-			return nil, err
+		if b, ok = r.c.blocks.Get(blockKey(r.obj.ID, idx)); ok {
+			r.c.stats.hits.Add(1)
+			r.c.offerDisk(&r.obj, idx, b)
+		} else if d := r.openDisk(idx); d != nil {
+			return nil, d, nil
+		} else if b, err = r.c.fetchBlock(ctx, &r.obj, idx); err != nil {
+			return nil, nil, err
 		}
 	}
 	r.mu.Lock()
 	r.curIdx, r.cur = idx, b
 	r.mu.Unlock()
-	return b, nil
+	return b, nil, nil
 }
 
 // readRandom serves a read after a seek: from cached blocks when they hold
@@ -170,7 +201,6 @@ func (r *Reader) readRandom(ctx context.Context, p []byte, off int64) (int, erro
 		}
 	}
 	if r.readDisk(p, off) {
-		r.c.stats.diskHits.Add(1)
 		return len(p), nil
 	}
 	r.c.stats.misses.Add(1)
@@ -184,26 +214,4 @@ func (r *Reader) readRandom(ctx context.Context, p []byte, off int64) (int, erro
 		return 0, nil
 	}
 	return copy(p, buf[off-start:]), nil
-}
-
-// readDisk fills p from the disk tier when it holds every block p covers,
-// reading only the chunks needed. (A random read that misses fetches just
-// its pages, which are not a block: it leaves nothing on disk.)
-func (r *Reader) readDisk(p []byte, off int64) bool {
-	c := r.c
-	if c.opts.Disk == nil || !r.obj.OnDisk {
-		return false
-	}
-	bs := c.opts.BlockSize
-	for n := 0; n < len(p); {
-		pos := off + int64(n)
-		idx := pos / bs
-		within := pos - idx*bs
-		m := min(int64(len(p)-n), bs-within)
-		if !c.opts.Disk.LoadAt(r.obj.ID, idx, c.blockLen(&r.obj, idx), p[n:n+int(m)], within) {
-			return false
-		}
-		n += int(m)
-	}
-	return true
 }

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"golang.org/x/sync/semaphore"
@@ -61,7 +62,9 @@ type Cache struct {
 	closeMu sync.RWMutex
 	closed  bool
 
-	evictMu sync.Mutex // one eviction at a time
+	evictMu  sync.Mutex   // one eviction at a time
+	tmpSeq   atomic.Int64 // names of files being written
+	noDirect atomic.Bool  // the file system refused O_DIRECT
 
 	stats     counters
 	warnMu    sync.Mutex

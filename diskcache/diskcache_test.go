@@ -18,6 +18,29 @@ func randomBlock(seed int64, n int) []byte {
 	return b
 }
 
+// load reads a whole block as the cache's readers do.
+func load(c *Cache, id string, idx, n int64) ([]byte, bool) {
+	b, ok := c.Open(id, idx, n)
+	if !ok {
+		return nil, false
+	}
+	defer b.Close()
+	p := make([]byte, n)
+	if !b.ReadAt(p, 0) {
+		return nil, false
+	}
+	return p, true
+}
+
+func loadAt(c *Cache, id string, idx, n int64, p []byte, off int64) bool {
+	b, ok := c.Open(id, idx, n)
+	if !ok {
+		return false
+	}
+	defer b.Close()
+	return b.ReadAt(p, off)
+}
+
 func openTest(t *testing.T, dir string, opts Options) *Cache {
 	t.Helper()
 	opts.Dir = dir
@@ -55,17 +78,17 @@ func TestBlocksSurviveReopenAndAreReadBack(t *testing.T) {
 	c.Close()
 
 	c = openTest(t, dir, Options{Namespace: "ep"})
-	if got, ok := c.Load("obj", 0, int64(len(full))); !ok || !bytes.Equal(got, full) {
+	if got, ok := load(c, "obj", 0, int64(len(full))); !ok || !bytes.Equal(got, full) {
 		t.Fatalf("block 0 after reopen: ok=%v, bytes equal=%v", ok, bytes.Equal(got, full))
 	}
-	if got, ok := c.Load("obj", 3, 1000); !ok || !bytes.Equal(got, short) {
+	if got, ok := load(c, "obj", 3, 1000); !ok || !bytes.Equal(got, short) {
 		t.Fatal("short last block not read back")
 	}
 	p := make([]byte, 5000)
-	if !c.LoadAt("obj", 0, int64(len(full)), p, 70000) || !bytes.Equal(p, full[70000:75000]) {
-		t.Fatal("LoadAt across a chunk boundary")
+	if !loadAt(c, "obj", 0, int64(len(full)), p, 63000) || !bytes.Equal(p, full[63000:68000]) {
+		t.Fatal("a read across a chunk boundary")
 	}
-	if _, ok := c.Load("obj", 1, int64(len(full))); ok {
+	if _, ok := load(c, "obj", 1, int64(len(full))); ok {
 		t.Fatal("a block never stored was found")
 	}
 	if got := c.Kept("obj", 3*(256<<10)+1000); got != int64(len(full))+1000 {
@@ -83,13 +106,13 @@ func TestOtherNamespaceBlockSizeOrLengthIsAMiss(t *testing.T) {
 	c.Close()
 	for _, o := range []Options{{Namespace: "b"}, {Namespace: "a", BlockSize: 128 << 10}} {
 		c := openTest(t, dir, o)
-		if _, ok := c.Load("obj", 0, o.BlockSize|256<<10); ok {
+		if _, ok := load(c, "obj", 0, o.BlockSize|256<<10); ok {
 			t.Fatalf("%+v: served another namespace's or block size's block", o)
 		}
 		c.Close()
 	}
 	c = openTest(t, dir, Options{Namespace: "a"})
-	if _, ok := c.Load("obj", 0, 1234); ok {
+	if _, ok := load(c, "obj", 0, 1234); ok {
 		t.Fatal("a block of another length was served")
 	}
 }
@@ -130,10 +153,10 @@ func TestDamagedBlockFilesAreNeverServed(t *testing.T) {
 			path := filepath.Join(c.root, c.blockRel("obj", 0))
 			fn(path)
 			p := make([]byte, 4096)
-			if c.LoadAt("obj", 0, int64(len(data)), p, 196608) && name != "cut to the header" && !bytes.Equal(p, data[196608:196608+4096]) {
-				t.Fatal("LoadAt served damaged bytes")
+			if loadAt(c, "obj", 0, int64(len(data)), p, 196608) && !bytes.Equal(p, data[196608:196608+4096]) {
+				t.Fatal("a random read served damaged bytes")
 			}
-			if got, ok := c.Load("obj", 0, int64(len(data))); ok {
+			if got, ok := load(c, "obj", 0, int64(len(data))); ok {
 				if !bytes.Equal(got, data) {
 					t.Fatal("Load served damaged bytes")
 				}
@@ -148,7 +171,7 @@ func TestDamagedBlockFilesAreNeverServed(t *testing.T) {
 			// Written again, it is served again.
 			c.Store(context.Background(), "obj", 0, data)
 			flush(t, c)
-			if got, ok := c.Load("obj", 0, int64(len(data))); !ok || !bytes.Equal(got, data) {
+			if got, ok := load(c, "obj", 0, int64(len(data))); !ok || !bytes.Equal(got, data) {
 				t.Fatal("rewritten block not served")
 			}
 		})
@@ -163,7 +186,7 @@ func TestFullCacheEvictsLeastRecentlyUsed(t *testing.T) {
 		c.Store(context.Background(), "obj", i, randomBlock(i, bs))
 	}
 	flush(t, c)
-	if _, ok := c.Load("obj", 0, bs); !ok { // block 0 is now the most recent
+	if _, ok := load(c, "obj", 0, bs); !ok { // block 0 is now the most recent
 		t.Fatal("block 0 missing")
 	}
 	for i := int64(8); i < 16; i++ {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"unsafe"
 )
 
 // A block file is a header, zero padding to dataAlign, then the block's
@@ -59,7 +60,7 @@ func fileSize(name string, length int64) int64 {
 // encodeHeader returns the header of data, padded to where data starts.
 func encodeHeader(name string, offset int64, data []byte) []byte {
 	n := headerLen(name, int64(len(data)))
-	b := make([]byte, dataOffset(n))
+	b := alignedBytes(int(dataOffset(n)))
 	copy(b, magic)
 	binary.LittleEndian.PutUint32(b[4:], formatVersion)
 	binary.LittleEndian.PutUint32(b[8:], uint32(n))
@@ -74,6 +75,14 @@ func encodeHeader(name string, offset int64, data []byte) []byte {
 	}
 	binary.LittleEndian.PutUint32(b[p:], crc32.Checksum(b[:p], castagnoli))
 	return b
+}
+
+// alignedBytes returns n zero bytes at an address that is a multiple of
+// dataAlign, so that a header may be written with O_DIRECT.
+func alignedBytes(n int) []byte {
+	b := make([]byte, n+dataAlign)
+	skip := (dataAlign - int(uintptr(unsafe.Pointer(unsafe.SliceData(b)))%dataAlign)) % dataAlign
+	return b[skip : skip+n : skip+n]
 }
 
 // headerSize reads the header length from the first fixedHeader bytes,

@@ -8,71 +8,122 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
-// Load returns block idx of object id when the disk holds it, complete
-// (n bytes) and intact. A file that fails its checks is removed, and the
-// block is a miss.
-func (c *Cache) Load(id string, idx, n int64) ([]byte, bool) {
-	rel := c.blockRel(id, idx)
-	f, h, err := c.open(rel, id, idx, n)
-	if err != nil {
-		c.miss(rel, err)
-		return nil, false
-	}
-	defer f.Close()
-	buf := make([]byte, n)
-	if err := c.readChunks(f, h, 0, buf); err != nil {
-		c.miss(rel, err)
-		return nil, false
-	}
-	c.used(f, rel)
-	c.stats.hits.Add(1)
-	c.stats.bytesRead.Add(n)
-	return buf, true
+// Block is one open block file whose header names the block asked for.
+// Its bytes are checked as they are read: ReadAt reads the 64 KiB chunks
+// that hold the range and compares their checksums, so a damaged file is
+// found by the read that would have served it. Safe for concurrent use;
+// Close it when done.
+type Block struct {
+	c    *Cache
+	f    *os.File
+	h    header
+	rel  string
+	data int64 // offset of the data in the file
 }
 
-// LoadAt fills p with the bytes at off within block idx of id (n bytes
-// long), reading and checking only the chunks that hold them.
-func (c *Cache) LoadAt(id string, idx, n int64, p []byte, off int64) bool {
-	if off < 0 || off+int64(len(p)) > n {
-		return false
-	}
+// Open opens block idx of object id, n bytes long, when the disk holds
+// it. A file whose header or length is wrong is removed (a miss). Opening
+// counts as a use for the eviction order.
+func (c *Cache) Open(id string, idx, n int64) (*Block, bool) {
 	rel := c.blockRel(id, idx)
-	f, h, err := c.open(rel, id, idx, n)
+	f, h, data, err := c.open(rel, id, idx, n)
 	if err != nil {
 		c.miss(rel, err)
-		return false
+		return nil, false
 	}
-	defer f.Close()
-	first := off / chunkSize
-	end := min((off+int64(len(p))+chunkSize-1)/chunkSize*chunkSize, n)
-	buf := make([]byte, end-first*chunkSize)
-	if err := c.readChunks(f, h, int(first), buf); err != nil {
-		c.miss(rel, err)
-		return false
-	}
-	copy(p, buf[off-first*chunkSize:])
-	c.used(f, rel)
+	c.index.touch(rel)
+	now := syscall.NsecToTimeval(time.Now().UnixNano())
+	_ = syscall.Futimes(int(f.Fd()), []syscall.Timeval{now, now})
 	c.stats.hits.Add(1)
-	c.stats.bytesRead.Add(int64(len(p)))
+	return &Block{c: c, f: f, h: h, rel: rel, data: data}, true
+}
+
+// Close closes the file.
+func (b *Block) Close() { b.f.Close() }
+
+// ReadAt fills p with the block's bytes at off, checked. It reports false
+// when the range is outside the block or the file turns out damaged
+// (then it is removed, so that the block is fetched and written again).
+func (b *Block) ReadAt(p []byte, off int64) bool {
+	n := b.h.length
+	end := off + int64(len(p))
+	if off < 0 || end > n {
+		return false
+	}
+	if len(p) == 0 {
+		return true
+	}
+	first := off / chunkSize * chunkSize
+	last := min((end+chunkSize-1)/chunkSize*chunkSize, n)
+	var err error
+	if first == off && last == end {
+		// Whole chunks (sequential reads): straight into p.
+		err = b.readChunks(p, first)
+	} else {
+		buf := getScratch(int(last - first))
+		if err = b.readChunks(buf, first); err == nil {
+			copy(p, buf[off-first:])
+		}
+		putScratch(buf)
+	}
+	if err != nil {
+		b.c.miss(b.rel, err)
+		return false
+	}
+	b.c.stats.bytesRead.Add(int64(len(p)))
 	return true
 }
 
-// fileHandle is an open block file and where its data starts.
-type fileHandle struct {
-	*os.File
-	data int64
+// readChunks reads whole chunks from offset first (a chunk boundary) into
+// buf and checks them.
+func (b *Block) readChunks(buf []byte, first int64) error {
+	if _, err := b.f.ReadAt(buf, b.data+first); err != nil {
+		return fmt.Errorf("%w: %v", errCorrupt, err)
+	}
+	return b.h.checkChunks(int(first/chunkSize), buf)
+}
+
+// scratch holds buffers for reads that do not cover whole chunks, so that
+// random reads do not allocate (and fault in) new memory each time.
+var scratch sync.Pool
+
+func getScratch(n int) []byte {
+	if b, ok := scratch.Get().(*[]byte); ok && cap(*b) >= n {
+		return (*b)[:n]
+	}
+	return make([]byte, n, max(n, 2*chunkSize))
+}
+
+func putScratch(b []byte) {
+	if cap(b) <= 4<<20 {
+		scratch.Put(&b)
+	}
+}
+
+// WillNeed asks the kernel to read block idx of id into the page cache
+// ahead of the reader, when the disk holds it.
+func (c *Cache) WillNeed(id string, idx int64) {
+	f, err := os.Open(filepath.Join(c.root, c.blockRel(id, idx)))
+	if err != nil {
+		return
+	}
+	_ = unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_WILLNEED)
+	f.Close()
 }
 
 // open opens a block file and checks that its header is block idx of id,
 // n bytes long, and that the file is as long as the header says.
-func (c *Cache) open(rel, id string, idx, n int64) (fileHandle, header, error) {
+func (c *Cache) open(rel, id string, idx, n int64) (*os.File, header, int64, error) {
 	f, err := os.Open(filepath.Join(c.root, rel))
 	if err != nil {
-		return fileHandle{}, header{}, err
+		return nil, header{}, 0, err
 	}
 	h, data, err := readHeader(f)
 	if err == nil {
@@ -91,44 +142,36 @@ func (c *Cache) open(rel, id string, idx, n int64) (fileHandle, header, error) {
 	}
 	if err != nil {
 		f.Close()
-		return fileHandle{}, header{}, err
+		return nil, header{}, 0, err
 	}
-	return fileHandle{File: f, data: data}, h, nil
+	return f, h, data, nil
 }
 
 // readHeader reads and checks a block file's header.
 func readHeader(f *os.File) (header, int64, error) {
-	b := make([]byte, dataAlign)
+	b := getScratch(dataAlign)
+	defer putScratch(b)
 	got, err := f.ReadAt(b, 0)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return header{}, 0, err
 	}
-	b = b[:got]
-	n, err := headerSize(b)
+	n, err := headerSize(b[:got])
 	if err != nil {
 		return header{}, 0, err
 	}
-	if n > len(b) {
-		more := make([]byte, n)
-		if _, err := f.ReadAt(more, 0); err != nil {
+	hb := b[:got]
+	if n > got {
+		hb = make([]byte, n)
+		if _, err := f.ReadAt(hb, 0); err != nil {
 			return header{}, 0, fmt.Errorf("%w: header: %v", errCorrupt, err)
 		}
-		b = more
 	}
-	h, err := decodeHeader(b)
+	h, err := decodeHeader(hb)
 	return h, dataOffset(n), err
 }
 
-// readChunks reads buf from chunk first on and checks it.
-func (c *Cache) readChunks(f fileHandle, h header, first int, buf []byte) error {
-	if _, err := f.ReadAt(buf, f.data+int64(first)*chunkSize); err != nil {
-		return fmt.Errorf("%w: %v", errCorrupt, err)
-	}
-	return h.checkChunks(first, buf)
-}
-
 // miss handles a block that could not be read: absent is a plain miss; a
-// corrupted file is removed (and logged), so that the block is fetched and
+// damaged file is removed (and logged), so that the block is fetched and
 // written again.
 func (c *Cache) miss(rel string, err error) {
 	c.stats.misses.Add(1)
@@ -141,18 +184,19 @@ func (c *Cache) miss(rel string, err error) {
 	c.remove(rel)
 }
 
-// used records a hit: the block moves to the front of the eviction order,
-// and its mtime says so for the index the next mount rebuilds.
-func (c *Cache) used(f fileHandle, rel string) {
-	c.index.touch(rel)
-	now := time.Now()
-	tv := []syscall.Timeval{syscall.NsecToTimeval(now.UnixNano()), syscall.NsecToTimeval(now.UnixNano())}
-	_ = syscall.Futimes(int(f.Fd()), tv)
+// Has reports whether the disk holds block idx of id: the index says so,
+// or, while the index is still being rebuilt, the file exists.
+func (c *Cache) Has(id string, idx int64) bool {
+	rel := c.blockRel(id, idx)
+	if c.index.has(rel) {
+		return true
+	}
+	if c.index.isReady() {
+		return false
+	}
+	_, err := os.Stat(filepath.Join(c.root, rel))
+	return err == nil
 }
-
-// Has reports whether the index knows block idx of id. (While the index
-// is being rebuilt it may not know a block that is there.)
-func (c *Cache) Has(id string, idx int64) bool { return c.index.has(c.blockRel(id, idx)) }
 
 // Kept returns how many bytes of an object of size bytes are held on
 // disk: the lengths of the blocks whose files exist with the right size

@@ -126,11 +126,10 @@ func serve(ctx context.Context, opts *Options, stderr io.Writer, ready *readines
 	if err != nil {
 		return err
 	}
-	var diskTier cache.Disk
 	var diskQueue int64
 	if disk != nil {
 		defer closeDiskCache(disk, logger)
-		diskTier, diskQueue = disk, diskQueueBytes(opts.BlockSize)
+		diskQueue = diskQueueBytes(opts.BlockSize)
 	}
 	// Keep the heap near the cache budget: without a limit the GC lets a
 	// streaming reader's garbage grow the heap to twice the live size.
@@ -139,7 +138,7 @@ func serve(ctx context.Context, opts *Options, stderr io.Writer, ready *readines
 		CacheBytes:     opts.CacheSize,
 		BlockSize:      opts.BlockSize,
 		MaxConcurrency: opts.MaxConcurrency,
-		Disk:           diskTier,
+		Disk:           disk,
 		Logger:         logger,
 	})
 	if err != nil {

@@ -27,7 +27,7 @@ type config struct {
 	randomN  int
 	randConc int
 
-	only       string // "read", "write" or "" for both
+	only       string // "read", "write", "disk" (the --cache-dir rows of read) or "" for read and write
 	writeSize  int64
 	smallFiles int
 }
@@ -42,7 +42,7 @@ func main() {
 	flag.IntVar(&c.runs, "runs", 3, "runs per figure (the median is reported)")
 	flag.IntVar(&c.randomN, "random-reads", 2000, "random 4 KiB reads per run")
 	flag.IntVar(&c.randConc, "random-concurrency", 4, "concurrent random readers")
-	flag.StringVar(&c.only, "only", "", "run only the read or the write figures")
+	flag.StringVar(&c.only, "only", "", "run only the read, the write or the disk (--cache-dir, part of read) figures")
 	flag.Int64Var(&c.writeSize, "write-size", 1<<30, "size of the sequentially written file")
 	flag.IntVar(&c.smallFiles, "small-files", 1000, "16 KiB files written one after another")
 	flag.Parse()

@@ -34,6 +34,9 @@ func median(xs []float64) float64 {
 
 func (b *bench) measureAll(ctx context.Context) ([]result, error) {
 	var out []result
+	if b.c.only == "disk" {
+		return b.measureDiskOnly(ctx)
+	}
 	if b.c.only != "write" {
 		r, err := b.measureRead(ctx)
 		if err != nil {
@@ -109,6 +112,10 @@ func (b *bench) measureWrite(ctx context.Context) ([]result, error) {
 
 func (b *bench) measureRead(ctx context.Context) ([]result, error) {
 	var seqRaw, seqCold, seqWarm, rndRaw, rndMount, lsRaw, lsMount []float64
+	var diskCold, diskWarm, smallRaw, smallWarm, smallCold []float64
+	if err := b.diskSetup(ctx); err != nil {
+		return nil, err
+	}
 	for r := 0; r < b.c.runs; r++ {
 		fmt.Printf("run %d/%d\n", r+1, b.c.runs)
 		d, err := b.rawSequential(ctx)
@@ -140,6 +147,17 @@ func (b *bench) measureRead(ctx context.Context) ([]result, error) {
 			return nil, err
 		}
 		lsMount = append(lsMount, float64(b.c.keys)/d.Seconds())
+
+		dr, err := b.measureDisk(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		diskCold, diskWarm = append(diskCold, mbps(b.c.size, dr.cold)), append(diskWarm, mbps(b.c.size, dr.warm))
+		files := float64(b.c.smallFiles)
+		smallRaw = append(smallRaw, files/dr.smallRaw.Seconds())
+		smallCold = append(smallCold, files/dr.smallCold.Seconds())
+		smallWarm = append(smallWarm, files/dr.smallWarm.Seconds())
+		fmt.Printf("  --cache-dir: %d files, %d MiB after the run\n", dr.diskFiles, dr.diskBytes>>20)
 	}
 	rss, limit, err := b.peakRSS()
 	if err != nil {
@@ -154,6 +172,7 @@ func (b *bench) measureRead(ctx context.Context) ([]result, error) {
 			mount: float64(rss >> 20), raw: float64(limit >> 20), pass: rss <= limit,
 			absolute: fmt.Sprintf("limit %d MiB", limit>>20)},
 	}
+	out = append(out, diskResults(b, seqRaw, seqCold, diskCold, diskWarm, smallRaw, smallCold, smallWarm)...)
 	return out, nil
 }
 

@@ -46,7 +46,11 @@ func (b *bench) setup(ctx context.Context) error {
 		return nil
 	}
 	up := manager.NewUploader(b.client, func(u *manager.Uploader) { u.PartSize = 16 << 20; u.Concurrency = 4 })
-	for key, size := range map[string]int64{"seq.bin": b.c.size, "rss.bin": b.c.rssSize} {
+	objects := map[string]int64{"seq.bin": b.c.size, "rss.bin": b.c.rssSize}
+	if b.c.only == "disk" {
+		delete(objects, "rss.bin")
+	}
+	for key, size := range objects {
 		fmt.Printf("setup: %s, %d MiB\n", key, size>>20)
 		body := io.LimitReader(rand.New(rand.NewSource(size)), size)
 		if _, err := up.Upload(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: body}); err != nil {
