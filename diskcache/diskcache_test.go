@@ -296,8 +296,10 @@ func TestIndexOf100000BlocksIsRebuiltWithinASecond(t *testing.T) {
 	if st.Blocks != 100000 {
 		t.Fatalf("index holds %d blocks, want 100000", st.Blocks)
 	}
-	if st.IndexTook > time.Second {
-		t.Fatalf("rebuild took %v, want under 1s", st.IndexTook)
+	// The race detector slows the walk several times over; the promise
+	// is for the real build.
+	if limit := time.Second * time.Duration(raceSlowdown); st.IndexTook > limit {
+		t.Fatalf("rebuild took %v, want under %v", st.IndexTook, limit)
 	}
 }
 

@@ -115,28 +115,47 @@ func (x *index) rebuild(root string, log *slog.Logger) {
 		size  int64
 		mtime int64
 	}
-	var all []found
+	// The top directories are walked by a few goroutines: the walk is
+	// one lstat per block, and stats of different directories overlap.
 	tops, _ := os.ReadDir(root)
-	for _, top := range tops {
-		if !top.IsDir() || len(top.Name()) != 2 {
-			continue // lock, tmp
-		}
-		objs, _ := os.ReadDir(filepath.Join(root, top.Name()))
-		for _, obj := range objs {
-			dir := filepath.Join(top.Name(), obj.Name())
-			blocks, _ := os.ReadDir(filepath.Join(root, dir))
-			if len(blocks) == 0 {
-				_ = os.Remove(filepath.Join(root, dir))
-			}
-			for _, b := range blocks {
-				info, err := b.Info()
-				if err != nil || !info.Mode().IsRegular() {
-					continue
+	var mu sync.Mutex
+	var all []found
+	work := make(chan string)
+	var wg sync.WaitGroup
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mine []found
+			for top := range work {
+				objs, _ := os.ReadDir(filepath.Join(root, top))
+				for _, obj := range objs {
+					dir := filepath.Join(top, obj.Name())
+					blocks, _ := os.ReadDir(filepath.Join(root, dir))
+					if len(blocks) == 0 {
+						_ = os.Remove(filepath.Join(root, dir))
+					}
+					for _, b := range blocks {
+						info, err := b.Info()
+						if err != nil || !info.Mode().IsRegular() {
+							continue
+						}
+						mine = append(mine, found{filepath.Join(dir, b.Name()), diskSize(info.Size()), info.ModTime().UnixNano()})
+					}
 				}
-				all = append(all, found{filepath.Join(dir, b.Name()), diskSize(info.Size()), info.ModTime().UnixNano()})
 			}
+			mu.Lock()
+			all = append(all, mine...)
+			mu.Unlock()
+		}()
+	}
+	for _, top := range tops {
+		if top.IsDir() && len(top.Name()) == 2 {
+			work <- top.Name() // not lock, tmp
 		}
 	}
+	close(work)
+	wg.Wait()
 	sort.Slice(all, func(i, j int) bool { return all[i].mtime > all[j].mtime })
 	x.mu.Lock()
 	for _, f := range all {
