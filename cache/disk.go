@@ -10,7 +10,36 @@ package cache
 // one block file open, and asks the kernel to read the next ones ahead
 // (posix_fadvise WILLNEED) instead of fetching them.
 
-import "github.com/s3mount/s3mount/diskcache"
+import (
+	"sync"
+
+	"github.com/s3mount/s3mount/diskcache"
+)
+
+// Span is a checked range of a disk-tier block: the kernel's pages of its
+// file, mapped, which a caller may write out without copying them, while
+// it holds the span. Release gives the file back; it may be called more
+// than once, and Data must not be touched afterwards.
+type Span struct {
+	Data []byte
+
+	once    sync.Once
+	release func()
+}
+
+// Release gives up the span.
+func (s *Span) Release() { s.once.Do(s.release) }
+
+// span returns a span of m bytes at within of the disk block d, which the
+// caller holds a use of (the span takes it over), or nil when the bytes
+// cannot be checked in place (the use stays the caller's).
+func (r *Reader) span(d *diskRef, within int64, m int) *Span {
+	data := d.b.Mapped(within, int64(m))
+	if data == nil {
+		return nil // the caller reads with ReadAt, which sees any damage
+	}
+	return &Span{Data: data, release: func() { r.release(d) }}
+}
 
 // diskRef is the block file a reader is in, shared by its concurrent
 // reads: it is closed once the reader has moved on and no read uses it.

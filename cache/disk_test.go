@@ -3,6 +3,7 @@ package cache
 import (
 	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -112,5 +113,81 @@ func TestBlocksInMemoryButNotOnDiskAreOfferedToIt(t *testing.T) {
 	d.Close()
 	if kept, _ := c.Kept(onDisk); kept != 2*bs {
 		t.Fatalf("after reading from memory, the disk holds %d bytes, want %d", kept, 2*bs)
+	}
+}
+
+// readAllSpans reads obj as the FUSE layer does, taking spans where the
+// reader offers them; it returns the bytes and how many came as spans.
+func readAllSpans(t *testing.T, c *Cache, obj Object, chunk int) ([]byte, int) {
+	t.Helper()
+	r := c.NewReader(obj)
+	defer r.Close()
+	var out bytes.Buffer
+	spans := 0
+	buf := make([]byte, chunk)
+	for off := int64(0); off < obj.Size; {
+		n, sp, err := r.ReadSpan(context.Background(), buf, off)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sp != nil {
+			out.Write(sp.Data)
+			n = len(sp.Data)
+			sp.Release()
+			sp.Release() // twice is harmless
+			spans++
+		} else {
+			out.Write(buf[:n])
+		}
+		if n == 0 {
+			break
+		}
+		off += int64(n)
+	}
+	return out.Bytes(), spans
+}
+
+func TestDiskBlocksAreReadAsCheckedSpansAndDamageIsFetched(t *testing.T) {
+	const bs = 256 << 10
+	dir := filepath.Join(t.TempDir(), "disk")
+	f := newFake(6*bs + 999)
+	obj := f.object("a")
+	obj.OnDisk = true
+	c, d := newDiskTestCache(t, dir, bs)
+	readAll(t, c, obj)
+	c.Close()
+	d.Close()
+
+	// A byte flipped in the middle of block 2's file.
+	files, _ := filepath.Glob(filepath.Join(dir, "v1", "??", "*", "2"))
+	if len(files) != 1 {
+		t.Fatalf("block 2's file: %v", files)
+	}
+	fh, err := os.OpenFile(files[0], os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := []byte{0}
+	fh.ReadAt(b, 4096+100000)
+	b[0] ^= 0x80
+	fh.WriteAt(b, 4096+100000)
+	fh.Close()
+
+	c, d = newDiskTestCache(t, dir, bs)
+	defer d.Close()
+	defer c.Close()
+	fetched := f.fetches.Load()
+	got, spans := readAllSpans(t, c, obj, 64<<10)
+	if !bytes.Equal(got, f.data) {
+		t.Fatal("bytes read through spans differ from the object")
+	}
+	if spans < 20 {
+		t.Fatalf("only %d reads came as spans", spans)
+	}
+	if n := f.fetches.Load() - fetched; n != 1 {
+		t.Fatalf("%d fetches, want 1 (the damaged block)", n)
+	}
+	if st := d.Stats(); st.Corrupt != 1 {
+		t.Fatalf("disk stats %+v: want one damaged file", st)
 	}
 }

@@ -61,9 +61,23 @@ func (r *Reader) Close() {
 // ReadAt reads into p at off. It returns fewer bytes than len(p) only at
 // the end of the object (and 0, nil at or past it).
 func (r *Reader) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
+	n, _, err := r.read(ctx, p, off, false)
+	return n, err
+}
+
+// ReadSpan is ReadAt, except that a read that falls within one block of
+// the disk tier may come back as a Span of that block's file instead of
+// bytes in p (n is then 0), for a caller that can send file ranges
+// without copying them (splice). The span's bytes are checked; Release it
+// once they are sent.
+func (r *Reader) ReadSpan(ctx context.Context, p []byte, off int64) (int, *Span, error) {
+	return r.read(ctx, p, off, true)
+}
+
+func (r *Reader) read(ctx context.Context, p []byte, off int64, spans bool) (int, *Span, error) {
 	size := r.obj.Size
 	if off >= size || len(p) == 0 {
-		return 0, nil
+		return 0, nil, nil
 	}
 	if rest := size - off; int64(len(p)) > rest {
 		p = p[:rest]
@@ -71,7 +85,8 @@ func (r *Reader) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
 	bs := r.c.opts.BlockSize
 	sequential := r.observe(off, int64(len(p)))
 	if !sequential {
-		return r.readRandom(ctx, p, off)
+		n, err := r.readRandom(ctx, p, off)
+		return n, nil, err
 	}
 	n := 0
 	for n < len(p) {
@@ -80,10 +95,15 @@ func (r *Reader) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
 		within := pos - idx*bs
 		block, disk, err := r.block(ctx, idx)
 		if err != nil {
-			return n, err
+			return n, nil, err
 		}
 		if disk != nil {
 			m := int(min(int64(len(p)-n), r.c.blockLen(&r.obj, idx)-within))
+			if spans && n == 0 && m == len(p) {
+				if sp := r.span(disk, within, m); sp != nil {
+					return 0, sp, nil
+				}
+			}
 			ok := disk.b.ReadAt(p[n:n+m], within)
 			r.release(disk)
 			if !ok {
@@ -98,7 +118,7 @@ func (r *Reader) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
 		}
 		n += copy(p[n:], block[within:])
 	}
-	return n, nil
+	return n, nil, nil
 }
 
 // observe records a read and reports whether it continues a sequential

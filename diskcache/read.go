@@ -26,6 +26,12 @@ type Block struct {
 	h    header
 	rel  string
 	data int64 // offset of the data in the file
+
+	mu        sync.Mutex
+	mapped    []byte // the file, mapped by Check
+	mapFailed bool
+	checked   []bool // chunks Check has verified
+	damaged   bool   // Check found a bad chunk
 }
 
 // Open opens block idx of object id, n bytes long, when the disk holds
@@ -46,7 +52,10 @@ func (c *Cache) Open(id string, idx, n int64) (*Block, bool) {
 }
 
 // Close closes the file.
-func (b *Block) Close() { b.f.Close() }
+func (b *Block) Close() {
+	b.unmap()
+	b.f.Close()
+}
 
 // ReadAt fills p with the block's bytes at off, checked. It reports false
 // when the range is outside the block or the file turns out damaged
@@ -55,6 +64,12 @@ func (b *Block) ReadAt(p []byte, off int64) bool {
 	n := b.h.length
 	end := off + int64(len(p))
 	if off < 0 || end > n {
+		return false
+	}
+	b.mu.Lock()
+	damaged := b.damaged
+	b.mu.Unlock()
+	if damaged {
 		return false
 	}
 	if len(p) == 0 {

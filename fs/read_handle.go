@@ -57,7 +57,10 @@ func (f *FS) cacheObject(bucket, key string, info *s3io.ObjectInfo, opts s3io.Re
 }
 
 func (h *readHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
-	n, err := h.reader.ReadAt(ctx, dest, off)
+	n, span, err := h.reader.ReadSpan(ctx, dest, off)
+	if span != nil {
+		return &spanResult{span}, 0
+	}
 	if err != nil {
 		level := h.fs.log.Warn
 		if errors.Is(err, context.Canceled) {
@@ -93,3 +96,20 @@ func (h *readHandle) Release(ctx context.Context) syscall.Errno {
 	h.fs.openHandles.Add(-1)
 	return 0
 }
+
+// spanResult sends a checked range of a disk-cache block: its file's
+// pages, mapped, which go-fuse writes to /dev/fuse with writev (it
+// recognises the Slices method), so the bytes are copied once, by the
+// kernel, and never into this process's memory.
+type spanResult struct{ span *cache.Span }
+
+var _ fuse.ReadResult = (*spanResult)(nil)
+
+func (r *spanResult) Slices() ([][]byte, fuse.Status) { return [][]byte{r.span.Data}, fuse.OK }
+
+func (r *spanResult) Bytes(buf []byte) ([]byte, fuse.Status) {
+	return append(buf[:0], r.span.Data...), fuse.OK
+}
+
+func (r *spanResult) Size() int { return len(r.span.Data) }
+func (r *spanResult) Done()     { r.span.Release() }
