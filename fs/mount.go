@@ -2,9 +2,13 @@ package fs
 
 import (
 	"fmt"
+	"os"
+	"strconv"
+	"syscall"
 
 	gofs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
+	"golang.org/x/sys/unix"
 )
 
 // MountOptions are the kernel-facing settings of a mount.
@@ -50,5 +54,23 @@ func (f *FS) Mount(mountpoint string, mo MountOptions) (*fuse.Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mount %s: %w", mountpoint, err)
 	}
+	if err := setReadAhead(mountpoint, maxIO); err != nil {
+		f.log.Debug("kernel readahead of the mount left at the kernel's default (128 KiB)", "err", err)
+	}
 	return server, nil
+}
+
+// setReadAhead sets the kernel's readahead for the mount to n bytes. The
+// kernel caps a FUSE mount's readahead at its default, 128 KiB, whatever
+// MaxReadAhead asks for, so that a sequential reader has at most a couple
+// of 128 KiB reads in flight; at 1 MiB, reads served from memory or the
+// disk cache run about 1.5 times faster (cold reads are unchanged: S3 is
+// read ahead by s3mount itself). Only root may set it (sysfs).
+func setReadAhead(mountpoint string, n int) error {
+	var st syscall.Stat_t
+	if err := syscall.Stat(mountpoint, &st); err != nil {
+		return err
+	}
+	path := fmt.Sprintf("/sys/class/bdi/%d:%d/read_ahead_kb", unix.Major(st.Dev), unix.Minor(st.Dev))
+	return os.WriteFile(path, []byte(strconv.Itoa(n>>10)), 0)
 }
