@@ -16,10 +16,11 @@ import (
 	"github.com/s3mount/s3mount/diskcache"
 )
 
-// Span is a checked range of a disk-tier block: the kernel's pages of its
-// file, mapped, which a caller may write out without copying them, while
-// it holds the span. Release gives the file back; it may be called more
-// than once, and Data must not be touched afterwards.
+// Span is a range of a block that a caller may write out without copying
+// it, while it holds the span: a memory block's bytes, or the kernel's
+// pages of a disk-tier block file, mapped and checked. Release gives the
+// file back; it may be called more than once, and Data must not be
+// touched afterwards.
 type Span struct {
 	Data []byte
 

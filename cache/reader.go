@@ -65,11 +65,11 @@ func (r *Reader) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
 	return n, err
 }
 
-// ReadSpan is ReadAt, except that a read that falls within one block of
-// the disk tier may come back as a Span of that block's file instead of
-// bytes in p (n is then 0), for a caller that can send file ranges
-// without copying them (splice). The span's bytes are checked; Release it
-// once they are sent.
+// ReadSpan is ReadAt, except that a read that falls within one block may
+// come back as a Span of the block's bytes instead of bytes in p (n is
+// then 0), for a caller that can send them without a copy: a block in
+// memory, or the checked, mapped pages of a disk-tier block file. Release
+// the span once its bytes are sent.
 func (r *Reader) ReadSpan(ctx context.Context, p []byte, off int64) (int, *Span, error) {
 	return r.read(ctx, p, off, true)
 }
@@ -115,6 +115,11 @@ func (r *Reader) read(ctx context.Context, p []byte, off int64, spans bool) (int
 		}
 		if within >= int64(len(block)) {
 			break // the object was shorter than its size said
+		}
+		if spans && n == 0 && within+int64(len(p)) <= int64(len(block)) {
+			// Blocks never change once fetched: the caller may send this
+			// one's bytes as they are, without a copy into p.
+			return 0, &Span{Data: block[within : within+int64(len(p)) : within+int64(len(p))], release: func() {}}, nil
 		}
 		n += copy(p[n:], block[within:])
 	}

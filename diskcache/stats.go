@@ -9,6 +9,9 @@ import (
 type Stats struct {
 	Hits, Misses, Corrupt, Writes, Dropped, Failed, Evicted int64
 	BytesRead, BytesWritten                                 int64
+	// Waited counts stores that waited for room in the queue: the disk
+	// was slower than S3.
+	Waited int64
 	// Blocks and Bytes are what the index holds; IndexReady says whether
 	// its rebuild at open has ended, and IndexTook how long it took.
 	Blocks     int
@@ -19,7 +22,7 @@ type Stats struct {
 
 type counters struct {
 	hits, misses, corrupt, writes, dropped, failed, evicted atomic.Int64
-	bytesRead, bytesWritten                                 atomic.Int64
+	bytesRead, bytesWritten, waited                         atomic.Int64
 }
 
 // Stats returns the counters so far.
@@ -28,6 +31,7 @@ func (c *Cache) Stats() Stats {
 		Hits: c.stats.hits.Load(), Misses: c.stats.misses.Load(), Corrupt: c.stats.corrupt.Load(),
 		Writes: c.stats.writes.Load(), Dropped: c.stats.dropped.Load(), Failed: c.stats.failed.Load(),
 		Evicted: c.stats.evicted.Load(), BytesRead: c.stats.bytesRead.Load(), BytesWritten: c.stats.bytesWritten.Load(),
+		Waited: c.stats.waited.Load(),
 	}
 	s.Blocks, s.Bytes = c.index.size()
 	s.IndexReady = c.index.isReady()

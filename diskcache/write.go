@@ -42,9 +42,13 @@ func (c *Cache) enqueue(ctx context.Context, id string, idx int64, data []byte, 
 		return
 	}
 	if wait {
-		if c.room.Acquire(ctx, n) != nil {
-			c.stats.dropped.Add(1)
-			return
+		if !c.room.TryAcquire(n) {
+			// The disk is behind: the reader waits for it.
+			c.stats.waited.Add(1)
+			if c.room.Acquire(ctx, n) != nil {
+				c.stats.dropped.Add(1)
+				return
+			}
 		}
 	} else if !c.room.TryAcquire(n) {
 		c.stats.dropped.Add(1)

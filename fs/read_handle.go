@@ -97,10 +97,10 @@ func (h *readHandle) Release(ctx context.Context) syscall.Errno {
 	return 0
 }
 
-// spanResult sends a checked range of a disk-cache block: its file's
-// pages, mapped, which go-fuse writes to /dev/fuse with writev (it
-// recognises the Slices method), so the bytes are copied once, by the
-// kernel, and never into this process's memory.
+// spanResult sends a range of a block as it lies, in memory or in the
+// mapped pages of a disk-cache block file: go-fuse writes it to /dev/fuse
+// with writev (it recognises the Slices method), so the bytes are copied
+// once, by the kernel, and a disk block never into this process's memory.
 type spanResult struct{ span *cache.Span }
 
 var _ fuse.ReadResult = (*spanResult)(nil)

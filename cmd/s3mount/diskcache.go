@@ -42,5 +42,5 @@ func closeDiskCache(d *diskcache.Cache, logger *slog.Logger) {
 	d.Close()
 	st := d.Stats()
 	logger.Info("disk cache closed", "hits", st.Hits, "misses", st.Misses, "written", st.Writes,
-		"dropped", st.Dropped, "evicted", st.Evicted, "corrupt", st.Corrupt, "blocks", st.Blocks, "bytes", st.Bytes)
+		"waited", st.Waited, "dropped", st.Dropped, "evicted", st.Evicted, "corrupt", st.Corrupt, "blocks", st.Blocks, "bytes", st.Bytes)
 }
