@@ -348,9 +348,14 @@ func TestPrefetchStagesTreesAndFilesWithProgressAndNamesFailures(t *testing.T) {
 			t.Errorf("%s: %d of %d bytes cached after prefetch of ref", k, kept, size)
 		}
 	}
-	out, errOut, code = prefetch(t, "--from-file", list, s.mnt)
+	out, errOut, code = prefetch(t, "--from-file", list, "--progress", "bar", s.mnt)
 	if code != 0 || !strings.Contains(out, "2 files") || !strings.Contains(out, "1 already cached") {
 		t.Fatalf("prefetch --from-file: exit %d\n%s%s", code, out, errOut)
+	}
+	// The bar (what a terminal gets) is redrawn in place and ends with a
+	// newline.
+	if !strings.Contains(errOut, "\r[") || !strings.Contains(errOut, "100% ") || !strings.HasSuffix(errOut, "\n") {
+		t.Fatalf("prefetch --progress bar drew no bar: %q", errOut)
 	}
 
 	// A remount whose GETs all fail reads every staged byte from disk.

@@ -28,6 +28,7 @@ type config struct {
 	randConc int
 
 	only       string // "read", "write", "disk" (the --cache-dir rows of read) or "" for read and write
+	noDisk     bool   // leave out the --cache-dir rows (a binary without the flag)
 	writeSize  int64
 	smallFiles int
 }
@@ -44,7 +45,8 @@ func main() {
 	flag.IntVar(&c.randConc, "random-concurrency", 4, "concurrent random readers")
 	flag.StringVar(&c.only, "only", "", "run only the read, the write or the disk (--cache-dir, part of read) figures")
 	flag.Int64Var(&c.writeSize, "write-size", 1<<30, "size of the sequentially written file")
-	flag.IntVar(&c.smallFiles, "small-files", 1000, "16 KiB files written one after another")
+	flag.IntVar(&c.smallFiles, "small-files", 1000, "16 KiB files written one after another, and read from small/")
+	flag.BoolVar(&c.noDisk, "no-disk", false, "leave out the --cache-dir figures (to measure a binary that lacks the flag)")
 	flag.Parse()
 	if *quick {
 		c.size, c.rssSize, c.keys, c.runs, c.randomN = 64<<20, 256<<20, 1000, 1, 200

@@ -112,9 +112,11 @@ func (b *bench) measureWrite(ctx context.Context) ([]result, error) {
 
 func (b *bench) measureRead(ctx context.Context) ([]result, error) {
 	var seqRaw, seqCold, seqWarm, rndRaw, rndMount, lsRaw, lsMount []float64
-	var diskCold, diskWarm, smallRaw, smallWarm, smallCold []float64
-	if err := b.diskSetup(ctx); err != nil {
-		return nil, err
+	var diskCold, diskWarm, diskPage, smallRaw, smallWarm, smallCold []float64
+	if !b.c.noDisk {
+		if err := b.diskSetup(ctx); err != nil {
+			return nil, err
+		}
 	}
 	for r := 0; r < b.c.runs; r++ {
 		fmt.Printf("run %d/%d\n", r+1, b.c.runs)
@@ -148,11 +150,15 @@ func (b *bench) measureRead(ctx context.Context) ([]result, error) {
 		}
 		lsMount = append(lsMount, float64(b.c.keys)/d.Seconds())
 
+		if b.c.noDisk {
+			continue
+		}
 		dr, err := b.measureDisk(ctx, r)
 		if err != nil {
 			return nil, err
 		}
 		diskCold, diskWarm = append(diskCold, mbps(b.c.size, dr.cold)), append(diskWarm, mbps(b.c.size, dr.warm))
+		diskPage = append(diskPage, mbps(b.c.size, dr.warmPage))
 		files := float64(b.c.smallFiles)
 		smallRaw = append(smallRaw, files/dr.smallRaw.Seconds())
 		smallCold = append(smallCold, files/dr.smallCold.Seconds())
@@ -172,7 +178,9 @@ func (b *bench) measureRead(ctx context.Context) ([]result, error) {
 			mount: float64(rss >> 20), raw: float64(limit >> 20), pass: rss <= limit,
 			absolute: fmt.Sprintf("limit %d MiB", limit>>20)},
 	}
-	out = append(out, diskResults(b, seqRaw, seqCold, diskCold, diskWarm, smallRaw, smallCold, smallWarm)...)
+	if !b.c.noDisk {
+		out = append(out, diskResults(b, seqRaw, seqCold, diskCold, diskWarm, diskPage, smallRaw, smallCold, smallWarm)...)
+	}
 	return out, nil
 }
 
