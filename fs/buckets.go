@@ -105,7 +105,7 @@ func (r *bucketsRoot) Readdir(ctx context.Context) (gofs.DirStream, syscall.Errn
 		if nameProblem(b.Name) != "" {
 			continue
 		}
-		entries = append(entries, fuse.DirEntry{Name: b.Name, Mode: syscall.S_IFDIR, Ino: r.fs.dirIno(b.Name, "")})
+		entries = append(entries, fuse.DirEntry{Name: b.Name, Mode: syscall.S_IFDIR, Ino: r.fs.inodes.peek(b.Name + "/")})
 	}
 	return gofs.NewListDirStream(entries), 0
 }

@@ -118,8 +118,33 @@ func (f *FS) dirIno(bucket, prefix string) uint64 {
 // a key seen first as a file (in a listing, which has no metadata) and then
 // as a symlink gets a new node of the right type.
 func (f *FS) fileIno(bucket, key string, mode uint32) uint64 {
-	if mode&syscall.S_IFMT == syscall.S_IFLNK {
-		return f.inodes.get(bucket + "/" + key + "\x00symlink")
-	}
-	return f.inodes.get(bucket + "/" + key)
+	return f.inodes.get(fileInoPath(bucket, key, mode))
 }
+
+func fileInoPath(bucket, key string, mode uint32) string {
+	if mode&syscall.S_IFMT == syscall.S_IFLNK {
+		return bucket + "/" + key + "\x00symlink"
+	}
+	return bucket + "/" + key
+}
+
+// entryIno is the inode number a readdir entry shows: the node's when the
+// kernel holds one, else the one a lookup would give (barring a hash
+// collision), without reserving it.
+func (f *FS) entryIno(bucket, key string, isDir bool) uint64 {
+	if isDir {
+		return f.inodes.peek(bucket + "/" + key + "/")
+	}
+	return f.inodes.peek(bucket + "/" + key)
+}
+
+var (
+	_ = (gofs.NodeOnForgetter)((*fileNode)(nil))
+	_ = (gofs.NodeOnForgetter)((*dirNode)(nil))
+)
+
+// OnForget gives the inode number back: the kernel holds the node no more.
+func (n *fileNode) OnForget() { n.fs.inodes.release(n.StableAttr().Ino) }
+
+// OnForget gives the inode number back: the kernel holds the node no more.
+func (d *dirNode) OnForget() { d.fs.inodes.release(d.StableAttr().Ino) }
