@@ -83,6 +83,27 @@ func (c *countingStore) ReadRange(ctx context.Context, b, k string, off int64, p
 	return c.Store.ReadRange(ctx, b, k, off, p, o)
 }
 
+func (c *countingStore) CreateMultipartUpload(ctx context.Context, b, k string, o s3io.WriteOptions) (string, error) {
+	if err := c.count("CreateMultipartUpload", 0); err != nil {
+		return "", err
+	}
+	return c.Store.CreateMultipartUpload(ctx, b, k, o)
+}
+
+func (c *countingStore) CompleteMultipartUpload(ctx context.Context, up s3io.Upload, parts []s3io.Part) (s3io.ObjectInfo, error) {
+	if err := c.count("CompleteMultipartUpload", 0); err != nil {
+		return s3io.ObjectInfo{}, err
+	}
+	return c.Store.CompleteMultipartUpload(ctx, up, parts)
+}
+
+func (c *countingStore) AbortMultipartUpload(ctx context.Context, up s3io.Upload) error {
+	if err := c.count("AbortMultipartUpload", 0); err != nil {
+		return err
+	}
+	return c.Store.AbortMultipartUpload(ctx, up)
+}
+
 func (c *countingStore) CopyObject(ctx context.Context, src s3io.CopySource, b, k string, o s3io.CopyOptions) (s3io.ObjectInfo, error) {
 	if err := c.count("CopyObject", 0); err != nil {
 		return s3io.ObjectInfo{}, err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/s3mount/s3mount/s3io"
@@ -23,10 +24,12 @@ type RecoveryReport struct {
 }
 
 // Recover uploads what earlier mounts staged and never got into S3: a file
-// whose object has not changed since (same ETag, or still absent for a new
-// file) is uploaded; one whose object changed, or whose bytes cannot be
-// rebuilt, is moved to the kept directory and reported. Nothing is deleted
-// unless S3 has it. Files of a mount still running (locked) are skipped.
+// its program closed (and was told the upload failed) whose object has
+// not changed since (same ETag, or still absent for a new file) is
+// uploaded; one still being written when its mount stopped, one whose
+// object changed, or whose bytes cannot be rebuilt, is moved to the kept
+// directory and reported. Nothing is deleted unless S3 has it. Files of a
+// mount still running (locked) are skipped.
 func (m *Manager) Recover(ctx context.Context) (RecoveryReport, error) {
 	var rep RecoveryReport
 	// Files of older versions lie in the staging directory itself; each
@@ -70,8 +73,11 @@ func (m *Manager) Recover(ctx context.Context) (RecoveryReport, error) {
 			m.log.Info("uploaded data staged by an earlier mount", "object", detail)
 			rep.Uploaded = append(rep.Uploaded, detail)
 		case keptAside:
-			m.log.Warn("staged data cannot be uploaded any more and is kept aside",
-				"path", detail, "why", err)
+			msg := "staged data cannot be uploaded any more and is kept aside"
+			if errors.Is(err, errNeverClosed) {
+				msg = "staged data of a file its program never closed is kept aside, not uploaded"
+			}
+			m.log.Warn(msg, "path", detail, "why", err)
 			rep.Kept = append(rep.Kept, detail)
 		case failed:
 			m.log.Warn("upload of staged data failed again; the next mount retries it", "object", detail, "err", err)
@@ -80,6 +86,10 @@ func (m *Manager) Recover(ctx context.Context) (RecoveryReport, error) {
 	}
 	return rep, nil
 }
+
+// errNeverClosed marks data kept aside because the mount stopped while
+// its program was still writing it.
+var errNeverClosed = errors.New("the program never closed the file")
 
 type recoveryStatus int
 
@@ -126,6 +136,12 @@ func (m *Manager) recoverOne(ctx context.Context, mpath, data string) (status re
 				"aws s3 cp DATA s3://%s --endpoint-url %s (DATA: the kept .data file)",
 			object, id.Endpoint, id.AccessKeyID, m.opts.Identity.Endpoint, m.opts.Identity.AccessKeyID, object, id.Endpoint)
 	}
+	if !man.closed() {
+		file.Close()
+		to := m.keepAside(mpath, data)
+		return keptAside, to, fmt.Errorf("%w: %s was being written when its mount stopped, so these bytes may be "+
+			"only part of what the program meant to write; %s", errNeverClosed, object, manualUpload(man, to))
+	}
 	current, err := m.store.HeadObject(ctx, man.Bucket, man.Key, m.opts.ReadOptions)
 	var base *s3io.ObjectInfo
 	switch {
@@ -161,7 +177,7 @@ func (m *Manager) recoverOne(ctx context.Context, mpath, data string) (status re
 // Every staged block counts as written.
 func (m *Manager) fileFrom(file *os.File, man manifest, base *s3io.ObjectInfo) *File {
 	f := m.fileFor(file, man.Bucket, man.Key, base, Meta{ContentType: man.ContentType, UserMetadata: man.Metadata})
-	f.size, f.changed, f.manifested = man.Size, true, true
+	f.size, f.changed, f.manifested, f.sealed = man.Size, true, true, man.closed()
 	f.publishLocked()
 	if base != nil {
 		f.baseLimit = min(man.BaseLimit, base.Size)
@@ -179,6 +195,23 @@ func (m *Manager) fileFrom(file *os.File, man manifest, base *s3io.ObjectInfo) *
 		}
 	}
 	return f
+}
+
+// manualUpload says how a person can upload kept data after checking it.
+func manualUpload(man manifest, data string) string {
+	where := "--endpoint-url " + man.Identity.Endpoint
+	if region, ok := strings.CutPrefix(man.Identity.Endpoint, "aws:"); ok {
+		where = "--region " + region
+	}
+	if man.Identity.Endpoint == "" {
+		where = "--endpoint-url ENDPOINT"
+	}
+	if man.BaseETag != "" {
+		return fmt.Sprintf("%s holds the file's size with only the blocks written here (zeros elsewhere); "+
+			"merge it with the object (ETag %s) before uploading it with: aws s3 cp FILE s3://%s/%s %s",
+			data, man.BaseETag, man.Bucket, man.Key, where)
+	}
+	return fmt.Sprintf("to upload it anyway: aws s3 cp %s s3://%s/%s %s", data, man.Bucket, man.Key, where)
 }
 
 // keepAside moves a staged file and its manifest to the kept directory
