@@ -206,6 +206,7 @@ func (f *File) commitMultipartLocked(ctx context.Context) (s3io.ObjectInfo, erro
 	clear(f.streamed)
 	mpMeta := f.mpMeta
 	f.stateMu.Unlock()
+	f.uploadEnded(up.ID)
 	if !mpMeta.equal(f.meta) {
 		// Metadata changed after the upload began (chmod of an open file).
 		info.Key, info.Size = f.key, f.size

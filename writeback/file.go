@@ -87,6 +87,13 @@ type File struct {
 	// diskUsed is what the staging file occupied on disk when last
 	// measured, as counted in the mount's staging budget.
 	diskUsed int64
+
+	// manMu orders writes of the manifest, which part uploads make too
+	// (to record a multipart upload they begin); it guards onDisk, the
+	// manifest last written (nil when there is none), and uploads.
+	manMu   sync.Mutex
+	onDisk  *manifest
+	uploads []uploadRef
 }
 
 // target is where, with what metadata and SSE-C key the object goes.

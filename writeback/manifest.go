@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/s3mount/s3mount/s3io"
 )
 
 // manifest describes a staging file, next to it (NAME.data and
@@ -39,6 +42,10 @@ type manifest struct {
 	// are the bytes the file the program meant, and only then does
 	// recovery upload them. Older versions wrote none (see closed).
 	State string `json:"state,omitempty"`
+	// Uploads are the multipart uploads begun for the file and neither
+	// completed nor aborted: recovery aborts them, so that a dead mount
+	// leaves no parts behind.
+	Uploads []uploadRef `json:"multipart_uploads,omitempty"`
 }
 
 const (
@@ -54,6 +61,13 @@ func (m manifest) closed() bool {
 		return m.Known
 	}
 	return m.State == stateClosed
+}
+
+// uploadRef names a multipart upload.
+type uploadRef struct {
+	Bucket string `json:"bucket"`
+	Key    string `json:"key"`
+	ID     string `json:"upload_id"`
 }
 
 func manifestPath(dataPath string) string {
@@ -86,9 +100,13 @@ func (f *File) writeManifestLocked(closed, durable bool) error {
 			}
 		}
 	}
+	f.manMu.Lock()
+	defer f.manMu.Unlock()
+	m.Uploads = slices.Clone(f.uploads)
 	if err := saveManifest(manifestPath(f.path), m, closed || durable); err != nil {
 		return fmt.Errorf("manifest of %s: %w", f.path, err)
 	}
+	f.onDisk = &m
 	return nil
 }
 
@@ -114,6 +132,46 @@ func saveManifest(path string, m manifest, durable bool) error {
 		return err
 	}
 	return syncDir(filepath.Dir(path))
+}
+
+// setUploads changes the list of the file's unfinished multipart
+// uploads and rewrites the manifest, if there is one, with it. No other
+// lock is taken under manMu, so any caller may hold others (ensureUpload
+// holds mpMu).
+//
+// Starting an upload costs no fsync: against a kill -9 the page cache
+// suffices, and a crash of the machine loses at worst the record of an
+// upload whose parts a lifecycle rule (AbortIncompleteMultipartUpload)
+// removes; the staged bytes themselves are not fsynced before a close
+// either. A closed file's manifest stays durable, as always.
+func (f *File) setUploads(update func([]uploadRef) []uploadRef) {
+	f.manMu.Lock()
+	defer f.manMu.Unlock()
+	f.uploads = update(f.uploads)
+	if f.onDisk == nil {
+		return
+	}
+	m := *f.onDisk
+	m.Uploads = slices.Clone(f.uploads)
+	if err := saveManifest(manifestPath(f.path), m, m.closed()); err != nil {
+		f.m.log.Warn("multipart upload not recorded in the staging manifest", "path", f.path, "err", err)
+		return
+	}
+	f.onDisk = &m
+}
+
+// uploadStarted records a multipart upload the file began.
+func (f *File) uploadStarted(up s3io.Upload) {
+	f.setUploads(func(l []uploadRef) []uploadRef {
+		return append(l, uploadRef{Bucket: up.Bucket, Key: up.Key, ID: up.ID})
+	})
+}
+
+// uploadEnded forgets a multipart upload that was completed or aborted.
+func (f *File) uploadEnded(id string) {
+	f.setUploads(func(l []uploadRef) []uploadRef {
+		return slices.DeleteFunc(l, func(u uploadRef) bool { return u.ID == id })
+	})
 }
 
 // writeFileSynced writes a new file and fsyncs it, so that a rename over
@@ -197,7 +255,10 @@ func (f *File) committedLocked() {
 	if !f.manifested {
 		return
 	}
+	f.manMu.Lock()
 	os.Remove(manifestPath(f.path))
+	f.onDisk = nil
+	f.manMu.Unlock()
 	f.manifested = false
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -28,7 +29,8 @@ type RecoveryReport struct {
 // not changed since (same ETag, or still absent for a new file) is
 // uploaded; one still being written when its mount stopped, one whose
 // object changed, or whose bytes cannot be rebuilt, is moved to the kept
-// directory and reported. Nothing is deleted unless S3 has it. Files of a
+// directory and reported. Multipart uploads the dead mount recorded are
+// aborted either way. Nothing is deleted unless S3 has it. Files of a
 // mount still running (locked) are skipped.
 func (m *Manager) Recover(ctx context.Context) (RecoveryReport, error) {
 	var rep RecoveryReport
@@ -131,10 +133,20 @@ func (m *Manager) recoverOne(ctx context.Context, mpath, data string) (status re
 	object := man.Bucket + "/" + man.Key
 	if id := man.Identity; id != (Identity{}) && id != m.opts.Identity {
 		file.Close()
+		var uploads string
+		if len(man.Uploads) > 0 {
+			// Not this mount's to abort: they live on another server or account.
+			uploads = fmt.Sprintf("; its manifest lists %d unfinished multipart uploads to abort there "+
+				"(aws s3api abort-multipart-upload)", len(man.Uploads))
+		}
 		return keptAside, m.keepAside(mpath, data), fmt.Errorf(
 			"%s was staged for %s as access key %s, not this mount's %s as %s; to upload it yourself: "+
-				"aws s3 cp DATA s3://%s --endpoint-url %s (DATA: the kept .data file)",
-			object, id.Endpoint, id.AccessKeyID, m.opts.Identity.Endpoint, m.opts.Identity.AccessKeyID, object, id.Endpoint)
+				"aws s3 cp DATA s3://%s --endpoint-url %s (DATA: the kept .data file)%s",
+			object, id.Endpoint, id.AccessKeyID, m.opts.Identity.Endpoint, m.opts.Identity.AccessKeyID, object, id.Endpoint, uploads)
+	}
+	if err := m.abortUploads(ctx, mpath, &man); err != nil {
+		file.Close()
+		return failed, object, err
 	}
 	if !man.closed() {
 		file.Close()
@@ -178,6 +190,7 @@ func (m *Manager) recoverOne(ctx context.Context, mpath, data string) (status re
 func (m *Manager) fileFrom(file *os.File, man manifest, base *s3io.ObjectInfo) *File {
 	f := m.fileFor(file, man.Bucket, man.Key, base, Meta{ContentType: man.ContentType, UserMetadata: man.Metadata})
 	f.size, f.changed, f.manifested, f.sealed = man.Size, true, true, man.closed()
+	f.onDisk, f.uploads = &man, slices.Clone(man.Uploads)
 	f.publishLocked()
 	if base != nil {
 		f.baseLimit = min(man.BaseLimit, base.Size)
@@ -195,6 +208,35 @@ func (m *Manager) fileFrom(file *os.File, man manifest, base *s3io.ObjectInfo) *
 		}
 	}
 	return f
+}
+
+// abortUploads aborts the multipart uploads a dead mount recorded for the
+// file, so that none of its parts stay billed, and rewrites the manifest
+// without them. An abort that fails (other than for an upload already
+// gone) leaves the file where it is, for the next mount to try again.
+func (m *Manager) abortUploads(ctx context.Context, mpath string, man *manifest) error {
+	if len(man.Uploads) == 0 {
+		return nil
+	}
+	var errs []error
+	left := man.Uploads[:0:0]
+	for _, u := range man.Uploads {
+		err := m.store.AbortMultipartUpload(ctx, s3io.Upload{Bucket: u.Bucket, Key: u.Key, ID: u.ID})
+		switch {
+		case err == nil:
+			m.log.Info("aborted a multipart upload of an earlier mount", "bucket", u.Bucket, "key", u.Key, "upload_id", u.ID)
+		case errors.Is(err, s3io.ErrNotFound), errors.Is(err, s3io.ErrBucketNotFound):
+			// completed or aborted before the mount stopped
+		default:
+			errs = append(errs, fmt.Errorf("abort multipart upload %s of %s/%s: %w", u.ID, u.Bucket, u.Key, err))
+			left = append(left, u)
+		}
+	}
+	man.Uploads = left
+	if err := saveManifest(mpath, *man, man.closed()); err != nil {
+		errs = append(errs, fmt.Errorf("manifest %s: %w", mpath, err))
+	}
+	return errors.Join(errs...)
 }
 
 // manualUpload says how a person can upload kept data after checking it.

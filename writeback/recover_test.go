@@ -234,6 +234,84 @@ func TestRecoverReadsManifestsOfOlderVersions(t *testing.T) {
 	}
 }
 
+// The manifest names a file's multipart upload from its start until it
+// is completed or aborted.
+func TestManifestRecordsAMultipartUploadUntilItEnds(t *testing.T) {
+	fx := newFixture(t)
+	f, _ := fx.m.Create(testBucket, "big", Meta{})
+	data := randomBytes(12, 12<<20)
+	writeAll(t, f, data, 1<<20)
+	f.waitIdle()
+	ups, _ := fx.mem.ListMultipartUploads(context.Background(), testBucket, "")
+	man, err := readManifest(manifestPath(f.path))
+	if err != nil || len(ups) != 1 || len(man.Uploads) != 1 || man.Uploads[0].ID != ups[0].ID || man.Uploads[0].Key != "big" {
+		t.Fatalf("streaming: manifest uploads %+v (%v), server's %+v", man.Uploads, err, ups)
+	}
+	failing := true
+	fx.store.fail = func(op string, _ int32) error {
+		if failing && op == "CompleteMultipartUpload" {
+			return errors.New("injected")
+		}
+		return nil
+	}
+	if _, err := f.Commit(context.Background()); err == nil {
+		t.Fatal("commit succeeded against a failing store")
+	}
+	fx.noUploadsLeft(t)
+	if man, err := readManifest(manifestPath(f.path)); err != nil || len(man.Uploads) != 0 {
+		t.Fatalf("after the abort: manifest uploads %+v, %v; want none", man.Uploads, err)
+	}
+	failing = false
+	if _, err := f.Commit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(manifestPath(f.path)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("manifest after the upload completed: %v", err)
+	}
+	f.Close()
+}
+
+// A dead mount leaves no incomplete multipart upload: recovery aborts the
+// ones it recorded, for files it keeps aside (killed mid-write) and for
+// files it uploads (a failed close whose abort failed too).
+func TestRecoverAbortsTheMultipartUploadsOfADeadMount(t *testing.T) {
+	fx := newFixture(t)
+	fx.store.fail = func(op string, part int32) error {
+		if op == "UploadPart" && part == 3 || op == "AbortMultipartUpload" {
+			return errors.New("injected")
+		}
+		return nil
+	}
+	failed, _ := fx.m.Create(testBucket, "failed", Meta{})
+	want := randomBytes(13, 12<<20)
+	writeAll(t, failed, want, 1<<20)
+	if _, err := failed.Commit(context.Background()); err == nil {
+		t.Fatal("commit succeeded against a failing store")
+	}
+	if err := failed.Close(); err == nil {
+		t.Fatal("close kept data without an error")
+	}
+	fx.store.fail = nil
+	streaming, _ := fx.m.Create(testBucket, "streaming", Meta{})
+	writeAll(t, streaming, randomBytes(14, 12<<20), 1<<20)
+	crash(streaming)
+	if ups, _ := fx.mem.ListMultipartUploads(context.Background(), testBucket, ""); len(ups) != 2 {
+		t.Fatalf("%d multipart uploads before recovery, want the 2 the test set up", len(ups))
+	}
+	rep, err := fx.restart(t).Recover(context.Background())
+	if err != nil || len(rep.Uploaded) != 1 || len(rep.Kept) != 1 {
+		t.Fatalf("recover: %+v, %v", rep, err)
+	}
+	fx.noUploadsLeft(t)
+	if !bytes.Equal(fx.object(t, "failed"), want) {
+		t.Fatal("recovered object differs from what was closed")
+	}
+	kept, err := readManifest(manifestPath(rep.Kept[0]))
+	if err != nil || len(kept.Uploads) != 0 {
+		t.Fatalf("kept manifest still lists uploads %+v (%v)", kept.Uploads, err)
+	}
+}
+
 func TestRecoverSkipsFilesOfARunningMount(t *testing.T) {
 	fx := newFixture(t)
 	f, _ := fx.m.Create(testBucket, "live", Meta{})

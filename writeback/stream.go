@@ -2,6 +2,7 @@ package writeback
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
@@ -134,6 +135,7 @@ func (f *File) ensureUpload(ctx context.Context) (s3io.Upload, error) {
 	f.stateMu.Lock()
 	f.mp, f.mpMeta = &up, meta
 	f.stateMu.Unlock()
+	f.uploadStarted(up) // before any part: a dead mount's parts are found
 	return up, nil
 }
 
@@ -156,8 +158,12 @@ func (f *File) abortStreamLocked() {
 	if up == nil {
 		return
 	}
-	if err := f.m.store.AbortMultipartUpload(context.WithoutCancel(f.m.ctx), *up); err != nil {
-		f.m.log.Warn("abort of multipart upload failed; its parts stay until a lifecycle rule removes them",
+	if err := f.m.store.AbortMultipartUpload(context.WithoutCancel(f.m.ctx), *up); err != nil && !errors.Is(err, s3io.ErrNotFound) {
+		// Still in the manifest: recovery aborts it if the file stays
+		// staged; otherwise a lifecycle rule must.
+		f.m.log.Warn("abort of multipart upload failed; its parts stay until recovery or a lifecycle rule removes them",
 			"bucket", up.Bucket, "key", up.Key, "upload_id", up.ID, "err", err)
+		return
 	}
+	f.uploadEnded(up.ID)
 }
