@@ -32,6 +32,9 @@ type countingStore struct {
 	// afterCopy, when set, runs after each successful CopyObject (to play
 	// a server that drops what a copy should keep).
 	afterCopy func(bucket, key string)
+	// loseCreateAnswer makes CreateMultipartUpload create the upload and
+	// then fail, as when the mount dies before the answer arrives.
+	loseCreateAnswer bool
 }
 
 func (c *countingStore) count(op string, part int32) error {
@@ -87,7 +90,14 @@ func (c *countingStore) CreateMultipartUpload(ctx context.Context, b, k string, 
 	if err := c.count("CreateMultipartUpload", 0); err != nil {
 		return "", err
 	}
-	return c.Store.CreateMultipartUpload(ctx, b, k, o)
+	id, err := c.Store.CreateMultipartUpload(ctx, b, k, o)
+	c.mu.Lock()
+	lose := c.loseCreateAnswer
+	c.mu.Unlock()
+	if err == nil && lose {
+		return "", errors.New("answer lost")
+	}
+	return id, err
 }
 
 func (c *countingStore) CompleteMultipartUpload(ctx context.Context, up s3io.Upload, parts []s3io.Part) (s3io.ObjectInfo, error) {

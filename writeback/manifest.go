@@ -9,8 +9,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/s3mount/s3mount/s3io"
 )
 
 // manifest describes a staging file, next to it (NAME.data and
@@ -63,11 +61,14 @@ func (m manifest) closed() bool {
 	return m.State == stateClosed
 }
 
-// uploadRef names a multipart upload.
+// uploadRef names a multipart upload. It is recorded before the
+// request that creates it (ID still empty, Started set), since the mount
+// may die while the server creates it.
 type uploadRef struct {
-	Bucket string `json:"bucket"`
-	Key    string `json:"key"`
-	ID     string `json:"upload_id"`
+	Bucket  string    `json:"bucket"`
+	Key     string    `json:"key"`
+	ID      string    `json:"upload_id,omitempty"`
+	Started time.Time `json:"started,omitzero"`
 }
 
 func manifestPath(dataPath string) string {
@@ -160,10 +161,24 @@ func (f *File) setUploads(update func([]uploadRef) []uploadRef) {
 	f.onDisk = &m
 }
 
-// uploadStarted records a multipart upload the file began.
-func (f *File) uploadStarted(up s3io.Upload) {
+// uploadStarting records a multipart upload about to be created and
+// returns its record for uploadStarted.
+func (f *File) uploadStarting(bucket, key string) uploadRef {
+	ref := uploadRef{Bucket: bucket, Key: key, Started: time.Now().UTC()}
+	f.setUploads(func(l []uploadRef) []uploadRef { return append(l, ref) })
+	return ref
+}
+
+// uploadStarted fills in the ID of the upload recorded as ref. (When the
+// request failed, ref stays: the server may have created it all the same.)
+func (f *File) uploadStarted(ref uploadRef, id string) {
 	f.setUploads(func(l []uploadRef) []uploadRef {
-		return append(l, uploadRef{Bucket: up.Bucket, Key: up.Key, ID: up.ID})
+		for i := range l {
+			if l[i] == ref {
+				l[i].ID = id
+			}
+		}
+		return l
 	})
 }
 

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/s3mount/s3mount/s3io"
 )
@@ -221,14 +222,30 @@ func (m *Manager) abortUploads(ctx context.Context, mpath string, man *manifest)
 	var errs []error
 	left := man.Uploads[:0:0]
 	for _, u := range man.Uploads {
-		err := m.store.AbortMultipartUpload(ctx, s3io.Upload{Bucket: u.Bucket, Key: u.Key, ID: u.ID})
-		switch {
-		case err == nil:
-			m.log.Info("aborted a multipart upload of an earlier mount", "bucket", u.Bucket, "key", u.Key, "upload_id", u.ID)
-		case errors.Is(err, s3io.ErrNotFound), errors.Is(err, s3io.ErrBucketNotFound):
-			// completed or aborted before the mount stopped
-		default:
-			errs = append(errs, fmt.Errorf("abort multipart upload %s of %s/%s: %w", u.ID, u.Bucket, u.Key, err))
+		ids := []string{u.ID}
+		if u.ID == "" {
+			found, err := m.uploadsBegunAround(ctx, u)
+			if err != nil {
+				errs = append(errs, err)
+				left = append(left, u)
+				continue
+			}
+			ids = found
+		}
+		kept := false
+		for _, id := range ids {
+			err := m.store.AbortMultipartUpload(ctx, s3io.Upload{Bucket: u.Bucket, Key: u.Key, ID: id})
+			switch {
+			case err == nil:
+				m.log.Info("aborted a multipart upload of an earlier mount", "bucket", u.Bucket, "key", u.Key, "upload_id", id)
+			case errors.Is(err, s3io.ErrNotFound), errors.Is(err, s3io.ErrBucketNotFound):
+				// completed or aborted before the mount stopped
+			default:
+				errs = append(errs, fmt.Errorf("abort multipart upload %s of %s/%s: %w", id, u.Bucket, u.Key, err))
+				kept = true
+			}
+		}
+		if kept {
 			left = append(left, u)
 		}
 	}
@@ -237,6 +254,35 @@ func (m *Manager) abortUploads(ctx context.Context, mpath string, man *manifest)
 		errs = append(errs, fmt.Errorf("manifest %s: %w", mpath, err))
 	}
 	return errors.Join(errs...)
+}
+
+// A recorded upload without an ID was being created when its mount died:
+// it stands for the uploads of its key that the server began around its
+// Started time. The window allows for clocks that differ and requests that
+// were retried; another writer's upload of the same key begun within it
+// and still open would be aborted too, but that writer raced this file's.
+const (
+	pendingBefore = time.Minute
+	pendingAfter  = 10 * time.Minute
+)
+
+// uploadsBegunAround returns the IDs of the uploads a pending record
+// stands for.
+func (m *Manager) uploadsBegunAround(ctx context.Context, u uploadRef) ([]string, error) {
+	ups, err := m.store.ListMultipartUploads(ctx, u.Bucket, u.Key)
+	if errors.Is(err, s3io.ErrBucketNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list multipart uploads of %s/%s: %w", u.Bucket, u.Key, err)
+	}
+	var ids []string
+	for _, up := range ups {
+		if up.Key == u.Key && !up.Initiated.Before(u.Started.Add(-pendingBefore)) && !up.Initiated.After(u.Started.Add(pendingAfter)) {
+			ids = append(ids, up.ID)
+		}
+	}
+	return ids, nil
 }
 
 // manualUpload says how a person can upload kept data after checking it.

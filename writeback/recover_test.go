@@ -312,6 +312,25 @@ func TestRecoverAbortsTheMultipartUploadsOfADeadMount(t *testing.T) {
 	}
 }
 
+// A mount that dies while the server creates an upload never learns its
+// ID; the record made before the request lets recovery find and abort it.
+func TestRecoverAbortsAnUploadWhoseCreationTheMountDidNotSeeEnd(t *testing.T) {
+	fx := newFixture(t)
+	fx.store.loseCreateAnswer = true
+	f, _ := fx.m.Create(testBucket, "big", Meta{})
+	writeAll(t, f, randomBytes(15, 12<<20), 1<<20)
+	crash(f)
+	if ups, _ := fx.mem.ListMultipartUploads(context.Background(), testBucket, ""); len(ups) == 0 {
+		t.Fatal("no upload was created: the test proves nothing")
+	}
+	fx.store.loseCreateAnswer = false
+	rep, err := fx.restart(t).Recover(context.Background())
+	if err != nil || len(rep.Kept) != 1 {
+		t.Fatalf("recover: %+v, %v", rep, err)
+	}
+	fx.noUploadsLeft(t)
+}
+
 func TestRecoverSkipsFilesOfARunningMount(t *testing.T) {
 	fx := newFixture(t)
 	f, _ := fx.m.Create(testBucket, "live", Meta{})

@@ -127,15 +127,16 @@ func (f *File) ensureUpload(ctx context.Context) (s3io.Upload, error) {
 	meta, bucket, key, ssec := f.shared.meta.clone(), f.shared.bucket, f.shared.key, f.shared.ssec
 	f.stateMu.Unlock()
 	opts := f.m.objectOptionsWithKey(meta, ssec)
+	ref := f.uploadStarting(bucket, key)
 	id, err := f.m.store.CreateMultipartUpload(ctx, bucket, key, opts)
 	up := s3io.Upload{Bucket: bucket, Key: key, ID: id, SSEC: opts.SSEC, ContentMD5: opts.ContentMD5}
 	if err != nil {
 		return up, fmt.Errorf("start multipart upload of %s: %w", key, err)
 	}
+	f.uploadStarted(ref, id) // before an abort can find it in f.mp
 	f.stateMu.Lock()
 	f.mp, f.mpMeta = &up, meta
 	f.stateMu.Unlock()
-	f.uploadStarted(up) // before any part: a dead mount's parts are found
 	return up, nil
 }
 
