@@ -10,6 +10,7 @@ import (
 	gofs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
 
+	"github.com/s3mount/s3mount/s3io"
 	"github.com/s3mount/s3mount/writeback"
 )
 
@@ -111,8 +112,18 @@ func (n *fileNode) fail(op string, err error) syscall.Errno {
 
 // commit makes S3 hold what was written through the node's writer.
 func (n *fileNode) commit(ctx context.Context, w *writeback.File) syscall.Errno {
+	return n.commitWith(ctx, w.Commit)
+}
+
+// commitClose is commit for a program's close: a failed upload's data is
+// durable before the program is told (see writeback.File.CommitClose).
+func (n *fileNode) commitClose(ctx context.Context, w *writeback.File) syscall.Errno {
+	return n.commitWith(ctx, w.CommitClose)
+}
+
+func (n *fileNode) commitWith(ctx context.Context, commit func(context.Context) (s3io.ObjectInfo, error)) syscall.Errno {
 	ctx = uninterruptible(ctx)
-	info, err := w.Commit(ctx)
+	info, err := commit(ctx)
 	switch {
 	case errors.Is(err, writeback.ErrDiscarded):
 		return 0
@@ -149,7 +160,7 @@ func (h *writeHandle) Flush(ctx context.Context) syscall.Errno {
 	if h.reader {
 		return 0
 	}
-	return h.n.commit(ctx, h.w)
+	return h.n.commitClose(ctx, h.w)
 }
 
 // setFlushed records whether the program has closed the handle, keeping

@@ -17,6 +17,19 @@ import (
 // the multipart upload is aborted and the file stays changed, so a later
 // Commit tries again and Close keeps the staged bytes.
 func (f *File) Commit(ctx context.Context) (s3io.ObjectInfo, error) {
+	return f.commit(ctx, false)
+}
+
+// CommitClose is Commit for a program's close. When the upload fails,
+// the staged bytes and a manifest saying the program closed the file are
+// fsynced before it returns, so the next mount uploads them even if this
+// one dies right after telling the program. (A failed fsync does not
+// seal: the program may still be in the middle of writing.)
+func (f *File) CommitClose(ctx context.Context) (s3io.ObjectInfo, error) {
+	return f.commit(ctx, true)
+}
+
+func (f *File) commit(ctx context.Context, closing bool) (s3io.ObjectInfo, error) {
 	f.opMu.Lock()
 	defer f.opMu.Unlock()
 	f.tried = f.changeSeq
@@ -57,6 +70,11 @@ func (f *File) Commit(ctx context.Context) (s3io.ObjectInfo, error) {
 	if err != nil {
 		f.abortStreamLocked()
 		f.m.log.Warn("upload failed; data stays staged", "bucket", f.bucket, "key", f.key, "path", f.path, "err", err)
+		if closing {
+			if serr := f.sealLocked(); serr != nil {
+				f.m.log.Error("staged data of a failed close not made durable", "path", f.path, "err", serr)
+			}
+		}
 		return s3io.ObjectInfo{}, err
 	}
 	info = f.newInfoLocked(info)
@@ -188,6 +206,7 @@ func (f *File) commitMultipartLocked(ctx context.Context) (s3io.ObjectInfo, erro
 	clear(f.streamed)
 	mpMeta := f.mpMeta
 	f.stateMu.Unlock()
+	f.uploadEnded(up.ID)
 	if !mpMeta.equal(f.meta) {
 		// Metadata changed after the upload began (chmod of an open file).
 		info.Key, info.Size = f.key, f.size

@@ -57,6 +57,7 @@ type File struct {
 	changeSeq  uint64 // counts changes
 	tried      uint64 // changeSeq at the last Commit
 	manifested bool   // the manifest of this change is on disk
+	sealed     bool   // that manifest says closed, durably (sealLocked)
 	meta       Meta
 	discarded  bool
 	published  struct {
@@ -86,6 +87,13 @@ type File struct {
 	// diskUsed is what the staging file occupied on disk when last
 	// measured, as counted in the mount's staging budget.
 	diskUsed int64
+
+	// manMu orders writes of the manifest, which part uploads make too
+	// (to record a multipart upload they begin); it guards onDisk, the
+	// manifest last written (nil when there is none), and uploads.
+	manMu   sync.Mutex
+	onDisk  *manifest
+	uploads []uploadRef
 }
 
 // target is where, with what metadata and SSE-C key the object goes.
@@ -360,6 +368,10 @@ func (f *File) WriteAt(ctx context.Context, p []byte, off int64) (int, error) {
 			}
 		}
 	}
+	if err := f.unsealLocked(); err != nil {
+		f.opMu.Unlock()
+		return 0, err
+	}
 	n, err := f.staging.WriteAt(p, off)
 	f.measureLocked()
 	if n > 0 {
@@ -413,6 +425,9 @@ func (f *File) Truncate(ctx context.Context, size int64) error {
 	}
 	f.opMu.Lock()
 	defer f.opMu.Unlock()
+	if err := f.unsealLocked(); err != nil {
+		return err
+	}
 	if err := f.staging.Truncate(size); err != nil {
 		f.broken = fmt.Errorf("staging file %s: %w", f.path, err)
 		return f.broken
@@ -460,11 +475,10 @@ func (f *File) Close() error {
 	}
 	if f.changed && !f.discarded {
 		// The data must survive a crash before the program is told it is
-		// kept: the bytes first, then the manifest that names them.
-		syncErr := f.staging.Sync()
+		// kept (a failed close sealed it already; see CommitClose).
+		err := f.sealLocked()
 		f.unmeasure() // the next mount's now
 		f.staging.Close()
-		err := errors.Join(syncErr, f.writeManifestLocked(true))
 		f.m.log.Error("upload never completed: data kept in the staging directory",
 			"bucket", f.bucket, "key", f.key, "path", f.path, "manifest_err", err)
 		return fmt.Errorf("%s/%s not uploaded; data kept in %s", f.bucket, f.key, f.path)

@@ -22,7 +22,7 @@ func (f *File) Keep() error {
 	if !f.changed || f.discarded || f.broken != nil {
 		return nil
 	}
-	return errors.Join(f.staging.Sync(), f.writeManifestLocked(true))
+	return f.sealLocked() // CommitClose has done it, unless changed since
 }
 
 // RetryInBackground uploads the file again, with exponential backoff, until
