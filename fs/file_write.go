@@ -25,6 +25,7 @@ type writeHandle struct {
 	reader bool
 
 	flushed bool // closed by the program (guarded by n.mu)
+	opener  int  // the process that opened the handle, 0 if unknown
 }
 
 var (
@@ -78,7 +79,7 @@ func (n *fileNode) openWriter(ctx context.Context, truncate bool) (*writeHandle,
 	n.mu.Lock()
 	n.unflushed++
 	n.mu.Unlock()
-	return &writeHandle{n: n, w: w}, 0
+	return &writeHandle{n: n, w: w, opener: callerProcess(ctx)}, 0
 }
 
 // shareWriter returns a handle on the node's writer when it has one.
@@ -155,11 +156,24 @@ func (h *writeHandle) Write(ctx context.Context, data []byte, off int64) (uint32
 // Flush runs at every close(2): the program learns there whether S3 has
 // its data. A handle opened for reading commits nothing: its close must
 // never publish another descriptor's half-written bytes.
+//
+// A flush from another process than the one that opened the handle is
+// not the program's close: a child that inherited the descriptor (any
+// fork and exec, which closes it) would publish half-written bytes. Its
+// upload waits for the program's own close, or for the last release (as
+// in mountpoint-s3 and goofys).
 func (h *writeHandle) Flush(ctx context.Context) syscall.Errno {
-	h.setFlushed(true)
 	if h.reader {
+		h.setFlushed(true)
 		return 0
 	}
+	if p := callerProcess(ctx); h.opener != 0 && p != 0 && p != h.opener {
+		_, key := h.n.location()
+		h.n.fs.log.Debug("close by a process that did not open the file: upload left to the opener's close",
+			"key", printableKey(key), "pid", p, "opener", h.opener)
+		return 0
+	}
+	h.setFlushed(true)
 	return h.n.commitClose(ctx, h.w)
 }
 
