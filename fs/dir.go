@@ -2,7 +2,6 @@ package fs
 
 import (
 	"context"
-	"slices"
 	"sort"
 	"sync"
 	"syscall"
@@ -201,21 +200,9 @@ func (d *dirNode) OpendirHandle(ctx context.Context, flags uint32) (gofs.FileHan
 // pendingFiles are the names of files created here that S3 does not have
 // yet (being written), sorted.
 func (d *dirNode) pendingFiles() []string {
-	names := d.fs.retained.pendingIn(d.bucket, d.path())
-	for name, child := range d.Children() {
-		n, ok := child.Operations().(*fileNode)
-		if !ok {
-			continue
-		}
-		n.mu.Lock()
-		w := n.w
-		n.mu.Unlock()
-		if w != nil && w.Pending() {
-			names = append(names, name)
-		}
-	}
+	names := d.fs.writers.pendingIn(d.bucket, d.path())
 	sort.Strings(names)
-	return slices.Compact(names) // a retained writer's node may be a child too
+	return names
 }
 
 // newLister lists the directory, reusing what its children already know.

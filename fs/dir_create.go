@@ -54,6 +54,7 @@ func (d *dirNode) Create(ctx context.Context, name string, flags uint32, mode ui
 	if err != nil {
 		return nil, nil, 0, d.fail("create", key, err)
 	}
+	d.fs.writers.add(w)
 	info := s3io.ObjectInfo{Key: key, ModTime: time.Now(), ContentType: meta.ContentType,
 		Metadata: meta.UserMetadata, HasMetadata: true}
 	n := &fileNode{fs: d.fs, bucket: d.bucket, key: key, info: info, checked: time.Now(), w: w, writers: 1, unflushed: 1}

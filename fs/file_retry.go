@@ -1,7 +1,6 @@
 package fs
 
 import (
-	"strings"
 	"sync"
 
 	"github.com/s3mount/s3mount/s3io"
@@ -52,22 +51,6 @@ func (r *retainedWriters) at(bucket, key string) *writeback.File {
 	return nil
 }
 
-// pendingIn returns the names of new files directly in bucket/prefix that
-// are retained and not in S3 yet: a listing cannot show them.
-func (r *retainedWriters) pendingIn(bucket, prefix string) []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var names []string
-	for w := range r.nodes {
-		b, k := w.Location()
-		if b != bucket || !strings.HasPrefix(k, prefix) || strings.Contains(k[len(prefix):], "/") || !w.Pending() {
-			continue
-		}
-		names = append(names, k[len(prefix):])
-	}
-	return names
-}
-
 // retain keeps the node's writer after its last release, with bytes S3
 // does not have, and starts retrying their upload. Called under openMu.
 func (n *fileNode) retain(w *writeback.File) {
@@ -103,6 +86,7 @@ func (f *FS) retryDone(w *writeback.File, info s3io.ObjectInfo, uploaded bool) {
 // openMu with no handle open.
 func (n *fileNode) releaseWriter(w *writeback.File) {
 	n.fs.retained.remove(w)
+	n.fs.writers.remove(w)
 	n.mu.Lock()
 	if n.w == w {
 		n.w = nil

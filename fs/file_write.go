@@ -70,6 +70,7 @@ func (n *fileNode) openWriter(ctx context.Context, truncate bool) (*writeHandle,
 		n.mu.Lock()
 		n.w, n.openedAs = w, ""
 		n.mu.Unlock()
+		n.fs.writers.add(w)
 	} else if truncate {
 		if err := w.Truncate(ctx, 0); err != nil {
 			return nil, n.fail("truncate", err)

@@ -33,6 +33,7 @@ type FS struct {
 
 	openHandles atomic.Int64
 	retained    retainedWriters // files whose close failed, still being uploaded
+	writers     openWriters     // every staged writer, retained ones included
 
 	// notImplemented remembers which calls the server refused, so that
 	// each is logged once.
