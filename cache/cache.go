@@ -9,7 +9,6 @@ import (
 	"sync"
 
 	"github.com/dgraph-io/ristretto/v2"
-	"golang.org/x/sync/singleflight"
 )
 
 // Options size the cache.
@@ -36,7 +35,7 @@ type Object struct {
 type Cache struct {
 	opts       Options
 	blocks     *ristretto.Cache[string, []byte]
-	flight     singleflight.Group
+	flight     flights
 	fetchSlots chan struct{}
 	ahead      *budget
 	stats      counters
@@ -124,25 +123,15 @@ func (c *Cache) fetchBlock(ctx context.Context, obj *Object, idx int64) ([]byte,
 		return b, nil
 	}
 	c.stats.misses.Add(1)
-	// The fetch is shared: one caller giving up must not fail the others,
-	// so it runs without the caller's cancellation (it keeps its values).
-	shared := context.WithoutCancel(ctx)
-	ch := c.flight.DoChan(key, func() (any, error) {
-		b, err := c.fetchRange(shared, obj, idx*c.opts.BlockSize, c.blockLen(obj, idx))
+	// The fetch is shared: one caller giving up does not fail the others;
+	// it is cancelled when the last one gives up.
+	return c.flight.do(ctx, key, func(fctx context.Context) ([]byte, error) {
+		b, err := c.fetchRange(fctx, obj, idx*c.opts.BlockSize, c.blockLen(obj, idx))
 		if err == nil {
 			c.keep(key, b)
 		}
 		return b, err
 	})
-	select {
-	case r := <-ch:
-		if r.Err != nil {
-			return nil, r.Err
-		}
-		return r.Val.([]byte), nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
 }
 
 // fetchRange reads n bytes at off, within the global concurrency limit.
