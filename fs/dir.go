@@ -123,12 +123,23 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 func (d *dirNode) knownAbsent(name string) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.known != nil && time.Now().Before(d.knownUntil) && !d.known[name]
+	d.expireKnownLocked()
+	return d.known != nil && !d.known[name]
+}
+
+// expireKnownLocked drops the names made here once they tell nothing more
+// (past the TTL), so that a directory filled over months holds no map of
+// every name it was given.
+func (d *dirNode) expireKnownLocked() {
+	if d.known != nil && !time.Now().Before(d.knownUntil) {
+		d.known = nil
+	}
 }
 
 // made records that name now exists in the directory.
 func (d *dirNode) made(name string) {
 	d.mu.Lock()
+	d.expireKnownLocked()
 	if d.known != nil {
 		d.known[name] = true
 	}
