@@ -85,7 +85,7 @@ func newFlagSet(o *Options, v *flagValues) *pflag.FlagSet {
 	fs.StringVar(&v.metadataTTL, "metadata-ttl", "60s", "how long attributes and entries are trusted: a duration, seconds, \"minimal\" (1s) or \"indefinite\"")
 	fs.StringVar(&v.negativeTTL, "negative-metadata-ttl", "5s", "how long a missing name is trusted")
 	fs.StringVar(&o.ListMetadata, "list-metadata", "head", "head: a HEAD per listed object and directory (in parallel), so ls -l shows symlinks, modes and mtimes as stored; none: listings show the defaults until a file or directory is looked up")
-	fs.StringVar(&v.cacheSize, "cache-size", "1GiB", "memory for cached and read-ahead blocks")
+	fs.StringVar(&v.cacheSize, "cache-size", "192MiB", "memory for cached and read-ahead blocks (the kernel page cache keeps what was read, too)")
 	fs.StringVar(&v.blockSize, "block-size", "8MiB", "bytes per cached block and read-ahead request")
 	fs.IntVar(&o.MaxConcurrency, "max-concurrency", 16, "concurrent S3 requests for reading")
 	fs.IntVar(&o.MaxRetries, "max-retries", 5, "attempts per S3 request, first included")

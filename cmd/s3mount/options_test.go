@@ -135,7 +135,7 @@ func TestDefaultsWithoutFlags(t *testing.T) {
 		DirMode:             0o755,
 		MetadataTTL:         60 * time.Second,
 		NegativeMetadataTTL: 5 * time.Second, ListMetadata: "head",
-		CacheSize:      1 << 30,
+		CacheSize:      192 << 20,
 		BlockSize:      8 << 20,
 		MaxConcurrency: 16,
 		MaxRetries:     5,
@@ -211,7 +211,7 @@ func TestMountHelperCallingConvention(t *testing.T) {
 		EndpointURL: "https://s3.example.org", Region: "eu-central-1", ForcePathStyle: true,
 		AllowOther: true, UID: 1000, GID: 1000, FileMode: 0o640, DirMode: 0o750,
 		MetadataTTL: 60 * time.Second, NegativeMetadataTTL: 5 * time.Second, ListMetadata: "head",
-		CacheSize: 1 << 30, BlockSize: 8 << 20, MaxConcurrency: 16, MaxRetries: 5, RequestTimeout: 2 * time.Minute,
+		CacheSize: 192 << 20, BlockSize: 8 << 20, MaxConcurrency: 16, MaxRetries: 5, RequestTimeout: 2 * time.Minute,
 	}
 	if got := withoutWrite(o); got != want {
 		t.Errorf("options:\n got %+v\nwant %+v", got, want)

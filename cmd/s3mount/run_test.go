@@ -34,7 +34,7 @@ func TestHelpShowsDefaultsAndExitCodes(t *testing.T) {
 		"--dir-mode":              `(default "0755")`,
 		"--metadata-ttl":          `(default "60s")`,
 		"--negative-metadata-ttl": `(default "5s")`,
-		"--cache-size":            `(default "1GiB")`,
+		"--cache-size":            `(default "192MiB")`,
 		"--block-size":            `(default "8MiB")`,
 		"--max-concurrency":       `(default 16)`,
 		"--max-retries":           `(default 5)`,
