@@ -38,6 +38,10 @@ type Config struct {
 	// NoListMetadata skips the HEAD per listed object that gives listings
 	// their type, mode and mtime (--list-metadata=none).
 	NoListMetadata bool
+	// MaxRenameKeys bounds the keys a directory rename copies on the
+	// server; a bigger tree gives EXDEV, so that mv copies it file by
+	// file, visibly (0: no bound).
+	MaxRenameKeys int
 
 	Logger *slog.Logger
 }

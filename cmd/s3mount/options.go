@@ -44,6 +44,7 @@ type Options struct {
 	// ListMetadata is "head" (a HEAD per listed object gives listings their
 	// type, mode and mtime) or "none".
 	ListMetadata               string
+	MaxRenameKeys              int
 	CacheSize, BlockSize       int64
 	MaxConcurrency, MaxRetries int
 	RequestTimeout             time.Duration
@@ -84,6 +85,7 @@ func newFlagSet(o *Options, v *flagValues) *pflag.FlagSet {
 	fs.BoolVar(&o.AllowNonEmpty, "allow-non-empty", false, "mount over a non-empty directory")
 	fs.StringVar(&v.metadataTTL, "metadata-ttl", "60s", "how long attributes and entries are trusted: a duration, seconds, \"minimal\" (1s) or \"indefinite\"")
 	fs.StringVar(&v.negativeTTL, "negative-metadata-ttl", "5s", "how long a missing name is trusted")
+	fs.IntVar(&o.MaxRenameKeys, "max-rename-keys", 100000, "largest directory (in keys) that rename copies on the server; a bigger one gives EXDEV and mv copies it file by file (0: no limit)")
 	fs.StringVar(&o.ListMetadata, "list-metadata", "head", "head: a HEAD per listed object and directory (in parallel), so ls -l shows symlinks, modes and mtimes as stored; none: listings show the defaults until a file or directory is looked up")
 	fs.StringVar(&v.cacheSize, "cache-size", "192MiB", "memory for cached and read-ahead blocks (the kernel page cache keeps what was read, too)")
 	fs.StringVar(&v.blockSize, "block-size", "8MiB", "bytes per cached block and read-ahead request")
@@ -144,6 +146,9 @@ func finishOptions(o *Options, v *flagValues, pos []string) error {
 	}
 	if o.NegativeMetadataTTL, err = parseTTL("--negative-metadata-ttl", v.negativeTTL); err != nil {
 		return err
+	}
+	if o.MaxRenameKeys < 0 {
+		return fmt.Errorf("--max-rename-keys must not be negative")
 	}
 	if o.ListMetadata != "head" && o.ListMetadata != "none" {
 		return fmt.Errorf("--list-metadata must be head or none, not %q", o.ListMetadata)

@@ -134,7 +134,7 @@ func TestDefaultsWithoutFlags(t *testing.T) {
 		FileMode:            0o644,
 		DirMode:             0o755,
 		MetadataTTL:         60 * time.Second,
-		NegativeMetadataTTL: 5 * time.Second, ListMetadata: "head",
+		NegativeMetadataTTL: 5 * time.Second, ListMetadata: "head", MaxRenameKeys: 100000,
 		CacheSize:      192 << 20,
 		BlockSize:      8 << 20,
 		MaxConcurrency: 16,
@@ -161,7 +161,7 @@ func TestFlagsSetTheirOptions(t *testing.T) {
 		ForcePathStyle: true, NoSignRequest: true, PasswdFile: "/etc/passwd-s3fs", CABundle: "/etc/ca.pem",
 		ReadOnly: true, AllowOther: true, AllowRoot: true, AllowNonEmpty: true, Foreground: true, Debug: true,
 		UID: 1000, GID: 100, FileMode: 0o600, DirMode: 0o700,
-		MetadataTTL: 1500 * time.Millisecond, NegativeMetadataTTL: time.Second, ListMetadata: "head",
+		MetadataTTL: 1500 * time.Millisecond, NegativeMetadataTTL: time.Second, ListMetadata: "head", MaxRenameKeys: 100000,
 		CacheSize: 256 << 20, BlockSize: 1 << 20, MaxConcurrency: 4, MaxRetries: 1, RequestTimeout: 2 * time.Minute,
 		LogFile: "/var/log/s3mount.log", FSName: "s3:data",
 	}
@@ -210,7 +210,7 @@ func TestMountHelperCallingConvention(t *testing.T) {
 		Bucket: "mybucket", Prefix: "backups/", MountPoint: "/mnt/backups",
 		EndpointURL: "https://s3.example.org", Region: "eu-central-1", ForcePathStyle: true,
 		AllowOther: true, UID: 1000, GID: 1000, FileMode: 0o640, DirMode: 0o750,
-		MetadataTTL: 60 * time.Second, NegativeMetadataTTL: 5 * time.Second, ListMetadata: "head",
+		MetadataTTL: 60 * time.Second, NegativeMetadataTTL: 5 * time.Second, ListMetadata: "head", MaxRenameKeys: 100000,
 		CacheSize: 192 << 20, BlockSize: 8 << 20, MaxConcurrency: 16, MaxRetries: 5, RequestTimeout: 2 * time.Minute,
 	}
 	if got := withoutWrite(o); got != want {

@@ -179,6 +179,7 @@ func serve(ctx context.Context, opts *Options, stderr io.Writer, ready *readines
 		PresignExpiry:  w.PresignExpiry,
 		Unsigned:       opts.NoSignRequest,
 		NoListMetadata: opts.ListMetadata == "none",
+		MaxRenameKeys:  opts.MaxRenameKeys,
 		Logger:         logger,
 	}, store, blocks, uploads)
 	server, err := fsys.Mount(opts.MountPoint, fs.MountOptions{
