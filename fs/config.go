@@ -42,6 +42,9 @@ type Config struct {
 	// server; a bigger tree gives EXDEV, so that mv copies it file by
 	// file, visibly (0: no bound).
 	MaxRenameKeys int
+	// AsyncUpload: close returns once the bytes are staged; uploads run
+	// in the background (fsync, s3.sync and unmount wait for them).
+	AsyncUpload bool
 
 	Logger *slog.Logger
 }

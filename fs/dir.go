@@ -77,7 +77,7 @@ func (d *dirNode) Statfs(ctx context.Context, out *fuse.StatfsOut) syscall.Errno
 // return, and a created file's object is made by its own close or fsync,
 // which a directory fsync does not do for it.
 func (d *dirNode) Fsync(ctx context.Context, fh gofs.FileHandle, flags uint32) syscall.Errno {
-	return 0
+	return d.syncDir(ctx) // asynchronous mode: queued uploads under it first
 }
 
 func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {

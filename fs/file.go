@@ -150,6 +150,11 @@ func (n *fileNode) freshInfo() (s3io.ObjectInfo, bool) {
 	info, w, checked := n.info, n.w, n.checked
 	n.mu.Unlock()
 	if w != nil {
+		if c := w.Committed(); c != nil && versionOf(c) != versionOf(&info) {
+			// Uploaded by the writer since the node last heard from S3 (a
+			// background upload): that is the version a reader opens.
+			info.ETag, info.ModTime, info.VersionID = c.ETag, c.ModTime, c.VersionID
+		}
 		meta := w.Meta()
 		info.Size = w.Size()
 		info.Metadata, info.ContentType = meta.UserMetadata, meta.ContentType

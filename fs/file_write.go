@@ -175,6 +175,13 @@ func (h *writeHandle) Flush(ctx context.Context) syscall.Errno {
 		return 0
 	}
 	h.setFlushed(true)
+	if h.n.fs.cfg.AsyncUpload {
+		// The bytes are staged; the upload follows the last release.
+		if err := h.w.SealAsync(); err != nil {
+			return h.n.fail("close", err)
+		}
+		return 0
+	}
 	return h.n.commitClose(ctx, h.w)
 }
 
@@ -194,9 +201,11 @@ func (h *writeHandle) setFlushed(flushed bool) {
 }
 
 func (h *writeHandle) Fsync(ctx context.Context, flags uint32) syscall.Errno {
-	if h.reader {
+	if h.reader && !(h.n.fs.cfg.AsyncUpload && h.w.Unsaved()) {
 		return 0 // nothing of this descriptor's to make durable
 	}
+	// In asynchronous mode `sync FILE` (a read-only fsync) of a file whose
+	// upload is queued waits for it, as fsync does on a local disk.
 	return h.n.commit(ctx, h.w)
 }
 
@@ -209,6 +218,14 @@ func (h *writeHandle) Release(ctx context.Context) syscall.Errno {
 	defer n.openMu.Unlock()
 	n.writers--
 	if n.writers > 0 {
+		return 0
+	}
+	if n.fs.cfg.AsyncUpload {
+		if h.w.Unsaved() {
+			n.queue(h.w) // uploaded in the background, many files at once
+			return 0
+		}
+		n.releaseWriter(h.w)
 		return 0
 	}
 	if h.w.ChangedSinceCommit() {

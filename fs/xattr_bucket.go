@@ -83,6 +83,9 @@ func (d *dirNode) Listxattr(ctx context.Context, dest []byte) (uint32, syscall.E
 
 func (d *dirNode) Setxattr(ctx context.Context, attr string, data []byte, flags uint32) syscall.Errno {
 	ctx = uninterruptible(ctx)
+	if attr == xSync {
+		return d.syncDir(ctx)
+	}
 	if !d.isBucket() {
 		return syscall.ENOTSUP
 	}

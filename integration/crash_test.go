@@ -63,6 +63,17 @@ func crashSeed(t *testing.T) int64 {
 // database passes its integrity check with every committed transaction;
 // no incomplete multipart upload is left once the recovering mount runs.
 func TestCrashKeepsClosedFilesAndPublishesNoHalfWrittenOne(t *testing.T) {
+	runCrashTest(t)
+}
+
+// The same crash test with --async-upload: a close returns with the bytes
+// staged (not fsynced), so every file whose close returned must reach S3
+// through the next mount's recovery.
+func TestCrashInAsyncModeLosesNothingWhoseCloseReturned(t *testing.T) {
+	runCrashTest(t, "--async-upload")
+}
+
+func runCrashTest(t *testing.T, flags ...string) {
 	s := newBucketSession(t)
 	for _, tool := range []string{"cp", "tar", "dd", "sqlite3"} {
 		if _, err := exec.LookPath(tool); err != nil {
@@ -82,8 +93,8 @@ func TestCrashKeepsClosedFilesAndPublishesNoHalfWrittenOne(t *testing.T) {
 	mountNo := 0
 	remount := func() {
 		mountNo++
-		s.mnt = s.mount(s.bucket, "--endpoint-url", p.URL(), "--max-retries", "2",
-			"--log-file", filepath.Join(logs, fmt.Sprintf("mount-%d.log", mountNo)))
+		s.mnt = s.mount(s.bucket, append([]string{"--endpoint-url", p.URL(), "--max-retries", "2",
+			"--log-file", filepath.Join(logs, fmt.Sprintf("mount-%d.log", mountNo))}, flags...)...)
 	}
 	t.Cleanup(func() {
 		if t.Failed() {

@@ -63,6 +63,7 @@ type File struct {
 	published  struct {
 		size    atomic.Int64
 		pending atomic.Bool
+		base    atomic.Pointer[s3io.ObjectInfo] // read-only once stored
 	}
 	ssec s3io.SSECustomerKey // the file's own SSE-C key, if any
 	// broken is the first failed write to the staging file (a full disk):
@@ -240,7 +241,13 @@ func (f *File) Pending() bool { return f.published.pending.Load() }
 func (f *File) publishLocked() {
 	f.published.size.Store(f.size)
 	f.published.pending.Store(f.base == nil && !f.discarded)
+	f.published.base.Store(f.base)
 }
+
+// Committed returns what S3 holds of the file as far as it knows (the
+// object it started from, or its last upload), or nil for a new file not
+// uploaded yet. It does not wait for an upload; do not modify the result.
+func (f *File) Committed() *s3io.ObjectInfo { return f.published.base.Load() }
 
 // Changed reports whether the file holds something S3 does not have yet.
 func (f *File) Changed() bool {
@@ -264,6 +271,7 @@ func (f *File) Rename(bucket, key string, moved *s3io.ObjectInfo) {
 		}
 		f.base = &base
 	}
+	f.publishLocked()
 	f.shareLocked()
 }
 

@@ -44,6 +44,9 @@ type Options struct {
 	// of its own); MinFreeFraction of the staging file system is always
 	// left free (0: the default 5 %; negative: no floor).
 	MaxStagingBytes int64
+	// AsyncUpload: a close writes the closed manifest without fsync and
+	// the upload runs in the background (fs drives it).
+	AsyncUpload     bool
 	MinFreeFraction float64
 }
 
@@ -72,6 +75,9 @@ type Manager struct {
 	closeOnce sync.Once
 	retries   sync.WaitGroup // background retry loops
 	budget    *budget
+	// background bounds the files uploaded at once by RetryInBackground
+	// (queued by asynchronous closes, or retried after failed ones).
+	background chan struct{}
 }
 
 // New checks opts and prepares the staging directory.
@@ -119,16 +125,17 @@ func New(store s3io.Store, opts Options) (*Manager, error) {
 		floor = defaultMinFreeFraction
 	}
 	return &Manager{
-		budget: newBudget(dir, opts.MaxStagingBytes, floor),
-		store:  store,
-		opts:   opts,
-		layout: layout{base: opts.PartSize},
-		slots:  make(chan struct{}, opts.Concurrency),
-		log:    log,
-		ctx:    ctx,
-		cancel: cancel,
-		dir:    dir,
-		lock:   lock,
+		budget:     newBudget(dir, opts.MaxStagingBytes, floor),
+		background: make(chan struct{}, 4*opts.Concurrency),
+		store:      store,
+		opts:       opts,
+		layout:     layout{base: opts.PartSize},
+		slots:      make(chan struct{}, opts.Concurrency),
+		log:        log,
+		ctx:        ctx,
+		cancel:     cancel,
+		dir:        dir,
+		lock:       lock,
 	}, nil
 }
 

@@ -104,7 +104,9 @@ func (f *File) writeManifestLocked(closed, durable bool) error {
 	f.manMu.Lock()
 	defer f.manMu.Unlock()
 	m.Uploads = slices.Clone(f.uploads)
-	if err := saveManifest(manifestPath(f.path), m, closed || durable); err != nil {
+	// A closed manifest is fsynced (a failed close's data must survive a
+	// crash of the machine) unless written by an asynchronous close.
+	if err := saveManifest(manifestPath(f.path), m, durable || closed && !f.m.opts.AsyncUpload); err != nil {
 		return fmt.Errorf("manifest of %s: %w", f.path, err)
 	}
 	f.onDisk = &m
@@ -219,7 +221,7 @@ func (f *File) markChangedLocked() error {
 	if f.sealed {
 		// Only metadata changed (a write unseals first): the bytes are
 		// still those the program closed, and the manifest says so.
-		return f.writeManifestLocked(true, true)
+		return f.writeManifestLocked(true, !f.m.opts.AsyncUpload)
 	}
 	if f.changed && f.manifested {
 		return nil
@@ -257,7 +259,7 @@ func (f *File) unsealLocked() error {
 	if !f.sealed {
 		return nil
 	}
-	if err := f.writeManifestLocked(false, true); err != nil {
+	if err := f.writeManifestLocked(false, !f.m.opts.AsyncUpload); err != nil {
 		return err
 	}
 	f.sealed = false

@@ -43,6 +43,9 @@ func fail(code int, format string, args ...any) error {
 // foreground, or starts the background process and waits until it has
 // mounted.
 func run(ctx context.Context, progName string, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "sync" {
+		return syncCommand(args[1:], stdout, stderr)
+	}
 	opts, err := parseArgs(progName, args, os.Getenv)
 	if err != nil {
 		fmt.Fprintf(stderr, "s3mount: %v\nTry 's3mount --help'.\n", err)
@@ -149,6 +152,7 @@ func serve(ctx context.Context, opts *Options, stderr io.Writer, ready *readines
 			Logger:          logger,
 			RetryDelay:      w.RetryDelay,
 			MaxStagingBytes: w.MaxStagingSize,
+			AsyncUpload:     w.AsyncUpload,
 			Identity:        writeback.Identity{Endpoint: endpointIdentity(opts), AccessKeyID: store.AccessKeyID(ctx)},
 		})
 		if err != nil {
@@ -180,6 +184,7 @@ func serve(ctx context.Context, opts *Options, stderr io.Writer, ready *readines
 		Unsigned:       opts.NoSignRequest,
 		NoListMetadata: opts.ListMetadata == "none",
 		MaxRenameKeys:  opts.MaxRenameKeys,
+		AsyncUpload:    opts.Write.AsyncUpload,
 		Logger:         logger,
 	}, store, blocks, uploads)
 	server, err := fsys.Mount(opts.MountPoint, fs.MountOptions{
@@ -200,6 +205,16 @@ func serve(ctx context.Context, opts *Options, stderr io.Writer, ready *readines
 	unmountOnSignal(server.Unmount, server.Wait, logger)
 	server.Wait()
 	logger.Info("unmounted", "mountpoint", opts.MountPoint)
+	if opts.Write.AsyncUpload && uploads != nil {
+		// A clean unmount waits for the uploads still queued; one that
+		// fails stays staged for the next mount.
+		start := time.Now()
+		if err := fsys.SyncAll(ctx); err != nil {
+			logger.Error("uploads still failing at unmount stay staged for the next mount", "err", err)
+		} else {
+			logger.Info("queued uploads done", "took", time.Since(start).Round(time.Millisecond))
+		}
+	}
 	return nil
 }
 
