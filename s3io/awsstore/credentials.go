@@ -133,6 +133,10 @@ func (p *refreshingProvider) refresh(ctx context.Context) (aws.Credentials, erro
 			return *p.cur, nil
 		}
 		p.cur = nil
+		if p.gen == 0 {
+			// The first fetch: the caller (a mount) reports it.
+			return aws.Credentials{}, err
+		}
 		p.log.Warn("credentials command failed; operations that need new keys fail with EACCES until it succeeds "+
 			"(it is tried again at most every "+failedFetchPause.String()+")", "err", err)
 		return aws.Credentials{}, err

@@ -285,7 +285,7 @@ func TestManyRequestsRejectedTogetherShareOneFetch(t *testing.T) {
 	}
 }
 
-func TestAFailingSourceGivesInvalidCredentialsAndIsNotRunAgainAtOnce(t *testing.T) {
+func TestAFailingSourceAfterRotationGivesInvalidCredentialsAndIsNotRunAgainAtOnce(t *testing.T) {
 	srv := &keyCheckingS3{access: "AK", secret: "s"}
 	f := newFakeS3(t, srv.handler(t))
 	keys := &keyFile{err: errors.New("credentials command: exit status 3")}
@@ -295,20 +295,26 @@ func TestAFailingSourceGivesInvalidCredentialsAndIsNotRunAgainAtOnce(t *testing.
 		c.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 	})
 	ctx := ctxT(t)
-	err := s.CheckCredentials(ctx)
+	keys.set(s3io.Credentials{AccessKeyID: "AK", SecretAccessKey: "s"}, nil)
+	if err := s.CheckCredentials(ctx); err != nil {
+		t.Fatal(err)
+	}
+	srv.rotate("AK2", "s2")
+	keys.set(s3io.Credentials{}, errors.New("credentials command: exit status 3"))
+	err := s.ProbeBucket(ctx, "bkt", "")
 	if !errors.Is(err, s3io.ErrInvalidCredentials) || !strings.Contains(err.Error(), "exit status 3") {
-		t.Fatalf("CheckCredentials = %v", err)
+		t.Fatalf("probe after the keys were rotated and the command fails: %v", err)
 	}
 	for i := 0; i < 5; i++ {
 		if _, err := s.HeadObject(ctx, "bkt", "k", s3io.ReadOptions{}); !errors.Is(err, s3io.ErrInvalidCredentials) {
 			t.Fatalf("head without keys: %v, want ErrInvalidCredentials", err)
 		}
 	}
-	if n := keys.count(); n != 1 {
-		t.Fatalf("%d runs within %v of a failure, want 1", n, failedFetchPause)
+	if n := keys.count(); n != 2 {
+		t.Fatalf("%d runs, want 2: none within %v of a failure", n, failedFetchPause)
 	}
-	if ok, bad := srv.counts(); ok+bad != 0 {
-		t.Fatalf("%d requests sent without keys", ok+bad)
+	if ok, bad := srv.counts(); ok+bad != 1 {
+		t.Fatalf("%d requests sent, want 1 (rejected; none without keys)", ok+bad)
 	}
 	if !strings.Contains(logs.String(), "EACCES") {
 		t.Fatalf("no log line for the failure:\n%s", logs.String())
