@@ -123,6 +123,10 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	var signer *rekeyingSigner
+	if refreshing != nil {
+		signer = newRekeyingSigner(awsCfg.Logger, awsCfg.ClientLogMode.IsSigning())
+	}
 	client := s3.NewFromConfig(awsCfg, func(o *s3.Options) {
 		if cfg.Endpoint != "" {
 			o.BaseEndpoint = aws.String(cfg.Endpoint)
@@ -132,9 +136,15 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		o.APIOptions = append(o.APIOptions, requestLogging(log))
 		if refreshing != nil {
 			o.APIOptions = append(o.APIOptions, retryRejectedKeys(refreshing))
+			o.HTTPSignerV4 = signer
 		}
 	})
-	return &Store{client: client, presign: s3.NewPresignClient(client), maxAttempts: cfg.MaxAttempts, log: log,
+	presign := s3.NewPresignClient(client, func(o *s3.PresignOptions) {
+		if signer != nil {
+			o.Presigner = signer
+		}
+	})
+	return &Store{client: client, presign: presign, maxAttempts: cfg.MaxAttempts, log: log,
 		creds: awsCfg.Credentials, refreshing: refreshing}, nil
 }
 

@@ -2,6 +2,7 @@ package awsstore
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,8 +11,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/logging"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"golang.org/x/sync/singleflight"
@@ -265,4 +268,48 @@ func keyRejection(err error, method string) (code string, doubtful, rejected boo
 		return code, true, true
 	}
 	return "", false, false
+}
+
+// rekeyingSigner is the SDK's SigV4 signer, replaced whenever the secret
+// changes. The SDK's signer caches the key it derives from the secret by
+// access key and day only, so a rotation that keeps the access key and
+// changes the secret (MinIO's and RGW's "set the user's secret") would go
+// on signing with the old secret until midnight UTC.
+type rekeyingSigner struct {
+	newSigner func() *v4.Signer
+
+	mu     sync.Mutex
+	keysOf [sha256.Size]byte // of the access key and secret s signs for
+	s      *v4.Signer
+}
+
+func newRekeyingSigner(log logging.Logger, logSigning bool) *rekeyingSigner {
+	return &rekeyingSigner{newSigner: func() *v4.Signer {
+		// As the S3 client's default signer.
+		return v4.NewSigner(func(o *v4.SignerOptions) {
+			o.Logger = log
+			o.LogSigning = logSigning
+			o.DisableURIPathEscaping = true
+		})
+	}}
+}
+
+func (r *rekeyingSigner) signerFor(c aws.Credentials) *v4.Signer {
+	keys := sha256.Sum256([]byte(c.AccessKeyID + "\x00" + c.SecretAccessKey))
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.s == nil || keys != r.keysOf {
+		r.s, r.keysOf = r.newSigner(), keys
+	}
+	return r.s
+}
+
+func (r *rekeyingSigner) SignHTTP(ctx context.Context, c aws.Credentials, req *http.Request, payloadHash, service, region string,
+	t time.Time, optFns ...func(*v4.SignerOptions)) error {
+	return r.signerFor(c).SignHTTP(ctx, c, req, payloadHash, service, region, t, optFns...)
+}
+
+func (r *rekeyingSigner) PresignHTTP(ctx context.Context, c aws.Credentials, req *http.Request, payloadHash, service, region string,
+	t time.Time, optFns ...func(*v4.SignerOptions)) (string, http.Header, error) {
+	return r.signerFor(c).PresignHTTP(ctx, c, req, payloadHash, service, region, t, optFns...)
 }
