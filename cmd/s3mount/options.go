@@ -34,6 +34,8 @@ type Options struct {
 	EndpointURL, Region, Profile  string
 	ForcePathStyle, NoSignRequest bool
 	PasswdFile, CABundle          string
+	// CredentialsCommand is run with sh -c for keys (credcmd).
+	CredentialsCommand string
 
 	ReadOnly, AllowOther, AllowRoot, AllowNonEmpty, Foreground, Debug bool
 
@@ -71,7 +73,8 @@ func newFlagSet(o *Options, v *flagValues) *pflag.FlagSet {
 	fs.StringVar(&o.Profile, "profile", "", "profile of ~/.aws/credentials and ~/.aws/config")
 	fs.BoolVar(&o.ForcePathStyle, "force-path-style", false, "path-style URLs (http://host/bucket/key); most non-AWS servers need it")
 	fs.BoolVar(&o.NoSignRequest, "no-sign-request", false, "send anonymous requests (public buckets)")
-	fs.StringVar(&o.PasswdFile, "passwd-file", "", "s3fs-style credentials file: ACCESS:SECRET or BUCKET:ACCESS:SECRET lines, mode 0600")
+	fs.StringVar(&o.PasswdFile, "passwd-file", "", "s3fs-style credentials file: ACCESS:SECRET or BUCKET:ACCESS:SECRET lines (SECRET may be empty), mode 0600")
+	fs.StringVar(&o.CredentialsCommand, "credentials-command", "", "run this (with sh -c) for keys, at mount, before they expire and when S3 rejects them; it prints ACCESS SECRET [SESSION_TOKEN] on one line or credential_process JSON")
 	fs.StringVar(&o.CABundle, "ca-bundle", "", "PEM file of extra trusted CAs (AWS_CA_BUNDLE works too)")
 	fs.StringVar(&o.Prefix, "prefix", "", "mount only the keys under this prefix")
 	fs.BoolVar(&o.ReadOnly, "read-only", false, "mount read-only")
@@ -168,6 +171,14 @@ func finishOptions(o *Options, v *flagValues, pos []string) error {
 		return fmt.Errorf("--max-concurrency must be between 1 and 1024")
 	case o.MaxRetries < 1 || o.MaxRetries > 100:
 		return fmt.Errorf("--max-retries must be between 1 and 100")
+	}
+	switch {
+	case o.CredentialsCommand != "" && o.PasswdFile != "":
+		return errors.New("--credentials-command and --passwd-file: give one source of keys")
+	case o.CredentialsCommand != "" && o.NoSignRequest:
+		return errors.New("--credentials-command and --no-sign-request: anonymous requests need no keys")
+	case o.CredentialsCommand != "" && strings.TrimSpace(o.CredentialsCommand) == "":
+		return errors.New("--credentials-command is empty")
 	}
 	if err := finishWriteOptions(&o.Write, &v.write); err != nil {
 		return err

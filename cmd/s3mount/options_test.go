@@ -114,6 +114,9 @@ func TestBadArgumentsGiveAClearError(t *testing.T) {
 		{"too much concurrency", []string{"--max-concurrency", "1025", "b", "/mnt"}, "--max-concurrency must be between 1 and 1024"},
 		{"zero retries", []string{"--max-retries", "0", "b", "/mnt"}, "--max-retries must be between 1 and 100"},
 		{"too many retries", []string{"--max-retries", "101", "b", "/mnt"}, "--max-retries must be between 1 and 100"},
+		{"command and password file", []string{"--credentials-command", "s3info keys", "--passwd-file", "/p", "b", "/mnt"}, "give one source of keys"},
+		{"command and no signing", []string{"-o", "credentials_command=x,no_sign_request", "b", "/mnt"}, "anonymous requests need no keys"},
+		{"blank command", []string{"--credentials-command", "  ", "b", "/mnt"}, "--credentials-command is empty"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
