@@ -96,7 +96,21 @@ func (f *FS) retryDone(w *writeback.File, info s3io.ObjectInfo, uploaded bool) {
 	}
 	n.openMu.Lock()
 	defer n.openMu.Unlock()
+	n.mu.Lock()
+	current := n.w == w
+	n.mu.Unlock()
+	if !current {
+		f.retained.remove(w) // released already, by another loop's end
+		return
+	}
 	if n.writers > 0 {
+		return
+	}
+	if w.Unsaved() {
+		// Changed after the loop's last upload (a chmod or utimens right
+		// after close): upload again; a loop started for that change
+		// already makes this a no-op.
+		w.RetryInBackground(0, func(info s3io.ObjectInfo, uploaded bool) { f.retryDone(w, info, uploaded) })
 		return
 	}
 	// releaseWriter records what the writer uploaded last; info may be
@@ -109,16 +123,20 @@ func (f *FS) retryDone(w *writeback.File, info s3io.ObjectInfo, uploaded bool) {
 func (n *fileNode) releaseWriter(w *writeback.File) {
 	n.fs.retained.remove(w)
 	n.fs.writers.remove(w)
-	if c := w.Committed(); c != nil && !w.Unsaved() {
-		// What the writer last uploaded (perhaps in the background) is
-		// what S3 holds now.
-		n.update(*c)
-	}
 	n.mu.Lock()
-	if n.w == w {
+	current := n.w == w
+	if current {
 		n.w = nil
 	}
 	n.mu.Unlock()
+	if !current {
+		return // released before
+	}
+	if c := w.Committed(); c != nil && !w.Unsaved() {
+		// What the writer last uploaded (perhaps in the background) is
+		// what S3 holds now.
+		n.uploaded(*c)
+	}
 	if err := w.Close(); err != nil {
 		n.fs.log.Error("closed with data not in S3", "err", err)
 	}

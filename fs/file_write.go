@@ -132,7 +132,7 @@ func (n *fileNode) commitWith(ctx context.Context, commit func(context.Context) 
 	case err != nil:
 		return n.fail("upload", err)
 	}
-	n.update(info)
+	n.uploaded(info)
 	return 0
 }
 

@@ -87,6 +87,9 @@ func (f *File) retryLoop(first time.Duration) (info s3io.ObjectInfo, uploaded, o
 		info, err := f.Commit(m.ctx)
 		<-m.background
 		switch {
+		case err == nil && f.Unsaved():
+			delay = 0 // changed again meanwhile (a chmod after close): upload that too
+			continue
 		case err == nil:
 			if first > 0 || attempt > 1 {
 				m.log.Info("upload succeeded on retry after a failed close", "bucket", bucket, "key", key, "attempt", attempt)
