@@ -56,7 +56,7 @@ func (r *retainedWriters) at(bucket, key string) *writeback.File {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for w := range r.nodes {
-		if b, k := w.Location(); b == bucket && k == key && w.Unsaved() {
+		if b, k := w.Location(); b == bucket && k == key && w.UploadPending() {
 			return w
 		}
 	}

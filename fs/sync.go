@@ -22,20 +22,26 @@ const xUploadState = "s3.upload_state"
 
 // SyncAll uploads every file whose close left its upload queued or failed,
 // and returns the first error: for a clean unmount in asynchronous mode.
+//
+// The kernel's last releases may still be in flight when the mount ends,
+// so it takes every staged writer with bytes S3 lacks, not only those
+// already queued: at a clean unmount every program has closed its files.
 func (f *FS) SyncAll(ctx context.Context) error {
-	return f.syncUnder(ctx, "", "")
+	return f.syncUnder(ctx, "", "", true)
 }
 
-// syncUnder commits the retained writers of files under bucket/prefix
-// ("" bucket: all), several at once.
-func (f *FS) syncUnder(ctx context.Context, bucket, prefix string) error {
+// syncUnder commits the staged writers of files under bucket/prefix (""
+// bucket: all) whose program closed them (all of them with open), several
+// at once.
+func (f *FS) syncUnder(ctx context.Context, bucket, prefix string, open bool) error {
 	var mu sync.Mutex
 	var first error
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(16)
-	for _, w := range f.retained.all() {
+	for _, w := range f.writers.all() {
 		b, k := w.Location()
-		if bucket != "" && (b != bucket || !strings.HasPrefix(k, prefix)) {
+		if bucket != "" && (b != bucket || !strings.HasPrefix(k, prefix)) ||
+			!w.UploadPending() || !open && !w.ClosedByProgram() {
 			continue
 		}
 		g.Go(func() error {
@@ -59,7 +65,7 @@ func (d *dirNode) syncDir(ctx context.Context) syscall.Errno {
 	if !d.fs.cfg.AsyncUpload {
 		return 0
 	}
-	if err := d.fs.syncUnder(uninterruptible(ctx), d.bucket, d.path()); err != nil {
+	if err := d.fs.syncUnder(uninterruptible(ctx), d.bucket, d.path(), false); err != nil {
 		return d.fail("sync", d.path(), err)
 	}
 	return 0
@@ -71,7 +77,7 @@ func (n *fileNode) uploadState() string {
 	n.mu.Lock()
 	w := n.w
 	n.mu.Unlock()
-	if w != nil && w.Unsaved() {
+	if w != nil && w.UploadPending() {
 		return "pending"
 	}
 	return "uploaded"

@@ -24,6 +24,17 @@ func (o *openWriters) add(w *writeback.File) {
 	o.ws[w] = struct{}{}
 }
 
+// all returns the staged writers.
+func (o *openWriters) all() []*writeback.File {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	ws := make([]*writeback.File, 0, len(o.ws))
+	for w := range o.ws {
+		ws = append(ws, w)
+	}
+	return ws
+}
+
 func (o *openWriters) remove(w *writeback.File) {
 	o.mu.Lock()
 	defer o.mu.Unlock()

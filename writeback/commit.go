@@ -83,6 +83,7 @@ func (f *File) commit(ctx context.Context, closing bool) (s3io.ObjectInfo, error
 	f.baseLimit = f.size
 	f.dirty = nil
 	f.changed = false
+	f.publishLocked()
 	f.committedLocked()
 	return info, nil
 }

@@ -64,6 +64,8 @@ type File struct {
 		size    atomic.Int64
 		pending atomic.Bool
 		base    atomic.Pointer[s3io.ObjectInfo] // read-only once stored
+		unsaved atomic.Bool                     // Unsaved, without waiting for opMu
+		sealed  atomic.Bool                     // the program closed the bytes staged
 	}
 	ssec s3io.SSECustomerKey // the file's own SSE-C key, if any
 	// broken is the first failed write to the staging file (a full disk):
@@ -242,7 +244,17 @@ func (f *File) publishLocked() {
 	f.published.size.Store(f.size)
 	f.published.pending.Store(f.base == nil && !f.discarded)
 	f.published.base.Store(f.base)
+	f.published.unsaved.Store(f.changed && !f.discarded && f.broken == nil)
+	f.published.sealed.Store(f.sealed)
 }
+
+// ClosedByProgram reports whether the staged bytes are what the program
+// closed (no write since its close), as last recorded.
+func (f *File) ClosedByProgram() bool { return f.published.sealed.Load() }
+
+// UploadPending is Unsaved as last recorded: it never waits for an upload
+// in progress (stat, lookups and getxattr must not).
+func (f *File) UploadPending() bool { return f.published.unsaved.Load() }
 
 // Committed returns what S3 holds of the file as far as it knows (the
 // object it started from, or its last upload), or nil for a new file not
@@ -365,6 +377,7 @@ func (f *File) WriteAt(ctx context.Context, p []byte, off int64) (int, error) {
 		// As with a full disk: the file is not what the program meant to
 		// write, so it is never uploaded.
 		f.broken = err
+		f.publishLocked()
 		f.opMu.Unlock()
 		return 0, err
 	}
@@ -399,6 +412,7 @@ func (f *File) WriteAt(ctx context.Context, p []byte, off int64) (int, error) {
 	if err != nil {
 		err = fmt.Errorf("staging file %s: %w", f.path, err)
 		f.broken = err
+		f.publishLocked()
 	}
 	f.opMu.Unlock()
 	if err != nil {
@@ -438,6 +452,7 @@ func (f *File) Truncate(ctx context.Context, size int64) error {
 	}
 	if err := f.staging.Truncate(size); err != nil {
 		f.broken = fmt.Errorf("staging file %s: %w", f.path, err)
+		f.publishLocked()
 		return f.broken
 	}
 	f.measureLocked()

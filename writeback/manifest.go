@@ -227,6 +227,7 @@ func (f *File) markChangedLocked() error {
 		return nil
 	}
 	f.changed = true
+	f.publishLocked()
 	if err := f.writeManifestLocked(false, false); err != nil {
 		return err
 	}
@@ -248,6 +249,7 @@ func (f *File) sealLocked() error {
 		return err
 	}
 	f.sealed, f.manifested = true, true
+	f.publishLocked()
 	return nil
 }
 
@@ -263,6 +265,7 @@ func (f *File) unsealLocked() error {
 		return err
 	}
 	f.sealed = false
+	f.publishLocked()
 	return nil
 }
 

@@ -191,6 +191,7 @@ func (m *Manager) recoverOne(ctx context.Context, mpath, data string) (status re
 func (m *Manager) fileFrom(file *os.File, man manifest, base *s3io.ObjectInfo) *File {
 	f := m.fileFor(file, man.Bucket, man.Key, base, Meta{ContentType: man.ContentType, UserMetadata: man.Metadata})
 	f.size, f.changed, f.manifested, f.sealed = man.Size, true, true, man.closed()
+	f.publishLocked()
 	f.onDisk, f.uploads = &man, slices.Clone(man.Uploads)
 	f.publishLocked()
 	if base != nil {

@@ -139,6 +139,7 @@ func (f *File) SealAsync() error {
 		return err
 	}
 	f.sealed, f.manifested = true, true // a later write marks it open again
+	f.publishLocked()
 	return nil
 }
 
