@@ -66,6 +66,16 @@ func (fs *flights) do(ctx context.Context, key string, fetch func(context.Contex
 	}
 }
 
+// waiting counts the callers waiting for key's fetch (for tests).
+func (fs *flights) waiting(key string) int {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if f, ok := fs.m[key]; ok {
+		return f.waiters
+	}
+	return 0
+}
+
 // inFlight counts the fetches running (for tests).
 func (fs *flights) inFlight() int {
 	fs.mu.Lock()

@@ -29,7 +29,7 @@ func TestSharedFetchIsCancelledWhenItsLastWaiterLeaves(t *testing.T) {
 	errs := make(chan error, 2)
 	go func() { _, err := c.fetchBlock(ctx1, obj, 0); errs <- err }()
 	go func() { _, err := c.fetchBlock(ctx2, obj, 0); errs <- err }()
-	waitUntil(t, func() bool { return started.Load() == 1 })
+	waitUntil(t, func() bool { return started.Load() == 1 && c.flight.waiting(blockKey("o", 0)) == 2 })
 	cancel1()
 	if err := <-errs; !errors.Is(err, context.Canceled) {
 		t.Fatalf("first caller: %v", err)
