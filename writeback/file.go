@@ -82,6 +82,10 @@ type File struct {
 	mpMeta   Meta
 	queue    chan struct{} // parts scheduled and not yet uploaded
 	retrying bool          // a RetryInBackground loop runs
+	// failures counts the commits that failed since the last one that
+	// succeeded; lastErr is the last failure's message (for status).
+	failures int
+	lastErr  string
 	// parked is the copy of the base that a removed file reads its
 	// unstaged bytes from (see Detach), if any.
 	parked *parkedBase
