@@ -37,7 +37,7 @@ type Recorder struct {
 type OpTotals struct {
 	Op       string
 	Requests int64 // attempts, retries included
-	Errors   int64 // attempts that failed
+	Errors   int64 // attempts that failed (isError)
 	Retries  int64 // attempts after the first of their request
 }
 
@@ -97,6 +97,7 @@ func (r *Recorder) Observe(a s3io.Attempt) {
 		r.writtenBytes.Add(float64(a.BytesSent))
 	}
 	retry := a.Attempt > 1
+	failed := isError(a)
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -108,7 +109,7 @@ func (r *Recorder) Observe(a s3io.Attempt) {
 	t.Requests++
 	s := r.secondLocked(r.now().Unix())
 	s.requests++
-	if a.Err {
+	if failed {
 		t.Errors++
 		s.errors++
 	}
@@ -116,6 +117,19 @@ func (r *Recorder) Observe(a s3io.Attempt) {
 		t.Retries++
 		s.retries++
 	}
+}
+
+// isError reports whether an attempt counts as an error for status: no
+// answer, a 5xx, or a 4xx other than 404 (a lookup of a missing name is a
+// normal answer, made for every new file).
+func isError(a s3io.Attempt) bool {
+	switch {
+	case a.Status == 0:
+		return a.Err
+	case a.Status == 404:
+		return false
+	}
+	return a.Status >= 400 || a.Err
 }
 
 func (r *Recorder) secondLocked(unix int64) *second {

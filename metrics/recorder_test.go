@@ -22,12 +22,13 @@ func TestObserveCountsByOperationAndStatus(t *testing.T) {
 	r.Observe(s3io.Attempt{Op: "PutObject", Status: 500, Attempt: 1, BytesSent: 7, BytesReceived: 160, Err: true})
 	r.Observe(s3io.Attempt{Op: "PutObject", Status: 200, Attempt: 2, BytesSent: 7})
 	r.Observe(s3io.Attempt{Op: "HeadObject", Attempt: 1, Err: true}) // no response
+	r.Observe(s3io.Attempt{Op: "HeadObject", Status: 404, Attempt: 1, Err: true}) // a missing name: no error
 
 	for _, c := range []struct {
 		op, status string
 		want       float64
 	}{
-		{"GetObject", "206", 2}, {"PutObject", "500", 1}, {"PutObject", "200", 1}, {"HeadObject", "error", 1},
+		{"GetObject", "206", 2}, {"PutObject", "500", 1}, {"PutObject", "200", 1}, {"HeadObject", "error", 1}, {"HeadObject", "404", 1},
 	} {
 		if got := testutil.ToFloat64(r.requests.WithLabelValues(c.op, c.status)); got != c.want {
 			t.Errorf("requests{%s,%s} = %v, want %v", c.op, c.status, got, c.want)
@@ -44,7 +45,7 @@ func TestObserveCountsByOperationAndStatus(t *testing.T) {
 	}
 	want := []OpTotals{
 		{Op: "GetObject", Requests: 2},
-		{Op: "HeadObject", Requests: 1, Errors: 1},
+		{Op: "HeadObject", Requests: 2, Errors: 1},
 		{Op: "PutObject", Requests: 2, Errors: 1, Retries: 1},
 	}
 	got := r.Totals()

@@ -93,7 +93,7 @@ func (s *statusSources) text() []byte {
 	recent := s.rec.Recent()
 	fmt.Fprintf(&b, "\nlast minute: %d S3 requests, %d errors, %d retries\n", recent.Requests, recent.Errors, recent.Retries)
 	b.WriteString("\nS3 requests since mount (HTTP attempts):\n")
-	tw := tabwriter.NewWriter(&b, 0, 8, 2, ' ', tabwriter.AlignRight)
+	tw := tabwriter.NewWriter(&b, 0, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "  operation\trequests\terrors\tretries\t")
 	for _, t := range s.rec.Totals() {
 		fmt.Fprintf(tw, "  %s\t%d\t%d\t%d\t\n", t.Op, t.Requests, t.Errors, t.Retries)
@@ -132,7 +132,7 @@ func (s *statusSources) writeUploads(b *bytes.Buffer) {
 		name := u.Bucket + "/" + u.Key
 		switch kind := uploadKind(u); kind {
 		case "failed":
-			fmt.Fprintf(b, "  FAILED     %s  %s  %d attempts, staged in %s\n", quote(name), humanBytes(u.Size), u.Failures, u.StagingPath)
+			fmt.Fprintf(b, "  FAILED     %s  %s  %d failed attempts, staged in %s\n", quote(name), humanBytes(u.Size), u.Failures, u.StagingPath)
 			fmt.Fprintf(b, "             last error: %s\n", oneLine(u.LastError))
 		default:
 			fmt.Fprintf(b, "  %-10s %s  %s\n", kind, quote(name), humanBytes(u.Size))
