@@ -21,7 +21,7 @@ func TestObserveCountsByOperationAndStatus(t *testing.T) {
 	r.Observe(s3io.Attempt{Op: "GetObject", Status: 206, Attempt: 1, BytesReceived: 50})
 	r.Observe(s3io.Attempt{Op: "PutObject", Status: 500, Attempt: 1, BytesSent: 7, BytesReceived: 160, Err: true})
 	r.Observe(s3io.Attempt{Op: "PutObject", Status: 200, Attempt: 2, BytesSent: 7})
-	r.Observe(s3io.Attempt{Op: "HeadObject", Attempt: 1, Err: true}) // no response
+	r.Observe(s3io.Attempt{Op: "HeadObject", Attempt: 1, Err: true})              // no response
 	r.Observe(s3io.Attempt{Op: "HeadObject", Status: 404, Attempt: 1, Err: true}) // a missing name: no error
 
 	for _, c := range []struct {
