@@ -239,3 +239,33 @@ func TestStatusIsRefusedToOtherUsers(t *testing.T) {
 		t.Fatalf("root's status lacks the requests:\n%s", out)
 	}
 }
+
+// TestQueuedUploadShowsInFlightInStatus: with --async-upload, a file whose
+// upload is still running after its close is listed in flight by status
+// and counted pending by the metrics, until S3 has it.
+func TestQueuedUploadShowsInFlightInStatus(t *testing.T) {
+	addr := metricsAddr(t)
+	s, p, _ := asyncSession(t, "--metrics-addr", addr)
+	p.Add(faultproxy.Rule{Match: faultproxy.IsPutObject, Action: faultproxy.Delay(3 * time.Second)})
+	if err := os.WriteFile(s.path("queued"), randomBytes(44, 64<<10), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := status(t, s.mnt)
+	for _, want := range []string{"1 in flight", "in flight  " + s.bucket + "/queued", "64.0 KiB"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("status while the upload runs lacks %q:\n%s", want, out)
+		}
+	}
+	if got := metric(scrape(t, addr), "s3mount_uploads_pending"); got != 1 {
+		t.Errorf("uploads pending %v while the upload runs, want 1", got)
+	}
+	if out, err := exec.Command(env.bin, "sync", s.mnt).CombinedOutput(); err != nil {
+		t.Fatalf("s3mount sync: %v: %s", err, out)
+	}
+	waitFor(t, 10*time.Second, "the upload stayed pending after sync", func() bool {
+		return metric(scrape(t, addr), "s3mount_uploads_pending") == 0
+	})
+	if out := status(t, s.mnt); !strings.Contains(out, "0 in flight") {
+		t.Errorf("status after sync:\n%s", out)
+	}
+}
