@@ -88,6 +88,7 @@ func (f *File) commit(ctx context.Context, closing bool) (s3io.ObjectInfo, error
 	f.stateMu.Lock()
 	f.failures, f.lastErr = 0, ""
 	f.stateMu.Unlock()
+	f.partBytes.Store(0)
 	f.base = &info
 	f.publishLocked()
 	f.baseLimit = f.size

@@ -23,6 +23,9 @@ func (m *Manager) Stats() Stats {
 type UploadState struct {
 	Bucket, Key string
 	Size        int64
+	// PartBytes is what the parts uploaded so far to the file's multipart
+	// upload hold (0 for a single PUT until it is done).
+	PartBytes int64
 	// StagingPath is the local file holding the bytes.
 	StagingPath string
 	// Retrying: a background loop uploads it (queued by an asynchronous
@@ -44,5 +47,6 @@ func (f *File) State() UploadState {
 	}
 	f.stateMu.Unlock()
 	s.Size = f.Size()
+	s.PartBytes = f.partBytes.Load()
 	return s
 }

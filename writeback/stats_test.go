@@ -83,3 +83,35 @@ func TestStatsCountFailedAndRetriedUploads(t *testing.T) {
 		t.Errorf("staged bytes %d after the file is closed", got)
 	}
 }
+
+// TestStatePartBytesFollowsTheMultipartUpload: parts streamed while a
+// big file is written show as uploaded bytes, and the count ends with the
+// commit.
+func TestStatePartBytesFollowsTheMultipartUpload(t *testing.T) {
+	fx := newFixture(t)
+	ctx := context.Background()
+	f, err := fx.m.Create(testBucket, "big", Meta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := randomBytes(7, 3*testPart)
+	for off := 0; off < len(data); off += testBlock {
+		if _, err := f.WriteAt(ctx, data[off:off+testBlock], int64(off)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for f.State().PartBytes < testPart {
+		if time.Now().After(deadline) {
+			t.Fatalf("no streamed part counted: %+v", f.State())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if _, err := f.CommitClose(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.State().PartBytes; got != 0 {
+		t.Errorf("part bytes %d after the commit", got)
+	}
+	f.Close()
+}

@@ -135,7 +135,11 @@ func (s *statusSources) writeUploads(b *bytes.Buffer) {
 			fmt.Fprintf(b, "  FAILED     %s  %s  %d failed attempts, staged in %s\n", quote(name), humanBytes(u.Size), u.Failures, u.StagingPath)
 			fmt.Fprintf(b, "             last error: %s\n", oneLine(u.LastError))
 		default:
-			fmt.Fprintf(b, "  %-10s %s  %s\n", kind, quote(name), humanBytes(u.Size))
+			done := ""
+			if u.PartBytes > 0 {
+				done = fmt.Sprintf(" (%s in uploaded parts)", humanBytes(min(u.PartBytes, u.Size)))
+			}
+			fmt.Fprintf(b, "  %-10s %s  %s%s\n", kind, quote(name), humanBytes(u.Size), done)
 		}
 	}
 }
