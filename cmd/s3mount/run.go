@@ -219,10 +219,15 @@ func serve(ctx context.Context, opts *Options, stderr io.Writer, ready *readines
 	}
 	logger.Info("mounted", "bucket", opts.Bucket, "prefix", opts.Prefix, "mountpoint", opts.MountPoint)
 	ready.ok()
+	if err := sdNotify("READY=1\nSTATUS=mounted " + opts.MountPoint); err != nil {
+		logger.Warn("systemd readiness not sent", "err", err)
+	}
 
 	unmountOnSignal(server.Unmount, server.Wait, logger)
 	server.Wait()
 	logger.Info("unmounted", "mountpoint", opts.MountPoint)
+	// Only now: a busy mount point refuses the unmount and keeps serving.
+	_ = sdNotify("STOPPING=1\nSTATUS=unmounted; finishing queued uploads")
 	if opts.Write.AsyncUpload && uploads != nil {
 		// A clean unmount waits for the uploads still queued; one that
 		// fails stays staged for the next mount.
