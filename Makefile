@@ -20,6 +20,7 @@ install: build
 	install -D -m 0755 $(BIN)/s3mount $(DESTDIR)$(PREFIX)/bin/s3mount
 	ln -sf $(PREFIX)/bin/s3mount $(DESTDIR)/sbin/mount.fuse.s3mount
 	ln -sf $(PREFIX)/bin/s3mount $(DESTDIR)/sbin/mount.s3mount
+	install -D -m 0644 dist/s3mount@.service $(DESTDIR)/etc/systemd/system/s3mount@.service
 
 tools:
 	MINIO_VERSION=$(MINIO_VERSION) VERSITYGW_VERSION=$(VERSITYGW_VERSION) BIN=$(BIN) bash scripts/install-tools.sh

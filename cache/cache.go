@@ -71,6 +71,7 @@ func New(opts Options) (*Cache, error) {
 		NumCounters: max(1000, 10*kept/opts.BlockSize),
 		MaxCost:     kept,
 		BufferItems: 64,
+		Metrics:     true, // for Stats.KeptBytes: a few striped atomic counters
 	})
 	if err != nil {
 		return nil, fmt.Errorf("block cache: %w", err)

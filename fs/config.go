@@ -45,6 +45,9 @@ type Config struct {
 	// AsyncUpload: close returns once the bytes are staged; uploads run
 	// in the background (fsync, s3.sync and unmount wait for them).
 	AsyncUpload bool
+	// Status, when set, makes the text of the root's s3.status xattr
+	// (`s3mount status`), readable only by the daemon's user and root.
+	Status func() []byte
 
 	Logger *slog.Logger
 }

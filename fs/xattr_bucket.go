@@ -28,6 +28,9 @@ var bucketXattrs = []string{xACL, xTags, xPolicy, xCORS, xLifecycle, xVersioning
 
 func (d *dirNode) Getxattr(ctx context.Context, attr string, dest []byte) (uint32, syscall.Errno) {
 	ctx = uninterruptible(ctx) // see uninterruptible: no EINTR from a signal
+	if attr == xStatus && d.IsRoot() {
+		return d.fs.statusXattr(ctx, dest)
+	}
 	if !d.isBucket() || !strings.HasPrefix(attr, "s3.") {
 		return 0, syscall.ENODATA
 	}

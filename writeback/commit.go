@@ -70,6 +70,13 @@ func (f *File) commit(ctx context.Context, closing bool) (s3io.ObjectInfo, error
 	if err != nil {
 		f.abortStreamLocked()
 		f.m.log.Warn("upload failed; data stays staged", "bucket", f.bucket, "key", f.key, "path", f.path, "err", err)
+		if ctx.Err() == nil { // an unmount or a cancelled sync is no failure of the upload
+			f.m.failed.Add(1)
+			f.stateMu.Lock()
+			f.failures++
+			f.lastErr = err.Error()
+			f.stateMu.Unlock()
+		}
 		if closing {
 			if serr := f.sealLocked(); serr != nil {
 				f.m.log.Error("staged data of a failed close not made durable", "path", f.path, "err", serr)
@@ -78,6 +85,10 @@ func (f *File) commit(ctx context.Context, closing bool) (s3io.ObjectInfo, error
 		return s3io.ObjectInfo{}, err
 	}
 	info = f.newInfoLocked(info)
+	f.stateMu.Lock()
+	f.failures, f.lastErr = 0, ""
+	f.stateMu.Unlock()
+	f.partBytes.Store(0)
 	f.base = &info
 	f.publishLocked()
 	f.baseLimit = f.size

@@ -84,6 +84,13 @@ type File struct {
 	mpMeta   Meta
 	queue    chan struct{} // parts scheduled and not yet uploaded
 	retrying bool          // a RetryInBackground loop runs
+	// failures counts the commits that failed since the last one that
+	// succeeded; lastErr is the last failure's message (for status).
+	failures int
+	lastErr  string
+	// partBytes counts the bytes of parts uploaded to the current
+	// multipart upload (a part sent again counts again), for status.
+	partBytes atomic.Int64
 	// parked is the copy of the base that a removed file reads its
 	// unstaged bytes from (see Detach), if any.
 	parked *parkedBase

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/s3mount/s3mount/s3io"
@@ -78,6 +79,9 @@ type Manager struct {
 	// background bounds the files uploaded at once by RetryInBackground
 	// (queued by asynchronous closes, or retried after failed ones).
 	background chan struct{}
+	// failed counts failed commits; retried, the commits the background
+	// loop made again after a failed close (status and metrics).
+	failed, retried atomic.Int64
 }
 
 // New checks opts and prepares the staging directory.

@@ -84,6 +84,9 @@ func (f *File) retryLoop(first time.Duration) (info s3io.ObjectInfo, uploaded, o
 		case <-m.ctx.Done():
 			continue
 		}
+		if first > 0 || attempt > 1 {
+			m.retried.Add(1)
+		}
 		info, err := f.Commit(m.ctx)
 		<-m.background
 		switch {

@@ -105,6 +105,7 @@ func (f *File) uploadPart(ctx context.Context, up s3io.Upload, n int, off, size 
 		return p, fmt.Errorf("upload part %d of %s: %w", n, up.Key, err)
 	}
 	p.Size = size
+	f.partBytes.Add(size)
 	return p, nil
 }
 
@@ -156,6 +157,7 @@ func (f *File) abortStreamLocked() {
 	f.mp = nil
 	clear(f.streamed)
 	f.stateMu.Unlock()
+	f.partBytes.Store(0)
 	if up == nil {
 		return
 	}

@@ -10,6 +10,9 @@ const usageHead = `s3mount mounts an S3 bucket as a file system.
 Usage:
   s3mount [flags] BUCKET[:PREFIX] MOUNTPOINT   mount one bucket (or the keys under PREFIX)
   s3mount [flags] MOUNTPOINT                   mount every bucket the credentials can list
+  s3mount sync MOUNTPOINT|DIRECTORY...         wait until every closed file is in S3 (--async-upload)
+  s3mount status MOUNTPOINT                    uploads, failed uploads, cache and S3 requests of a mount
+                                               (only its owner and root may ask)
 
 Without --foreground, s3mount returns once the mount is ready and keeps
 serving in the background. Unmount with: fusermount3 -u MOUNTPOINT

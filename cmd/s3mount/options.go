@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -53,6 +54,9 @@ type Options struct {
 
 	Write WriteOptions
 
+	// MetricsAddr is where /metrics is served ("": nowhere).
+	MetricsAddr string
+
 	LogFile, FSName       string
 	ShowVersion, ShowHelp bool
 }
@@ -98,6 +102,7 @@ func newFlagSet(o *Options, v *flagValues) *pflag.FlagSet {
 	addWriteFlags(fs, &o.Write, &v.write)
 	fs.BoolVar(&o.Debug, "debug", false, "log every S3 request (never a secret)")
 	fs.StringVar(&o.LogFile, "log-file", "", "log here (default: stderr in the foreground, syslog in the background)")
+	fs.StringVar(&o.MetricsAddr, "metrics-addr", "", "serve Prometheus metrics at http://ADDR/metrics, e.g. 127.0.0.1:9101; unauthenticated: keep it on loopback unless a firewall guards it")
 	fs.StringVar(&o.FSName, "fsname", "", "file system name shown by mount and df (default s3mount:BUCKET)")
 	fs.BoolVar(&o.ShowVersion, "version", false, "print the version")
 	fs.BoolVarP(&o.ShowHelp, "help", "h", false, "print this help")
@@ -179,6 +184,11 @@ func finishOptions(o *Options, v *flagValues, pos []string) error {
 		return errors.New("--credentials-command and --no-sign-request: anonymous requests need no keys")
 	case o.CredentialsCommand != "" && strings.TrimSpace(o.CredentialsCommand) == "":
 		return errors.New("--credentials-command is empty")
+	}
+	if o.MetricsAddr != "" {
+		if _, port, err := net.SplitHostPort(o.MetricsAddr); err != nil || port == "" {
+			return fmt.Errorf("--metrics-addr %q: want HOST:PORT, e.g. 127.0.0.1:9101", o.MetricsAddr)
+		}
 	}
 	if err := finishWriteOptions(&o.Write, &v.write); err != nil {
 		return err

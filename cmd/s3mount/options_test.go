@@ -326,3 +326,27 @@ func FuzzParseTTL(f *testing.F) {
 		}
 	})
 }
+
+// TestMetricsAddrNeedsHostAndPort: --metrics-addr (and -o metrics_addr=)
+// takes HOST:PORT; no metrics are served by default.
+func TestMetricsAddrNeedsHostAndPort(t *testing.T) {
+	env := func(string) string { return "" }
+	o, err := parseArgs("s3mount", []string{"b", "/mnt"}, env)
+	if err != nil || o.MetricsAddr != "" {
+		t.Fatalf("default: %q, %v", o.MetricsAddr, err)
+	}
+	for _, args := range [][]string{
+		{"--metrics-addr", "127.0.0.1:9101", "b", "/mnt"},
+		{"-o", "metrics_addr=127.0.0.1:9101", "b", "/mnt"},
+	} {
+		o, err := parseArgs("s3mount", args, env)
+		if err != nil || o.MetricsAddr != "127.0.0.1:9101" {
+			t.Errorf("%q: %+v, %v", args, o, err)
+		}
+	}
+	for _, bad := range []string{"9101", "127.0.0.1", "127.0.0.1:"} {
+		if _, err := parseArgs("s3mount", []string{"--metrics-addr", bad, "b", "/mnt"}, env); err == nil {
+			t.Errorf("--metrics-addr %q accepted", bad)
+		}
+	}
+}

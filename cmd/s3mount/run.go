@@ -14,6 +14,7 @@ import (
 
 	"github.com/s3mount/s3mount/cache"
 	"github.com/s3mount/s3mount/fs"
+	"github.com/s3mount/s3mount/metrics"
 	"github.com/s3mount/s3mount/s3io"
 	"github.com/s3mount/s3mount/s3io/awsstore"
 	"github.com/s3mount/s3mount/writeback"
@@ -45,6 +46,9 @@ func fail(code int, format string, args ...any) error {
 func run(ctx context.Context, progName string, args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "sync" {
 		return syncCommand(args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "status" {
+		return statusCommand(args[1:], stdout, stderr)
 	}
 	opts, err := parseArgs(progName, args, os.Getenv)
 	if err != nil {
@@ -112,7 +116,9 @@ func serve(ctx context.Context, opts *Options, stderr io.Writer, ready *readines
 				"endpoint", opts.EndpointURL)
 		}
 	}
-	store, err := newStore(ctx, opts, logger)
+	started := time.Now()
+	rec := metrics.New()
+	store, err := newStore(ctx, opts, logger, rec.Observe)
 	if err != nil {
 		return err
 	}
@@ -132,6 +138,14 @@ func serve(ctx context.Context, opts *Options, stderr io.Writer, ready *readines
 		return fail(exitUsage, "cache: %v", err)
 	}
 	defer blocks.Close()
+
+	if opts.MetricsAddr != "" {
+		stop, err := serveMetrics(opts.MetricsAddr, rec, logger)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 
 	var uploads *writeback.Manager
 	if !opts.ReadOnly {
@@ -168,6 +182,7 @@ func serve(ctx context.Context, opts *Options, stderr io.Writer, ready *readines
 		}
 	}
 
+	status := &statusSources{opts: opts, started: started, rec: rec, blocks: blocks, uploads: uploads}
 	fsys := fs.New(fs.Config{
 		Bucket:         opts.Bucket,
 		Prefix:         opts.Prefix,
@@ -185,8 +200,11 @@ func serve(ctx context.Context, opts *Options, stderr io.Writer, ready *readines
 		NoListMetadata: opts.ListMetadata == "none",
 		MaxRenameKeys:  opts.MaxRenameKeys,
 		AsyncUpload:    opts.Write.AsyncUpload,
+		Status:         status.text,
 		Logger:         logger,
 	}, store, blocks, uploads)
+	status.fsys = fsys
+	registerMountMetrics(rec, blocks, uploads, fsys)
 	server, err := fsys.Mount(opts.MountPoint, fs.MountOptions{
 		FSName:     fsName(opts),
 		AllowOther: opts.AllowOther,
@@ -201,10 +219,15 @@ func serve(ctx context.Context, opts *Options, stderr io.Writer, ready *readines
 	}
 	logger.Info("mounted", "bucket", opts.Bucket, "prefix", opts.Prefix, "mountpoint", opts.MountPoint)
 	ready.ok()
+	if err := sdNotify("READY=1\nSTATUS=mounted " + opts.MountPoint); err != nil {
+		logger.Warn("systemd readiness not sent", "err", err)
+	}
 
 	unmountOnSignal(server.Unmount, server.Wait, logger)
 	server.Wait()
 	logger.Info("unmounted", "mountpoint", opts.MountPoint)
+	// Only now: a busy mount point refuses the unmount and keeps serving.
+	_ = sdNotify("STOPPING=1\nSTATUS=unmounted; finishing queued uploads")
 	if opts.Write.AsyncUpload && uploads != nil {
 		// A clean unmount waits for the uploads still queued; one that
 		// fails stays staged for the next mount.

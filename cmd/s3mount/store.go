@@ -14,7 +14,7 @@ import (
 // newStore builds the S3 client from the options. Keys come from a
 // password file or a credentials command; otherwise the standard AWS chain
 // applies.
-func newStore(ctx context.Context, opts *Options, logger *slog.Logger) (*awsstore.Store, error) {
+func newStore(ctx context.Context, opts *Options, logger *slog.Logger, observe s3io.AttemptObserver) (*awsstore.Store, error) {
 	cfg := awsstore.Config{
 		Endpoint:        opts.EndpointURL,
 		Region:          opts.Region,
@@ -26,6 +26,7 @@ func newStore(ctx context.Context, opts *Options, logger *slog.Logger) (*awsstor
 		MaxAttempts:     opts.MaxRetries,
 		ResponseTimeout: opts.RequestTimeout,
 		Logger:          logger,
+		Observe:         observe,
 	}
 	if opts.PasswdFile != "" {
 		creds, err := loadPasswdFile(opts.PasswdFile, opts.Bucket)

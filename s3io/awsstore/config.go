@@ -61,6 +61,8 @@ type Config struct {
 	// bucket, key, status, duration, request id. Never a secret. Nil means
 	// no logging.
 	Logger *slog.Logger
+	// Observe, when set, is told of every HTTP attempt (for metrics).
+	Observe s3io.AttemptObserver
 	// WrapTransport wraps the HTTP transport, for fault injection in tests.
 	WrapTransport func(http.RoundTripper) http.RoundTripper
 }
@@ -133,7 +135,7 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		}
 		o.UsePathStyle = cfg.ForcePathStyle
 		o.HTTPClient = httpClient
-		o.APIOptions = append(o.APIOptions, requestLogging(log))
+		o.APIOptions = append(o.APIOptions, requestLogging(log, cfg.Observe))
 		if refreshing != nil {
 			o.APIOptions = append(o.APIOptions, retryRejectedKeys(refreshing))
 			o.HTTPSignerV4 = signer
