@@ -228,7 +228,7 @@ func TestStatusIsRefusedToOtherUsers(t *testing.T) {
 	if out, err := asNobody("cat", filepath.Join(mnt, "public")); err != nil || out != "for everyone" {
 		t.Fatalf("another user cannot use the --allow-other mount at all: %q, %v", out, err)
 	}
-	out, err := asNobody(env.bin, "status", mnt)
+	out, err := asNobody(binaryFor(t, "nobody"), "status", mnt)
 	if err == nil || !strings.Contains(out, "permission denied") {
 		t.Fatalf("another user's s3mount status: %v: %s", err, out)
 	}
@@ -268,4 +268,25 @@ func TestQueuedUploadShowsInFlightInStatus(t *testing.T) {
 	if out := status(t, s.mnt); !strings.Contains(out, "0 in flight") {
 		t.Errorf("status after sync:\n%s", out)
 	}
+}
+
+// binaryFor copies the s3mount binary where another user can run it (the
+// one the suite builds lives in a private temporary directory).
+func binaryFor(t *testing.T, who string) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "s3mount-bin-"+who+"-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	os.Chmod(dir, 0o755)
+	b, err := os.ReadFile(env.bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "s3mount")
+	if err := os.WriteFile(bin, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return bin
 }
