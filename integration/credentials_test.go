@@ -97,17 +97,33 @@ func (s *session) mountWith(environ []string, endpoint string, flags ...string) 
 	return mnt
 }
 
-// minioUser creates a MinIO user with the readwrite policy; other servers
-// have no admin API the tests speak, so the test is skipped there.
-func minioUser(t *testing.T, name, secret string) {
+// rotationServer is the server of the key-rotation tests: the suite's
+// when it is MinIO, else a MinIO started for the test. Rotating a user's
+// keys needs MinIO's admin API; what is tested, the mount fetching new keys
+// from its command, is the client's and the same on every server.
+func rotationServer(t *testing.T) *s3test.Server {
+	t.Helper()
+	requireEnv(t)
+	if env.srv.Kind == s3test.MinIO {
+		return env.srv
+	}
+	if err := s3test.Missing(s3test.MinIO); err != nil {
+		miniotest.SkipOrFail(t, "rotating keys needs a MinIO: "+err.Error())
+	}
+	srv, err := s3test.Launch(s3test.MinIO, s3test.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Stop)
+	return srv
+}
+
+// minioUser creates a user of MinIO srv with the readwrite policy.
+func minioUser(t *testing.T, srv *s3test.Server, name, secret string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	err := env.srv.SetMinIOUser(ctx, name, secret, "readwrite")
-	if errors.Is(err, s3test.ErrNotMinIO) {
-		miniotest.SkipOrFail(t, "rotating keys needs MinIO's admin API: "+err.Error())
-	}
-	if err != nil {
+	if err := srv.SetMinIOUser(ctx, name, secret, "readwrite"); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -137,7 +153,8 @@ func TestCredentialsCommandWithMSIOutputIsUsed(t *testing.T) {
 }
 
 func TestCredentialsCommandJSONWithAShortExpiryIsRunAgainBeforeEachExpiry(t *testing.T) {
-	s := newBucketSession(t)
+	srv := rotationServer(t)
+	s := serverSession(t, srv)
 	s.put("f", []byte("x"))
 	const lifetime = 3 // seconds
 	// Each run gives the next user's keys (users u1, u2, …), valid for
@@ -147,7 +164,7 @@ func TestCredentialsCommandJSONWithAShortExpiryIsRunAgainBeforeEachExpiry(t *tes
 	prefix := fmt.Sprintf("exp%d-", time.Now().UnixNano()%1e6)
 	const users = 10
 	for i := 1; i <= users; i++ {
-		minioUser(t, fmt.Sprint(prefix, i), "secret-of-user-"+fmt.Sprint(i))
+		minioUser(t, srv, fmt.Sprint(prefix, i), "secret-of-user-"+fmt.Sprint(i))
 	}
 	c := newCredsCommand(t, fmt.Sprintf(`n=$(wc -l < "$COUNT")
 exp=$(date -u -d "+%d seconds" +%%Y-%%m-%%dT%%H:%%M:%%S.%%NZ)
@@ -175,7 +192,7 @@ printf '{"Version": 1, "AccessKeyId": "%s%%d", "SecretAccessKey": "secret-of-use
 			time.Sleep(500 * time.Millisecond)
 			for retired < n-1 {
 				retired++
-				minioUser(t, fmt.Sprint(prefix, retired), "retired-"+fmt.Sprint(retired))
+				minioUser(t, srv, fmt.Sprint(prefix, retired), "retired-"+fmt.Sprint(retired))
 			}
 		}
 		time.Sleep(100 * time.Millisecond)
@@ -207,9 +224,10 @@ func lastLines(b []byte, n int) string {
 }
 
 func TestKeysRotatedOnTheServerDuringALongCopyAreFetchedAgain(t *testing.T) {
-	s := newBucketSession(t)
+	srv := rotationServer(t)
+	s := serverSession(t, srv)
 	user := fmt.Sprintf("rot%d", time.Now().UnixNano()%1e6)
-	minioUser(t, user, "first-secret-1234")
+	minioUser(t, srv, user, "first-secret-1234")
 	c := newCredsCommand(t, `cat "$KEYS"`)
 	c.setKeys(t, user+" first-secret-1234\n")
 	logFile := filepath.Join(t.TempDir(), "s3mount.log")
@@ -243,7 +261,7 @@ func TestKeysRotatedOnTheServerDuringALongCopyAreFetchedAgain(t *testing.T) {
 		if off == size/2 {
 			// The command prints the new keys before the server takes them.
 			c.setKeys(t, user+" second-secret-5678\n")
-			minioUser(t, user, "second-secret-5678")
+			minioUser(t, srv, user, "second-secret-5678")
 			rotatedAt = time.Since(start)
 		}
 		time.Sleep(100 * time.Millisecond)
@@ -259,8 +277,8 @@ func TestKeysRotatedOnTheServerDuringALongCopyAreFetchedAgain(t *testing.T) {
 		t.Fatalf("S3 holds %d bytes, not the %d copied", len(got), size)
 	}
 	// The old secret is dead: the rotation was real.
-	old := sigv4.Keys{AccessKey: user, SecretKey: "first-secret-1234", Region: env.srv.Region}
-	resp, err := old.Do(context.Background(), http.DefaultClient, http.MethodGet, env.srv.Endpoint, "/"+s.bucket+"?list-type=2", nil, nil)
+	old := sigv4.Keys{AccessKey: user, SecretKey: "first-secret-1234", Region: srv.Region}
+	resp, err := old.Do(context.Background(), http.DefaultClient, http.MethodGet, srv.Endpoint, "/"+s.bucket+"?list-type=2", nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -284,10 +302,11 @@ func TestKeysRotatedOnTheServerDuringALongCopyAreFetchedAgain(t *testing.T) {
 }
 
 func TestAFailingCommandLaterGivesEACCESAndALogLineThenRecovers(t *testing.T) {
-	s := newBucketSession(t)
+	srv := rotationServer(t)
+	s := serverSession(t, srv)
 	s.put("f", []byte("data"))
 	user := fmt.Sprintf("fail%d", time.Now().UnixNano()%1e6)
-	minioUser(t, user, "good-secret-1234")
+	minioUser(t, srv, user, "good-secret-1234")
 	// The command fails while a marker file exists, saying so on stderr.
 	c := newCredsCommand(t, `if [ -e "$KEYS.broken" ]; then echo "portal down, token=stderr-secret" >&2; exit 2; fi; cat "$KEYS"`)
 	c.setKeys(t, user+" good-secret-1234\n")
@@ -298,7 +317,7 @@ func TestAFailingCommandLaterGivesEACCESAndALogLineThenRecovers(t *testing.T) {
 		t.Fatalf("cat = %q", got)
 	}
 	os.WriteFile(c.keys+".broken", nil, 0o600)
-	minioUser(t, user, "new-secret-5678") // the mount's keys die
+	minioUser(t, srv, user, "new-secret-5678") // the mount's keys die
 	c.setKeys(t, user+" new-secret-5678\n")
 	err := os.WriteFile(filepath.Join(mnt, "g"), []byte("x"), 0o644)
 	if !errors.Is(err, syscall.EACCES) {
