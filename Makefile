@@ -20,6 +20,7 @@ install: build
 	install -D -m 0755 $(BIN)/s3mount $(DESTDIR)$(PREFIX)/bin/s3mount
 	ln -sf $(PREFIX)/bin/s3mount $(DESTDIR)/sbin/mount.fuse.s3mount
 	ln -sf $(PREFIX)/bin/s3mount $(DESTDIR)/sbin/mount.s3mount
+	install -D -m 0644 dist/s3mount@.service $(DESTDIR)/etc/systemd/system/s3mount@.service
 
 tools:
 	MINIO_VERSION=$(MINIO_VERSION) VERSITYGW_VERSION=$(VERSITYGW_VERSION) BIN=$(BIN) bash scripts/install-tools.sh
@@ -50,10 +51,12 @@ test-servers: tools tools-servers build
 		S3MOUNT_BIN=$(BIN)/s3mount $(GO) test -count=1 -timeout 25m $(SERVER_PACKAGES) || exit 1; \
 	done
 
-# The long version of the model test: 20 seeds x 5,000 random operations.
+# The long versions of the model test (20 seeds x 5,000 random operations)
+# and of the crash test (25 kill -9 points).
 soak: tools build
 	S3MOUNT_MINIO=$(BIN)/minio S3MOUNT_BIN=$(BIN)/s3mount S3MOUNT_MODEL_SEEDS=20 S3MOUNT_MODEL_OPS=5000 \
-		$(GO) test -count=1 -timeout 60m -run RandomOperations -v ./integration
+		S3MOUNT_CRASH_POINTS=25 \
+		$(GO) test -count=1 -timeout 60m -run 'RandomOperations|Crash' -v ./integration
 
 test-unit: vet
 	$(GO) test -race -count=1 -short ./...

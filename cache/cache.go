@@ -9,7 +9,6 @@ import (
 	"sync"
 
 	"github.com/dgraph-io/ristretto/v2"
-	"golang.org/x/sync/singleflight"
 
 	"github.com/s3mount/s3mount/diskcache"
 )
@@ -44,7 +43,7 @@ type Object struct {
 type Cache struct {
 	opts       Options
 	blocks     *ristretto.Cache[string, []byte]
-	flight     singleflight.Group
+	flight     flights
 	fetchSlots chan struct{}
 	ahead      *budget
 	stats      counters
@@ -80,6 +79,7 @@ func New(opts Options) (*Cache, error) {
 		NumCounters: max(1000, 10*kept/opts.BlockSize),
 		MaxCost:     kept,
 		BufferItems: 64,
+		Metrics:     true, // for Stats.KeptBytes: a few striped atomic counters
 	})
 	if err != nil {
 		return nil, fmt.Errorf("block cache: %w", err)
@@ -133,25 +133,15 @@ func (c *Cache) fetchBlock(ctx context.Context, obj *Object, idx int64) ([]byte,
 		return b, nil
 	}
 	c.stats.misses.Add(1)
-	// The fetch is shared: one caller giving up must not fail the others,
-	// so it runs without the caller's cancellation (it keeps its values).
-	shared := context.WithoutCancel(ctx)
-	ch := c.flight.DoChan(key, func() (any, error) {
-		b, err := c.loadBlock(shared, obj, idx)
+	// The fetch is shared: one caller giving up does not fail the others;
+	// it is cancelled when the last one gives up.
+	return c.flight.do(ctx, key, func(fctx context.Context) ([]byte, error) {
+		b, err := c.loadBlock(fctx, obj, idx)
 		if err == nil {
 			c.keep(key, b)
 		}
 		return b, err
 	})
-	select {
-	case r := <-ch:
-		if r.Err != nil {
-			return nil, r.Err
-		}
-		return r.Val.([]byte), nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
 }
 
 // loadBlock fetches block idx and hands it to the disk tier. Storing

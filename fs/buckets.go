@@ -29,7 +29,16 @@ var (
 	_ = (gofs.NodeGetattrer)((*bucketsRoot)(nil))
 	_ = (gofs.NodeStatfser)((*bucketsRoot)(nil))
 	_ = (gofs.NodeFsyncer)((*bucketsRoot)(nil))
+	_ = (gofs.NodeGetxattrer)((*bucketsRoot)(nil))
 )
+
+// Getxattr has only s3.status: buckets carry their own xattrs.
+func (r *bucketsRoot) Getxattr(ctx context.Context, attr string, dest []byte) (uint32, syscall.Errno) {
+	if attr == xStatus {
+		return r.fs.statusXattr(ctx, dest)
+	}
+	return 0, syscall.ENODATA
+}
 
 // list returns the buckets, asking S3 when the cached list is stale.
 func (r *bucketsRoot) list(ctx context.Context) ([]s3io.BucketInfo, error) {
@@ -105,7 +114,7 @@ func (r *bucketsRoot) Readdir(ctx context.Context) (gofs.DirStream, syscall.Errn
 		if nameProblem(b.Name) != "" {
 			continue
 		}
-		entries = append(entries, fuse.DirEntry{Name: b.Name, Mode: syscall.S_IFDIR, Ino: r.fs.dirIno(b.Name, "")})
+		entries = append(entries, fuse.DirEntry{Name: b.Name, Mode: syscall.S_IFDIR, Ino: r.fs.inodes.peek(b.Name + "/")})
 	}
 	return gofs.NewListDirStream(entries), 0
 }

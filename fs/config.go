@@ -41,6 +41,16 @@ type Config struct {
 	// NoListMetadata skips the HEAD per listed object that gives listings
 	// their type, mode and mtime (--list-metadata=none).
 	NoListMetadata bool
+	// MaxRenameKeys bounds the keys a directory rename copies on the
+	// server; a bigger tree gives EXDEV, so that mv copies it file by
+	// file, visibly (0: no bound).
+	MaxRenameKeys int
+	// AsyncUpload: close returns once the bytes are staged; uploads run
+	// in the background (fsync, s3.sync and unmount wait for them).
+	AsyncUpload bool
+	// Status, when set, makes the text of the root's s3.status xattr
+	// (`s3mount status`), readable only by the daemon's user and root.
+	Status func() []byte
 
 	Logger *slog.Logger
 }

@@ -2,7 +2,6 @@ package fs
 
 import (
 	"context"
-	"slices"
 	"sort"
 	"sync"
 	"syscall"
@@ -78,7 +77,7 @@ func (d *dirNode) Statfs(ctx context.Context, out *fuse.StatfsOut) syscall.Errno
 // return, and a created file's object is made by its own close or fsync,
 // which a directory fsync does not do for it.
 func (d *dirNode) Fsync(ctx context.Context, fh gofs.FileHandle, flags uint32) syscall.Errno {
-	return 0
+	return d.syncDir(ctx) // asynchronous mode: queued uploads under it first
 }
 
 func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
@@ -124,12 +123,23 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 func (d *dirNode) knownAbsent(name string) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.known != nil && time.Now().Before(d.knownUntil) && !d.known[name]
+	d.expireKnownLocked()
+	return d.known != nil && !d.known[name]
+}
+
+// expireKnownLocked drops the names made here once they tell nothing more
+// (past the TTL), so that a directory filled over months holds no map of
+// every name it was given.
+func (d *dirNode) expireKnownLocked() {
+	if d.known != nil && !time.Now().Before(d.knownUntil) {
+		d.known = nil
+	}
 }
 
 // made records that name now exists in the directory.
 func (d *dirNode) made(name string) {
 	d.mu.Lock()
+	d.expireKnownLocked()
 	if d.known != nil {
 		d.known[name] = true
 	}
@@ -201,21 +211,9 @@ func (d *dirNode) OpendirHandle(ctx context.Context, flags uint32) (gofs.FileHan
 // pendingFiles are the names of files created here that S3 does not have
 // yet (being written), sorted.
 func (d *dirNode) pendingFiles() []string {
-	names := d.fs.retained.pendingIn(d.bucket, d.path())
-	for name, child := range d.Children() {
-		n, ok := child.Operations().(*fileNode)
-		if !ok {
-			continue
-		}
-		n.mu.Lock()
-		w := n.w
-		n.mu.Unlock()
-		if w != nil && w.Pending() {
-			names = append(names, name)
-		}
-	}
+	names := d.fs.writers.pendingIn(d.bucket, d.path())
 	sort.Strings(names)
-	return slices.Compact(names) // a retained writer's node may be a child too
+	return names
 }
 
 // newLister lists the directory, reusing what its children already know.

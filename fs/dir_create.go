@@ -54,6 +54,7 @@ func (d *dirNode) Create(ctx context.Context, name string, flags uint32, mode ui
 	if err != nil {
 		return nil, nil, 0, d.fail("create", key, err)
 	}
+	d.fs.writers.add(w)
 	info := s3io.ObjectInfo{Key: key, ModTime: time.Now(), ContentType: meta.ContentType,
 		Metadata: meta.UserMetadata, HasMetadata: true}
 	n := &fileNode{fs: d.fs, bucket: d.bucket, key: key, info: info, checked: time.Now(), w: w, writers: 1, unflushed: 1}
@@ -61,7 +62,7 @@ func (d *dirNode) Create(ctx context.Context, name string, flags uint32, mode ui
 	d.fs.fileAttr(&info, ino, &out.Attr)
 	child := d.NewInode(ctx, n, gofs.StableAttr{Mode: syscall.S_IFREG, Ino: ino})
 	d.made(name)
-	return child, &writeHandle{n: n, w: w}, 0, 0
+	return child, &writeHandle{n: n, w: w, opener: callerProcess(ctx)}, 0, 0
 }
 
 // Mknod makes regular files (some programs create files with it), and

@@ -65,10 +65,10 @@ func (h *dirHandle) Readdirent(ctx context.Context) (*fuse.DirEntry, syscall.Err
 	de := &fuse.DirEntry{Name: e.name, Off: h.pos}
 	if e.isDir {
 		de.Mode = syscall.S_IFDIR
-		de.Ino = h.dir.fs.dirIno(h.dir.bucket, h.lister.prefix+e.name+"/")
+		de.Ino = h.dir.fs.entryIno(h.dir.bucket, h.lister.prefix+e.name, true)
 	} else {
 		de.Mode = syscall.S_IFREG
-		de.Ino = h.dir.fs.fileIno(h.dir.bucket, h.lister.prefix+e.name, syscall.S_IFREG)
+		de.Ino = h.dir.fs.entryIno(h.dir.bucket, h.lister.prefix+e.name, false)
 	}
 	return de, 0
 }

@@ -173,6 +173,14 @@ func (d *dirNode) renameDir(ctx context.Context, child *gofs.Inode, srcPrefix, d
 			return d.fail("rename", srcPrefix, err)
 		}
 		objects = append(objects, page.Objects...)
+		if max := d.fs.cfg.MaxRenameKeys; max > 0 && len(objects) > max {
+			// Before any copy: mv then copies the tree itself, file by file,
+			// with the progress a user can see, instead of one rename call
+			// that holds every key and runs for hours.
+			d.fs.log.Info("directory too large to rename on the server; mv will copy it file by file",
+				"bucket", d.bucket, "from", printableKey(srcPrefix), "keys_over", max)
+			return syscall.EXDEV
+		}
 		if !page.IsTruncated {
 			break
 		}
@@ -204,6 +212,10 @@ func (d *dirNode) renameDir(ctx context.Context, child *gofs.Inode, srcPrefix, d
 			if err == nil {
 				movedMu.Lock()
 				moved[dstKey] = info
+				if n := len(moved); n%1000 == 0 {
+					d.fs.log.Info("directory rename in progress", "bucket", d.bucket, "from", printableKey(srcPrefix),
+						"copied", n, "of", len(objects))
+				}
 				movedMu.Unlock()
 			}
 			return err

@@ -4,8 +4,9 @@
 // s3io.Store.
 //
 // Invariants:
-//   - A node's inode number is stable for the life of the mount: it is
-//     derived from the bucket and key by the FS's inode table.
+//   - A node's inode number is a hash of its bucket and key; the inode
+//     table holds only the numbers of nodes the kernel holds (released at
+//     FORGET) and resolves collisions among them.
 //   - Lookup never lists a whole directory: it asks HeadObject(key) and a
 //     one-key ListObjectsV2(key+"/") at once. Readdir pages through
 //     ListObjectsV2 and streams entries; readdirplus fills attributes from

@@ -27,6 +27,10 @@ type fileNode struct {
 	checked  time.Time           // when info was last confirmed by S3
 	openedAs string              // version of the object at the last open, for the kernel page cache
 	ssec     s3io.SSECustomerKey // this file's own SSE-C key (setxattr s3.sse_c_key), if any
+	// wrote is the version this mount last uploaded, until wroteUntil (the
+	// TTL): a listing page fetched before that upload must not replace it.
+	wrote      string
+	wroteUntil time.Time
 	// removed is set when the file was unlinked or replaced by a rename
 	// while the kernel still holds it (an open descriptor): it has no name
 	// any more, so fstat says nlink 0 and asks S3 nothing.
@@ -74,7 +78,7 @@ func (d *dirNode) fileChild(ctx context.Context, name string, info *s3io.ObjectI
 				d.fs.fileAttr(&current, child.StableAttr().Ino, &out.Attr)
 				return child
 			}
-			merged := n.update(*info)
+			merged := n.updateListed(*info)
 			d.fs.fileAttr(&merged, child.StableAttr().Ino, &out.Attr)
 			return child
 		}
@@ -131,6 +135,28 @@ func (n *fileNode) update(info s3io.ObjectInfo) s3io.ObjectInfo {
 	return info
 }
 
+// updateListed is update for what a listing says: within the TTL of this
+// mount's own last upload, a listed older version (a page fetched before
+// that upload finished) is ignored.
+func (n *fileNode) updateListed(info s3io.ObjectInfo) s3io.ObjectInfo {
+	n.mu.Lock()
+	stale := n.wrote != "" && time.Now().Before(n.wroteUntil) && versionOf(&info) != n.wrote
+	current := n.info
+	n.mu.Unlock()
+	if stale {
+		return current
+	}
+	return n.update(info)
+}
+
+// uploaded records a version this mount just uploaded.
+func (n *fileNode) uploaded(info s3io.ObjectInfo) {
+	n.update(info)
+	n.mu.Lock()
+	n.wrote, n.wroteUntil = versionOf(&info), time.Now().Add(n.fs.cfg.MetadataTTL)
+	n.mu.Unlock()
+}
+
 // writingInfo returns the node's info as its writer sees it, when it is
 // open for writing.
 func (n *fileNode) writingInfo() (s3io.ObjectInfo, bool) {
@@ -150,6 +176,11 @@ func (n *fileNode) freshInfo() (s3io.ObjectInfo, bool) {
 	info, w, checked := n.info, n.w, n.checked
 	n.mu.Unlock()
 	if w != nil {
+		if c := w.Committed(); c != nil && versionOf(c) != versionOf(&info) {
+			// Uploaded by the writer since the node last heard from S3 (a
+			// background upload): that is the version a reader opens.
+			info.ETag, info.ModTime, info.VersionID = c.ETag, c.ModTime, c.VersionID
+		}
 		meta := w.Meta()
 		info.Size = w.Size()
 		info.Metadata, info.ContentType = meta.UserMetadata, meta.ContentType
@@ -233,8 +264,8 @@ func (d *dirNode) markRemoved(name string) {
 	n.removed = true
 	bucket, key := n.bucket, n.key
 	n.mu.Unlock()
-	d.fs.inodes.forget(bucket + "/" + key)
-	d.fs.inodes.forget(bucket + "/" + key + "\x00symlink")
+	d.fs.inodes.forget(fileInoPath(bucket, key, syscall.S_IFREG))
+	d.fs.inodes.forget(fileInoPath(bucket, key, syscall.S_IFLNK))
 }
 
 func (n *fileNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uint32, syscall.Errno) {

@@ -1,7 +1,6 @@
 package fs
 
 import (
-	"strings"
 	"sync"
 
 	"github.com/s3mount/s3mount/s3io"
@@ -34,38 +33,34 @@ func (r *retainedWriters) remove(w *writeback.File) {
 	delete(r.nodes, w)
 }
 
+// all returns the retained writers.
+func (r *retainedWriters) all() []*writeback.File {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ws := make([]*writeback.File, 0, len(r.nodes))
+	for w := range r.nodes {
+		ws = append(ws, w)
+	}
+	return ws
+}
+
 func (r *retainedWriters) owner(w *writeback.File) *fileNode {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.nodes[w]
 }
 
-// at returns the retained writer of bucket/key, if any.
+// at returns the retained writer of bucket/key, if any, that still holds
+// bytes for it (not removed, not uploaded).
 func (r *retainedWriters) at(bucket, key string) *writeback.File {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for w := range r.nodes {
-		if b, k := w.Location(); b == bucket && k == key {
+		if b, k := w.Location(); b == bucket && k == key && w.UploadPending() {
 			return w
 		}
 	}
 	return nil
-}
-
-// pendingIn returns the names of new files directly in bucket/prefix that
-// are retained and not in S3 yet: a listing cannot show them.
-func (r *retainedWriters) pendingIn(bucket, prefix string) []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var names []string
-	for w := range r.nodes {
-		b, k := w.Location()
-		if b != bucket || !strings.HasPrefix(k, prefix) || strings.Contains(k[len(prefix):], "/") || !w.Pending() {
-			continue
-		}
-		names = append(names, k[len(prefix):])
-	}
-	return names
 }
 
 // retain keeps the node's writer after its last release, with bytes S3
@@ -78,7 +73,18 @@ func (n *fileNode) retain(w *writeback.File) {
 	n.fs.log.Warn("upload failed at close; the mount keeps the data and retries in the background",
 		"bucket", bucket, "key", printableKey(key))
 	n.fs.retained.set(w, n)
-	w.RetryInBackground(func(info s3io.ObjectInfo, uploaded bool) { n.fs.retryDone(w, info, uploaded) })
+	w.RetryInBackground(n.fs.wb.RetryDelay(), func(info s3io.ObjectInfo, uploaded bool) { n.fs.retryDone(w, info, uploaded) })
+}
+
+// queue keeps the node's writer after its last release in asynchronous
+// mode and uploads it in the background at once; a failure is retried as
+// after a failed close. Called under openMu.
+func (n *fileNode) queue(w *writeback.File) {
+	if err := w.SealAsync(); err != nil { // closed through mmap or by a child only
+		n.fs.log.Warn("staged file not sealed", "err", err)
+	}
+	n.fs.retained.set(w, n)
+	w.RetryInBackground(0, func(info s3io.ObjectInfo, uploaded bool) { n.fs.retryDone(w, info, uploaded) })
 }
 
 // retryDone releases a retained writer that needs no more retries, unless
@@ -90,24 +96,47 @@ func (f *FS) retryDone(w *writeback.File, info s3io.ObjectInfo, uploaded bool) {
 	}
 	n.openMu.Lock()
 	defer n.openMu.Unlock()
+	n.mu.Lock()
+	current := n.w == w
+	n.mu.Unlock()
+	if !current {
+		f.retained.remove(w) // released already, by another loop's end
+		return
+	}
 	if n.writers > 0 {
 		return
 	}
-	n.releaseWriter(w)
-	if uploaded {
-		n.update(info)
+	if w.Unsaved() {
+		// Changed after the loop's last upload (a chmod or utimens right
+		// after close): upload again; a loop started for that change
+		// already makes this a no-op.
+		w.RetryInBackground(0, func(info s3io.ObjectInfo, uploaded bool) { f.retryDone(w, info, uploaded) })
+		return
 	}
+	// releaseWriter records what the writer uploaded last; info may be
+	// older (a rename may have moved the file since the retry began).
+	n.releaseWriter(w)
 }
 
 // releaseWriter drops the node's writer and its staging file. Called under
 // openMu with no handle open.
 func (n *fileNode) releaseWriter(w *writeback.File) {
 	n.fs.retained.remove(w)
+	n.fs.writers.remove(w)
 	n.mu.Lock()
-	if n.w == w {
+	current := n.w == w
+	if current {
 		n.w = nil
 	}
 	n.mu.Unlock()
+	if !current {
+		return // released before
+	}
+	if c := w.Committed(); c != nil && !w.Unsaved() {
+		// What the writer last uploaded (perhaps in the background) is
+		// what S3 holds now.
+		n.uploaded(*c)
+	}
 	if err := w.Close(); err != nil {
 		n.fs.log.Error("closed with data not in S3", "err", err)
 	}

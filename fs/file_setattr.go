@@ -89,7 +89,16 @@ func (n *fileNode) setattr(ctx context.Context, hasSize bool, size int64, change
 			change(m)
 		})
 	}
-	if temporary || commitNow {
+	if temporary {
+		return n.commit(ctx, w)
+	}
+	if commitNow && n.fs.cfg.AsyncUpload {
+		// tar and cp -p set times and modes after close: the change goes
+		// out with the queued upload instead of waiting for it.
+		n.queue(w)
+		return 0
+	}
+	if commitNow {
 		return n.commit(ctx, w)
 	}
 	return 0

@@ -10,6 +10,7 @@ import (
 	gofs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
 
+	"github.com/s3mount/s3mount/s3io"
 	"github.com/s3mount/s3mount/writeback"
 )
 
@@ -24,6 +25,7 @@ type writeHandle struct {
 	reader bool
 
 	flushed bool // closed by the program (guarded by n.mu)
+	opener  int  // the process that opened the handle, 0 if unknown
 }
 
 var (
@@ -68,6 +70,7 @@ func (n *fileNode) openWriter(ctx context.Context, truncate bool) (*writeHandle,
 		n.mu.Lock()
 		n.w, n.openedAs = w, ""
 		n.mu.Unlock()
+		n.fs.writers.add(w)
 	} else if truncate {
 		if err := w.Truncate(ctx, 0); err != nil {
 			return nil, n.fail("truncate", err)
@@ -77,7 +80,7 @@ func (n *fileNode) openWriter(ctx context.Context, truncate bool) (*writeHandle,
 	n.mu.Lock()
 	n.unflushed++
 	n.mu.Unlock()
-	return &writeHandle{n: n, w: w}, 0
+	return &writeHandle{n: n, w: w, opener: callerProcess(ctx)}, 0
 }
 
 // shareWriter returns a handle on the node's writer when it has one.
@@ -111,15 +114,25 @@ func (n *fileNode) fail(op string, err error) syscall.Errno {
 
 // commit makes S3 hold what was written through the node's writer.
 func (n *fileNode) commit(ctx context.Context, w *writeback.File) syscall.Errno {
+	return n.commitWith(ctx, w.Commit)
+}
+
+// commitClose is commit for a program's close: a failed upload's data is
+// durable before the program is told (see writeback.File.CommitClose).
+func (n *fileNode) commitClose(ctx context.Context, w *writeback.File) syscall.Errno {
+	return n.commitWith(ctx, w.CommitClose)
+}
+
+func (n *fileNode) commitWith(ctx context.Context, commit func(context.Context) (s3io.ObjectInfo, error)) syscall.Errno {
 	ctx = uninterruptible(ctx)
-	info, err := w.Commit(ctx)
+	info, err := commit(ctx)
 	switch {
 	case errors.Is(err, writeback.ErrDiscarded):
 		return 0
 	case err != nil:
 		return n.fail("upload", err)
 	}
-	n.update(info)
+	n.uploaded(info)
 	return 0
 }
 
@@ -144,12 +157,32 @@ func (h *writeHandle) Write(ctx context.Context, data []byte, off int64) (uint32
 // Flush runs at every close(2): the program learns there whether S3 has
 // its data. A handle opened for reading commits nothing: its close must
 // never publish another descriptor's half-written bytes.
+//
+// A flush from another process than the one that opened the handle is
+// not the program's close: a child that inherited the descriptor (any
+// fork and exec, which closes it) would publish half-written bytes. Its
+// upload waits for the program's own close, or for the last release (as
+// in mountpoint-s3 and goofys).
 func (h *writeHandle) Flush(ctx context.Context) syscall.Errno {
-	h.setFlushed(true)
 	if h.reader {
+		h.setFlushed(true)
 		return 0
 	}
-	return h.n.commit(ctx, h.w)
+	if p := callerProcess(ctx); h.opener != 0 && p != 0 && p != h.opener {
+		_, key := h.n.location()
+		h.n.fs.log.Debug("close by a process that did not open the file: upload left to the opener's close",
+			"key", printableKey(key), "pid", p, "opener", h.opener)
+		return 0
+	}
+	h.setFlushed(true)
+	if h.n.fs.cfg.AsyncUpload {
+		// The bytes are staged; the upload follows the last release.
+		if err := h.w.SealAsync(); err != nil {
+			return h.n.fail("close", err)
+		}
+		return 0
+	}
+	return h.n.commitClose(ctx, h.w)
 }
 
 // setFlushed records whether the program has closed the handle, keeping
@@ -168,9 +201,11 @@ func (h *writeHandle) setFlushed(flushed bool) {
 }
 
 func (h *writeHandle) Fsync(ctx context.Context, flags uint32) syscall.Errno {
-	if h.reader {
+	if h.reader && !(h.n.fs.cfg.AsyncUpload && h.w.Unsaved()) {
 		return 0 // nothing of this descriptor's to make durable
 	}
+	// In asynchronous mode `sync FILE` (a read-only fsync) of a file whose
+	// upload is queued waits for it, as fsync does on a local disk.
 	return h.n.commit(ctx, h.w)
 }
 
@@ -183,6 +218,14 @@ func (h *writeHandle) Release(ctx context.Context) syscall.Errno {
 	defer n.openMu.Unlock()
 	n.writers--
 	if n.writers > 0 {
+		return 0
+	}
+	if n.fs.cfg.AsyncUpload {
+		if h.w.Unsaved() {
+			n.queue(h.w) // uploaded in the background, many files at once
+			return 0
+		}
+		n.releaseWriter(h.w)
 		return 0
 	}
 	if h.w.ChangedSinceCommit() {

@@ -14,10 +14,6 @@ import (
 	"github.com/s3mount/s3mount/writeback"
 )
 
-// maxHiddenLogged bounds the memory spent remembering which hidden keys
-// were already logged, for buckets full of hostile keys.
-const maxHiddenLogged = 10000
-
 // FS is the state shared by every node of one mount.
 type FS struct {
 	cfg       Config
@@ -28,15 +24,16 @@ type FS struct {
 	log       *slog.Logger
 	mountTime time.Time
 
-	hiddenMu     sync.Mutex
-	hiddenLogged map[string]struct{}
+	hiddenLogged logOnce // keys not shown, logged once each
 
 	openHandles atomic.Int64
 	retained    retainedWriters // files whose close failed, still being uploaded
+	writers     openWriters     // every staged writer, retained ones included
 
 	// notImplemented remembers which calls the server refused, so that
-	// each is logged once.
+	// each is logged once; needsKey, which objects lacked their SSE-C key.
 	notImplemented sync.Map
+	needsKey       logOnce
 }
 
 // New builds the file system. The store, cache and upload manager are
@@ -47,14 +44,13 @@ func New(cfg Config, store s3io.Store, c *cache.Cache, wb *writeback.Manager) *F
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &FS{
-		cfg:          cfg,
-		store:        store,
-		cache:        c,
-		wb:           wb,
-		inodes:       newInodeTable(),
-		log:          log,
-		mountTime:    time.Now(),
-		hiddenLogged: make(map[string]struct{}),
+		cfg:       cfg,
+		store:     store,
+		cache:     c,
+		wb:        wb,
+		inodes:    newInodeTable(),
+		log:       log,
+		mountTime: time.Now(),
 	}
 }
 
@@ -90,13 +86,7 @@ func (f *FS) Options() *gofs.Options {
 // logHidden notes, once per key, that a key is not shown.
 func (f *FS) logHidden(bucket, key, why string) {
 	id := bucket + "/" + key
-	f.hiddenMu.Lock()
-	_, seen := f.hiddenLogged[id]
-	if !seen && len(f.hiddenLogged) < maxHiddenLogged {
-		f.hiddenLogged[id] = struct{}{}
-	}
-	f.hiddenMu.Unlock()
-	if !seen {
+	if f.hiddenLogged.first(id) {
 		f.log.Debug("key not shown", "bucket", bucket, "key", printableKey(key), "reason", why)
 	}
 }
@@ -118,8 +108,33 @@ func (f *FS) dirIno(bucket, prefix string) uint64 {
 // a key seen first as a file (in a listing, which has no metadata) and then
 // as a symlink gets a new node of the right type.
 func (f *FS) fileIno(bucket, key string, mode uint32) uint64 {
-	if mode&syscall.S_IFMT == syscall.S_IFLNK {
-		return f.inodes.get(bucket + "/" + key + "\x00symlink")
-	}
-	return f.inodes.get(bucket + "/" + key)
+	return f.inodes.get(fileInoPath(bucket, key, mode))
 }
+
+func fileInoPath(bucket, key string, mode uint32) string {
+	if mode&syscall.S_IFMT == syscall.S_IFLNK {
+		return bucket + "/" + key + "\x00symlink"
+	}
+	return bucket + "/" + key
+}
+
+// entryIno is the inode number a readdir entry shows: the node's when the
+// kernel holds one, else the one a lookup would give (barring a hash
+// collision), without reserving it.
+func (f *FS) entryIno(bucket, key string, isDir bool) uint64 {
+	if isDir {
+		return f.inodes.peek(bucket + "/" + key + "/")
+	}
+	return f.inodes.peek(bucket + "/" + key)
+}
+
+var (
+	_ = (gofs.NodeOnForgetter)((*fileNode)(nil))
+	_ = (gofs.NodeOnForgetter)((*dirNode)(nil))
+)
+
+// OnForget gives the inode number back: the kernel holds the node no more.
+func (n *fileNode) OnForget() { n.fs.inodes.release(n.StableAttr().Ino) }
+
+// OnForget gives the inode number back: the kernel holds the node no more.
+func (d *dirNode) OnForget() { d.fs.inodes.release(d.StableAttr().Ino) }

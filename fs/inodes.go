@@ -1,69 +1,130 @@
 package fs
 
 import (
+	"hash/fnv"
 	"strings"
 	"sync"
 )
 
-// inodeTable hands out inode numbers that stay the same for a path for the
-// whole life of the mount, even after the kernel forgets the node, so that
-// tools comparing st_ino (find, tar, rsync) see a stable tree.
+// inodeTable hands out inode numbers. A path's number is a hash of it
+// (bucket + "/" + key, directories ending in "/"), so it is the same after
+// the kernel forgets the node and after a remount, and tools comparing
+// st_ino (find, tar, rsync) see a stable tree. The table holds only the
+// numbers of nodes the kernel holds: they resolve hash collisions (a
+// colliding path takes the next free number while the first is live) and
+// keep a renamed file's number. Its size follows the kernel's inode cache,
+// not the number of paths ever seen.
 type inodeTable struct {
-	mu   sync.Mutex
-	next uint64
-	ino  map[string]uint64
+	mu     sync.Mutex
+	live   map[uint64]string // number -> path of the live node holding it
+	byPath map[string]uint64 // path -> number, for live nodes with a name
 }
 
 func newInodeTable() *inodeTable {
-	// 1 is the root's.
-	return &inodeTable{next: 2, ino: make(map[string]uint64)}
+	return &inodeTable{live: make(map[uint64]string), byPath: make(map[string]uint64)}
 }
 
-// get returns the inode number of path, where path is bucket + "/" + key,
-// directories ending in "/".
-func (t *inodeTable) get(path string) uint64 {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if n, ok := t.ino[path]; ok {
-		return n
+// hashIno is path's preferred number; 0 and 1 (the root's) are never used.
+func hashIno(path string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(path))
+	n := h.Sum64()
+	if n < 2 {
+		n += 2
 	}
-	n := t.next
-	t.next++
-	t.ino[path] = n
 	return n
 }
 
-// forget drops path's number: a file removed and made again is a new
-// inode, as on any file system.
-func (t *inodeTable) forget(path string) {
-	t.mu.Lock()
-	delete(t.ino, path)
-	t.mu.Unlock()
-}
-
-// rename gives newPath the inode number of oldPath, so that a renamed file
-// keeps its st_ino.
-func (t *inodeTable) rename(oldPath, newPath string) {
+// get returns the number of path for a node about to be handed to the
+// kernel, reserving it until release.
+func (t *inodeTable) get(path string) uint64 {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if n, ok := t.ino[oldPath]; ok {
-		delete(t.ino, oldPath)
-		t.ino[newPath] = n
+	if n, ok := t.byPath[path]; ok {
+		return n
+	}
+	n := hashIno(path)
+	for {
+		if _, taken := t.live[n]; !taken {
+			break
+		}
+		n++
+		if n < 2 {
+			n = 2
+		}
+	}
+	t.live[n] = path
+	t.byPath[path] = n
+	return n
+}
+
+// peek returns path's number without reserving it (for readdir entries,
+// which the kernel does not hold).
+func (t *inodeTable) peek(path string) uint64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if n, ok := t.byPath[path]; ok {
+		return n
+	}
+	return hashIno(path)
+}
+
+// release frees number n: the kernel forgot its node.
+func (t *inodeTable) release(n uint64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	path, ok := t.live[n]
+	if !ok {
+		return
+	}
+	delete(t.live, n)
+	if t.byPath[path] == n {
+		delete(t.byPath, path)
 	}
 }
 
-// renamePrefix does rename for every path under oldPrefix.
+// forget detaches path from its number: the file was removed, and a file
+// made under the name later is a new inode, while the removed one, still
+// open, keeps its number until the kernel forgets it.
+func (t *inodeTable) forget(path string) {
+	t.mu.Lock()
+	delete(t.byPath, path)
+	t.mu.Unlock()
+}
+
+// rename gives newPath the number of oldPath, so that a renamed file keeps
+// its st_ino while the kernel holds it.
+func (t *inodeTable) rename(oldPath, newPath string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if n, ok := t.byPath[oldPath]; ok {
+		delete(t.byPath, oldPath)
+		t.byPath[newPath] = n
+		t.live[n] = newPath
+	}
+}
+
+// renamePrefix does rename for every live path under oldPrefix; the cost
+// follows the number of nodes the kernel holds.
 func (t *inodeTable) renamePrefix(oldPrefix, newPrefix string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	moved := make(map[string]uint64)
-	for p, n := range t.ino {
+	for p, n := range t.byPath {
 		if strings.HasPrefix(p, oldPrefix) {
-			delete(t.ino, p)
+			delete(t.byPath, p)
 			moved[newPrefix+strings.TrimPrefix(p, oldPrefix)] = n
 		}
 	}
 	for p, n := range moved {
-		t.ino[p] = n
+		t.byPath[p] = n
+		t.live[n] = p
 	}
+}
+
+// size is how many numbers are reserved.
+func (t *inodeTable) size() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.live)
 }

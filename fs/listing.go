@@ -37,7 +37,7 @@ type lister struct {
 	markers map[string]*markerState // of page's common prefixes that were asked
 	oi, pi  int                     // next object and common prefix of page
 	started bool                    // the first page was requested
-	held    []s3io.ObjectInfo
+	held    heldObjects
 	ready   []dirEntry
 
 	// next is the page after this one, requested as soon as this one came
@@ -109,6 +109,9 @@ func (l *lister) step(ctx context.Context) (bool, error) {
 		l.oi++
 		l.releaseHeld(obj.Key)
 		l.addObject(obj)
+		if err := l.boundHeld(ctx); err != nil {
+			return false, err
+		}
 	} else {
 		p := l.page.CommonPrefixes[l.pi]
 		l.pi++
@@ -207,7 +210,7 @@ func (l *lister) addObject(obj s3io.ObjectInfo) {
 		l.fs.logHidden(l.bucket, obj.Key, problem)
 		return
 	}
-	l.held = append(l.held, obj)
+	l.held.push(obj)
 }
 
 func (l *lister) addPrefix(p string) {
@@ -220,27 +223,8 @@ func (l *lister) addPrefix(p string) {
 		return
 	}
 	// A held object with the same name is shadowed by this directory.
-	for i, h := range l.held {
-		if h.Key+"/" == p {
-			l.fs.logHidden(l.bucket, h.Key, "shadowed by the directory of the same name")
-			l.held = append(l.held[:i], l.held[i+1:]...)
-			break
-		}
+	if l.held.shadow(p) {
+		l.fs.logHidden(l.bucket, strings.TrimSuffix(p, "/"), "shadowed by the directory of the same name")
 	}
 	l.ready = append(l.ready, dirEntry{name: name, isDir: true, marker: l.markers[p]})
-}
-
-// releaseHeld emits the held objects that no directory can shadow any more
-// because the listing has reached key (which sorts after "held/"); "" means
-// the listing ended.
-func (l *lister) releaseHeld(key string) {
-	kept := l.held[:0]
-	for _, h := range l.held {
-		if key == "" || h.Key+"/" < key {
-			l.ready = append(l.ready, dirEntry{name: strings.TrimPrefix(h.Key, l.prefix), info: h})
-		} else {
-			kept = append(kept, h)
-		}
-	}
-	l.held = kept
 }

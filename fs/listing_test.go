@@ -142,3 +142,71 @@ func TestResolveFindsFileDirectoryAndNothing(t *testing.T) {
 		}
 	}
 }
+
+// A chain of names that sort between "log" and "log/" (log.0000 ...) is
+// listed whole and right, while the lister never holds more than maxHeld
+// objects back: the shadowed "log" is found by a one-key listing.
+func TestListingOfANameChainHoldsABoundedNumberOfObjects(t *testing.T) {
+	const chain = 3*maxHeld + 7
+	keys := []string{"log", "log/x", "plain"}
+	for i := 0; i < chain; i++ {
+		keys = append(keys, fmt.Sprintf("log.%05d", i))
+	}
+	f, _ := newMemFS(t, keys...)
+	l := newLister(f, "b", "")
+	seen := map[string]int{}
+	most := 0
+	for {
+		e, ok, err := l.next(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			break
+		}
+		name := e.name
+		if e.isDir {
+			name += "/"
+		}
+		seen[name]++
+		most = max(most, l.held.len())
+	}
+	if most > maxHeld {
+		t.Fatalf("the lister held %d objects, more than %d", most, maxHeld)
+	}
+	if seen["log"] != 0 || seen["log/"] != 1 || seen["plain"] != 1 || len(seen) != chain+2 {
+		t.Fatalf("listing: log %d, log/ %d, plain %d, %d names; want 0, 1, 1, %d", seen["log"], seen["log/"], seen["plain"], len(seen), chain+2)
+	}
+	for name, n := range seen {
+		if n != 1 {
+			t.Fatalf("%s listed %d times", name, n)
+		}
+	}
+}
+
+// BenchmarkListingOfANameChain shows the cost per entry of a chain.
+func BenchmarkListingOfANameChain(b *testing.B) {
+	keys := []string{"log"}
+	for i := 0; i < 100000; i++ {
+		keys = append(keys, fmt.Sprintf("log.%06d", i))
+	}
+	st := memstore.New()
+	st.AddBucket("b")
+	for _, k := range keys {
+		st.PutBytes("b", k, nil, nil)
+	}
+	f := New(Config{Bucket: "b", MetadataTTL: 60e9, FileMode: 0o644, DirMode: 0o755, NoListMetadata: true}, st, nil, nil)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		l := newLister(f, "b", "")
+		for {
+			_, ok, err := l.next(context.Background())
+			if err != nil {
+				b.Fatal(err)
+			}
+			if !ok {
+				break
+			}
+		}
+	}
+}

@@ -26,6 +26,14 @@ func mountMem(t *testing.T, cfg Config, st *memstore.Store) string {
 // mountStore is mountMem for any Store (a counting wrapper, say).
 func mountStore(t *testing.T, cfg Config, st s3io.Store) string {
 	t.Helper()
+	_, mnt := mountStoreFS(t, cfg, st)
+	return mnt
+}
+
+// mountStoreFS is mountStore that also returns the file system, for tests
+// of its state.
+func mountStoreFS(t *testing.T, cfg Config, st s3io.Store) (*FS, string) {
+	t.Helper()
 	if _, err := os.Stat("/dev/fuse"); err != nil {
 		if os.Getenv("S3MOUNT_TEST_REQUIRE") == "1" {
 			t.Fatalf("/dev/fuse: %v", err)
@@ -62,7 +70,8 @@ func mountStore(t *testing.T, cfg Config, st s3io.Store) string {
 		t.Cleanup(wb.Close)
 	}
 	mnt := t.TempDir()
-	server, err := New(cfg, st, c, wb).Mount(mnt, MountOptions{FSName: "s3mount-test"})
+	fsys := New(cfg, st, c, wb)
+	server, err := fsys.Mount(mnt, MountOptions{FSName: "s3mount-test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +81,7 @@ func mountStore(t *testing.T, cfg Config, st s3io.Store) string {
 		}
 		c.Close()
 	})
-	return mnt
+	return fsys, mnt
 }
 
 func TestMountedTreeListsAndReads(t *testing.T) {

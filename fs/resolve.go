@@ -70,7 +70,7 @@ func (f *FS) listedInfo(ctx context.Context, bucket, key string, headErr error) 
 	if err != nil || len(page.Objects) == 0 || page.Objects[0].Key != key {
 		return s3io.ObjectInfo{}, headErr
 	}
-	if _, seen := f.notImplemented.LoadOrStore("ssec "+bucket+"/"+key, true); !seen {
+	if f.needsKey.first(bucket + "/" + key) {
 		f.log.Warn("object needs an SSE-C key that was not given or is wrong; reads give EACCES "+
 			"(set one with --sse-c-key-file, or for this file with setxattr s3.sse_c_key)",
 			"bucket", bucket, "key", printableKey(key))

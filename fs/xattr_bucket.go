@@ -28,6 +28,9 @@ var bucketXattrs = []string{xACL, xTags, xPolicy, xCORS, xLifecycle, xVersioning
 
 func (d *dirNode) Getxattr(ctx context.Context, attr string, dest []byte) (uint32, syscall.Errno) {
 	ctx = uninterruptible(ctx) // see uninterruptible: no EINTR from a signal
+	if attr == xStatus && d.IsRoot() {
+		return d.fs.statusXattr(ctx, dest)
+	}
 	if !d.isBucket() || !strings.HasPrefix(attr, "s3.") {
 		return 0, syscall.ENODATA
 	}
@@ -83,6 +86,9 @@ func (d *dirNode) Listxattr(ctx context.Context, dest []byte) (uint32, syscall.E
 
 func (d *dirNode) Setxattr(ctx context.Context, attr string, data []byte, flags uint32) syscall.Errno {
 	ctx = uninterruptible(ctx)
+	if attr == xSync {
+		return d.syncDir(ctx)
+	}
 	if !d.isBucket() {
 		return syscall.ENOTSUP
 	}

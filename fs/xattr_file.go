@@ -52,6 +52,8 @@ func (n *fileNode) xattr(ctx context.Context, attr string) (string, error) {
 		return "", syscall.ENODATA
 	}
 	switch attr {
+	case xUploadState:
+		return n.uploadState(), nil
 	case xETag, xStorageClass, xVersionID, xSSE, xContentType:
 		info, err := n.fullInfo(ctx)
 		if err != nil {
@@ -131,7 +133,7 @@ func (n *fileNode) Listxattr(ctx context.Context, dest []byte) (uint32, syscall.
 			names = append(names, attr)
 		}
 	}
-	names = append(names, xACL)
+	names = append(names, xACL, xUploadState)
 	if n.fs.cache.HasDisk() {
 		names = append(names, xCached)
 	}

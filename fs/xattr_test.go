@@ -66,7 +66,7 @@ func TestUserXattrsAreUserMetadata(t *testing.T) {
 		t.Fatalf("XATTR_CREATE of an existing name: %v, want EEXIST", err)
 	}
 	names := listx(t, p)
-	want := []string{"s3.acl", "s3.content_type", "s3.etag", "s3.presigned_url", "s3.storage_class", "user.project"}
+	want := []string{"s3.acl", "s3.content_type", "s3.etag", "s3.presigned_url", "s3.storage_class", "s3.upload_state", "user.project"}
 	if strings.Join(names, " ") != strings.Join(want, " ") {
 		t.Fatalf("listxattr = %v, want %v", names, want)
 	}

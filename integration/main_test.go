@@ -23,6 +23,9 @@ var env struct {
 }
 
 func TestMain(m *testing.M) {
+	if crashWriterWanted() {
+		os.Exit(crashWriter()) // the crash test's writer process
+	}
 	os.Exit(runMain(m))
 }
 

@@ -66,6 +66,14 @@ func TestRandomOperationsMatchALocalDirectory(t *testing.T) {
 	}
 }
 
+// TestRandomOperationsInAsyncMode runs the model with --async-upload:
+// every result must equal the local directory's as without it, and the
+// tree after the (draining) remount too.
+func TestRandomOperationsInAsyncMode(t *testing.T) {
+	flags := []string{"--part-size", "5MiB", "--async-upload"}
+	runModel(t, newSession(t, nil, flags...), 4, modelOps(), false, flags...)
+}
+
 // TestRandomOperationsUnderTransientFaults runs the model through a proxy
 // that answers every 3rd write request (PutObject, UploadPart, copies,
 // completions) with 503 SlowDown and resets every 4th GET mid-body. The

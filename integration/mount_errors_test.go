@@ -42,6 +42,13 @@ func TestMountFailuresExitWithClearCodeAndMessage(t *testing.T) {
 		{"unknown flag", append(baseArgs(), "--no-such-flag", s.bucket, emptyDir()), nil, 2, "no-such-flag"},
 		{"unknown -o option", append(baseArgs(), "-o", "bogus_opt", s.bucket, emptyDir()), nil, 2, "bogus_opt"},
 		{"secret as option", append(baseArgs(), "-o", "secret_access_key=abc", s.bucket, emptyDir()), nil, 2, "passwd-file"},
+		{"failing credentials command", append(baseArgs(), "--credentials-command",
+			"echo AK wrong-secret; echo 'site portal: not logged in' >&2; exit 1", s.bucket, emptyDir()), nil, 4,
+			"credentials command: exit status 1 (stderr: site portal: not logged in)"},
+		{"credentials command printing garbage", append(baseArgs(), "-o", "credentials_command=echo wrong-secret", s.bucket, emptyDir()), nil, 4,
+			"credentials command: printed a line of 1 words"},
+		{"credentials command keys rejected", append(baseArgs(), "--credentials-command", "echo AK wrong-secret", s.bucket, emptyDir()), nil, 4,
+			"credentials were rejected"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

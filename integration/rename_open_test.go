@@ -2,8 +2,12 @@ package integration
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -61,5 +65,40 @@ func TestWriterUnderARenamedDirectoryCommitsAtTheNewKey(t *testing.T) {
 	}
 	if ups := s.multipartUploads(); len(ups) != 0 {
 		t.Fatalf("multipart uploads left: %v", ups)
+	}
+}
+
+// A directory larger than --max-rename-keys is not renamed on the server:
+// rename gives EXDEV before any copy, and mv copies it file by file.
+func TestDirectoryOverTheRenameLimitIsMovedByMv(t *testing.T) {
+	s := newBucketSession(t)
+	logFile := filepath.Join(t.TempDir(), "s3mount.log")
+	s.mnt = s.mount(s.bucket, "--max-rename-keys", "5", "--log-file", logFile)
+	if err := os.Mkdir(s.path("d"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 8; i++ {
+		if err := os.WriteFile(s.path(fmt.Sprintf("d/f%d", i)), []byte{byte(i)}, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Rename(s.path("d"), s.path("e")); !errors.Is(err, syscall.EXDEV) {
+		t.Fatalf("rename of a 9-key directory with --max-rename-keys 5: %v, want EXDEV", err)
+	}
+	if keys := s.list("e/"); len(keys) != 0 {
+		t.Fatalf("the refused rename copied %v", keys)
+	}
+	run(t, "mv", s.path("d"), s.path("e"))
+	for i := 0; i < 8; i++ {
+		if got := s.get(fmt.Sprintf("e/f%d", i)); len(got) != 1 || got[0] != byte(i) {
+			t.Fatalf("e/f%d after mv: %v", i, got)
+		}
+	}
+	if keys := s.list("d/"); len(keys) != 0 {
+		t.Fatalf("keys left under d/ after mv: %v", keys)
+	}
+	logged, _ := os.ReadFile(logFile)
+	if !strings.Contains(string(logged), "too large to rename on the server") {
+		t.Fatalf("no log line for the refused rename:\n%s", logged)
 	}
 }

@@ -78,12 +78,22 @@ func tarListing(t *testing.T, dir string) string {
 // fresh mount: rsync finds nothing to do in either direction, tar lists
 // the same types, modes, owners and mtimes, and find sees every symlink.
 func TestTreeRoundTripsThroughRsyncTarAndFindAfterARemount(t *testing.T) {
+	roundTrip(t)
+}
+
+// The same with --async-upload: rsync sets modes and times after each
+// close, while the file's upload is queued.
+func TestTreeRoundTripsInAsyncMode(t *testing.T) {
+	roundTrip(t, "--async-upload")
+}
+
+func roundTrip(t *testing.T, flags ...string) {
 	s := newBucketSession(t)
-	s.mnt = s.mount(s.bucket)
+	s.mnt = s.mount(s.bucket, flags...)
 	src := sourceTree(t)
 	dst := s.path("copy")
 	run(t, "rsync", "-a", src+"/", dst+"/")
-	s.remount()
+	s.remount(flags...)
 	dst = s.path("copy")
 	run(t, "ls", "-laR", s.mnt) // as a user would, before comparing: listings must not change what a lookup says
 	if out := run(t, "rsync", "-a", "-c", "--dry-run", "-i", src+"/", dst+"/"); strings.TrimSpace(out) != "" {

@@ -97,3 +97,56 @@ func TestNoSecretInTheDaemonsCommandLineOrEnvironment(t *testing.T) {
 		}
 	}
 }
+
+func TestCredentialsCommandKeepsSecretsOutOfPsLogsAndEnvironments(t *testing.T) {
+	s := newBucketSession(t)
+	s.put("f", []byte("x"))
+	c := newCredsCommand(t, `tr '\0' '\n' < /proc/$$/environ > "$KEYS.environ"; tr '\0' ' ' < /proc/$$/cmdline > "$KEYS.cmdline"; cat "$KEYS"`)
+	c.setKeys(t, env.srv.AccessKey+" "+env.srv.SecretKey+"\n")
+	logFile := filepath.Join(t.TempDir(), "s3mount.log")
+	// A secret in the mount's own environment must not reach the command.
+	const envSecret = "decoy-secret-in-the-mounts-environment"
+	environ := append(keylessEnv(t), "AWS_ACCESS_KEY_ID=decoy", "AWS_SECRET_ACCESS_KEY="+envSecret, "AWS_SESSION_TOKEN="+envSecret)
+	mnt := s.mountWith(environ, "", "--credentials-command", c.script, "--debug", "--log-file", logFile)
+	run(t, "cat", filepath.Join(mnt, "f"))
+	run(t, "ls", "-l", mnt)
+	pid := daemonPID(t, mnt)
+	ps := run(t, "ps", "-eo", "pid,args")
+	for what, b := range map[string][]byte{
+		"ps -eo args":                    []byte(ps),
+		"the daemon's /proc/PID/cmdline": readProc(t, pid, "cmdline"),
+		"the command's command line":     readFile(t, c.keys+".cmdline"),
+		"the command's environment":      readFile(t, c.keys+".environ"),
+	} {
+		if strings.Contains(string(b), env.srv.SecretKey) {
+			t.Errorf("%s shows the secret the command printed", what)
+		}
+		if what == "the command's environment" && strings.Contains(string(b), envSecret) {
+			t.Errorf("the command inherited AWS_SECRET_ACCESS_KEY or AWS_SESSION_TOKEN:\n%s", b)
+		}
+	}
+	unmount(t, mnt)
+	log := readFile(t, logFile)
+	if !strings.Contains(string(log), "s3 request") {
+		t.Fatalf("--debug logged no requests")
+	}
+	for _, secret := range []string{env.srv.SecretKey, envSecret, "Signature="} {
+		if strings.Contains(string(log), secret) {
+			t.Fatalf("the log shows %q", secret)
+		}
+	}
+}
+
+func readProc(t *testing.T, pid int, name string) []byte {
+	t.Helper()
+	return readFile(t, fmt.Sprintf("/proc/%d/%s", pid, name))
+}
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

@@ -313,9 +313,11 @@ func TestFullStagingDiskGivesENOSPCAndKeepsTheOldObject(t *testing.T) {
 	if got := string(s.get("f")); got != "old contents" {
 		t.Fatalf("object after the failed write: %q, want the old contents", got)
 	}
-	if left, _ := filepath.Glob(filepath.Join(small, "mount-*", "*.data")); len(left) != 0 {
-		t.Fatalf("staging space not freed: %v", left)
-	}
+	// The kernel releases the file just after dd exits.
+	waitFor(t, 10*time.Second, "staging space not freed", func() bool {
+		left, _ := filepath.Glob(filepath.Join(small, "mount-*", "*.data"))
+		return len(left) == 0
+	})
 }
 
 // --max-staging-size bounds the staging files: a write past it fails with
@@ -345,5 +347,38 @@ func TestStagingBudgetGivesENOSPCAndKeepsTheOldObject(t *testing.T) {
 	}
 	if !bytes.Equal(s.get("g"), small) {
 		t.Fatal("g differs from what was written")
+	}
+}
+
+// A program that forks and execs while writing (a build tool running a
+// compiler, a shell running a command) closes its inherited descriptor in
+// the child: that close is not the program's, and must not publish the
+// half-written file.
+func TestForkAndExecWhileWritingPublishesNothing(t *testing.T) {
+	s := newBucketSession(t)
+	s.mnt = s.mount(s.bucket)
+	fh, err := os.Create(s.path("f"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := randomBytes(61, 300<<10)
+	if _, err := fh.Write(first); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("true").CombinedOutput(); err != nil {
+		t.Fatalf("true: %v %s", err, out)
+	}
+	if keys := s.list("f"); len(keys) != 0 {
+		t.Fatalf("a child's exec published the half-written file: %v", keys)
+	}
+	rest := randomBytes(62, 100<<10)
+	if _, err := fh.Write(rest); err != nil {
+		t.Fatal(err)
+	}
+	if err := fh.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.get("f"); !bytes.Equal(got, append(first, rest...)) {
+		t.Fatalf("after the program's close S3 has %d bytes, want %d", len(got), len(first)+len(rest))
 	}
 }

@@ -17,6 +17,19 @@ import (
 // the multipart upload is aborted and the file stays changed, so a later
 // Commit tries again and Close keeps the staged bytes.
 func (f *File) Commit(ctx context.Context) (s3io.ObjectInfo, error) {
+	return f.commit(ctx, false)
+}
+
+// CommitClose is Commit for a program's close. When the upload fails,
+// the staged bytes and a manifest saying the program closed the file are
+// fsynced before it returns, so the next mount uploads them even if this
+// one dies right after telling the program. (A failed fsync does not
+// seal: the program may still be in the middle of writing.)
+func (f *File) CommitClose(ctx context.Context) (s3io.ObjectInfo, error) {
+	return f.commit(ctx, true)
+}
+
+func (f *File) commit(ctx context.Context, closing bool) (s3io.ObjectInfo, error) {
 	f.opMu.Lock()
 	defer f.opMu.Unlock()
 	f.tried = f.changeSeq
@@ -57,14 +70,31 @@ func (f *File) Commit(ctx context.Context) (s3io.ObjectInfo, error) {
 	if err != nil {
 		f.abortStreamLocked()
 		f.m.log.Warn("upload failed; data stays staged", "bucket", f.bucket, "key", f.key, "path", f.path, "err", err)
+		if ctx.Err() == nil { // an unmount or a cancelled sync is no failure of the upload
+			f.m.failed.Add(1)
+			f.stateMu.Lock()
+			f.failures++
+			f.lastErr = err.Error()
+			f.stateMu.Unlock()
+		}
+		if closing {
+			if serr := f.sealLocked(); serr != nil {
+				f.m.log.Error("staged data of a failed close not made durable", "path", f.path, "err", serr)
+			}
+		}
 		return s3io.ObjectInfo{}, err
 	}
 	info = f.newInfoLocked(info)
+	f.stateMu.Lock()
+	f.failures, f.lastErr = 0, ""
+	f.stateMu.Unlock()
+	f.partBytes.Store(0)
 	f.base = &info
 	f.publishLocked()
 	f.baseLimit = f.size
 	f.dirty = nil
 	f.changed = false
+	f.publishLocked()
 	f.committedLocked()
 	return info, nil
 }
@@ -188,6 +218,7 @@ func (f *File) commitMultipartLocked(ctx context.Context) (s3io.ObjectInfo, erro
 	clear(f.streamed)
 	mpMeta := f.mpMeta
 	f.stateMu.Unlock()
+	f.uploadEnded(up.ID)
 	if !mpMeta.equal(f.meta) {
 		// Metadata changed after the upload began (chmod of an open file).
 		info.Key, info.Size = f.key, f.size

@@ -45,6 +45,11 @@ func (f *File) Detach(ctx context.Context, parkKey string) error {
 	if f.discarded {
 		return nil
 	}
+	// A crash must not upload a removed file (should Detach fail, the
+	// file is at worst kept aside rather than uploaded).
+	if err := f.unsealLocked(); err != nil {
+		return err
+	}
 	if parkKey != "" && f.unstagedBaseLocked() > detachFetchLimit {
 		err := f.parkLocked(ctx, parkKey)
 		if err == nil {

@@ -17,4 +17,13 @@
 // uploads one part. Commit returns only when S3 has acknowledged the
 // object, and returns the error otherwise; the failed multipart upload is
 // aborted and the staging file kept.
+//
+// A manifest next to each changed staging file lets a later mount finish
+// the job after a crash. It says whether the program closed the file: a
+// failed close seals it (bytes, then manifest, fsynced) before the program
+// is told, and only sealed files are uploaded by Recover; a file its mount
+// died in the middle of writing is kept aside, never published. It also
+// names every multipart upload begun for the file and not yet ended,
+// recorded before the request that creates it, so that Recover aborts the
+// uploads of a dead mount.
 package writeback

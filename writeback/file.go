@@ -57,11 +57,15 @@ type File struct {
 	changeSeq  uint64 // counts changes
 	tried      uint64 // changeSeq at the last Commit
 	manifested bool   // the manifest of this change is on disk
+	sealed     bool   // that manifest says closed, durably (sealLocked)
 	meta       Meta
 	discarded  bool
 	published  struct {
 		size    atomic.Int64
 		pending atomic.Bool
+		base    atomic.Pointer[s3io.ObjectInfo] // read-only once stored
+		unsaved atomic.Bool                     // Unsaved, without waiting for opMu
+		sealed  atomic.Bool                     // the program closed the bytes staged
 	}
 	ssec s3io.SSECustomerKey // the file's own SSE-C key, if any
 	// broken is the first failed write to the staging file (a full disk):
@@ -80,12 +84,26 @@ type File struct {
 	mpMeta   Meta
 	queue    chan struct{} // parts scheduled and not yet uploaded
 	retrying bool          // a RetryInBackground loop runs
+	// failures counts the commits that failed since the last one that
+	// succeeded; lastErr is the last failure's message (for status).
+	failures int
+	lastErr  string
+	// partBytes counts the bytes of parts uploaded to the current
+	// multipart upload (a part sent again counts again), for status.
+	partBytes atomic.Int64
 	// parked is the copy of the base that a removed file reads its
 	// unstaged bytes from (see Detach), if any.
 	parked *parkedBase
 	// diskUsed is what the staging file occupied on disk when last
 	// measured, as counted in the mount's staging budget.
 	diskUsed int64
+
+	// manMu orders writes of the manifest, which part uploads make too
+	// (to record a multipart upload they begin); it guards onDisk, the
+	// manifest last written (nil when there is none), and uploads.
+	manMu   sync.Mutex
+	onDisk  *manifest
+	uploads []uploadRef
 }
 
 // target is where, with what metadata and SSE-C key the object goes.
@@ -232,7 +250,23 @@ func (f *File) Pending() bool { return f.published.pending.Load() }
 func (f *File) publishLocked() {
 	f.published.size.Store(f.size)
 	f.published.pending.Store(f.base == nil && !f.discarded)
+	f.published.base.Store(f.base)
+	f.published.unsaved.Store(f.changed && !f.discarded && f.broken == nil)
+	f.published.sealed.Store(f.sealed)
 }
+
+// ClosedByProgram reports whether the staged bytes are what the program
+// closed (no write since its close), as last recorded.
+func (f *File) ClosedByProgram() bool { return f.published.sealed.Load() }
+
+// UploadPending is Unsaved as last recorded: it never waits for an upload
+// in progress (stat, lookups and getxattr must not).
+func (f *File) UploadPending() bool { return f.published.unsaved.Load() }
+
+// Committed returns what S3 holds of the file as far as it knows (the
+// object it started from, or its last upload), or nil for a new file not
+// uploaded yet. It does not wait for an upload; do not modify the result.
+func (f *File) Committed() *s3io.ObjectInfo { return f.published.base.Load() }
 
 // Changed reports whether the file holds something S3 does not have yet.
 func (f *File) Changed() bool {
@@ -256,6 +290,7 @@ func (f *File) Rename(bucket, key string, moved *s3io.ObjectInfo) {
 		}
 		f.base = &base
 	}
+	f.publishLocked()
 	f.shareLocked()
 }
 
@@ -349,6 +384,7 @@ func (f *File) WriteAt(ctx context.Context, p []byte, off int64) (int, error) {
 		// As with a full disk: the file is not what the program meant to
 		// write, so it is never uploaded.
 		f.broken = err
+		f.publishLocked()
 		f.opMu.Unlock()
 		return 0, err
 	}
@@ -359,6 +395,10 @@ func (f *File) WriteAt(ctx context.Context, p []byte, off int64) (int, error) {
 				return 0, err
 			}
 		}
+	}
+	if err := f.unsealLocked(); err != nil {
+		f.opMu.Unlock()
+		return 0, err
 	}
 	n, err := f.staging.WriteAt(p, off)
 	f.measureLocked()
@@ -379,6 +419,7 @@ func (f *File) WriteAt(ctx context.Context, p []byte, off int64) (int, error) {
 	if err != nil {
 		err = fmt.Errorf("staging file %s: %w", f.path, err)
 		f.broken = err
+		f.publishLocked()
 	}
 	f.opMu.Unlock()
 	if err != nil {
@@ -413,8 +454,12 @@ func (f *File) Truncate(ctx context.Context, size int64) error {
 	}
 	f.opMu.Lock()
 	defer f.opMu.Unlock()
+	if err := f.unsealLocked(); err != nil {
+		return err
+	}
 	if err := f.staging.Truncate(size); err != nil {
 		f.broken = fmt.Errorf("staging file %s: %w", f.path, err)
+		f.publishLocked()
 		return f.broken
 	}
 	f.measureLocked()
@@ -460,11 +505,10 @@ func (f *File) Close() error {
 	}
 	if f.changed && !f.discarded {
 		// The data must survive a crash before the program is told it is
-		// kept: the bytes first, then the manifest that names them.
-		syncErr := f.staging.Sync()
+		// kept (a failed close sealed it already; see CommitClose).
+		err := f.sealLocked()
 		f.unmeasure() // the next mount's now
 		f.staging.Close()
-		err := errors.Join(syncErr, f.writeManifestLocked(true))
 		f.m.log.Error("upload never completed: data kept in the staging directory",
 			"bucket", f.bucket, "key", f.key, "path", f.path, "manifest_err", err)
 		return fmt.Errorf("%s/%s not uploaded; data kept in %s", f.bucket, f.key, f.path)

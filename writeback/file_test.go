@@ -32,6 +32,9 @@ type countingStore struct {
 	// afterCopy, when set, runs after each successful CopyObject (to play
 	// a server that drops what a copy should keep).
 	afterCopy func(bucket, key string)
+	// loseCreateAnswer makes CreateMultipartUpload create the upload and
+	// then fail, as when the mount dies before the answer arrives.
+	loseCreateAnswer bool
 }
 
 func (c *countingStore) count(op string, part int32) error {
@@ -81,6 +84,34 @@ func (c *countingStore) ReadRange(ctx context.Context, b, k string, off int64, p
 		return 0, err
 	}
 	return c.Store.ReadRange(ctx, b, k, off, p, o)
+}
+
+func (c *countingStore) CreateMultipartUpload(ctx context.Context, b, k string, o s3io.WriteOptions) (string, error) {
+	if err := c.count("CreateMultipartUpload", 0); err != nil {
+		return "", err
+	}
+	id, err := c.Store.CreateMultipartUpload(ctx, b, k, o)
+	c.mu.Lock()
+	lose := c.loseCreateAnswer
+	c.mu.Unlock()
+	if err == nil && lose {
+		return "", errors.New("answer lost")
+	}
+	return id, err
+}
+
+func (c *countingStore) CompleteMultipartUpload(ctx context.Context, up s3io.Upload, parts []s3io.Part) (s3io.ObjectInfo, error) {
+	if err := c.count("CompleteMultipartUpload", 0); err != nil {
+		return s3io.ObjectInfo{}, err
+	}
+	return c.Store.CompleteMultipartUpload(ctx, up, parts)
+}
+
+func (c *countingStore) AbortMultipartUpload(ctx context.Context, up s3io.Upload) error {
+	if err := c.count("AbortMultipartUpload", 0); err != nil {
+		return err
+	}
+	return c.Store.AbortMultipartUpload(ctx, up)
 }
 
 func (c *countingStore) CopyObject(ctx context.Context, src s3io.CopySource, b, k string, o s3io.CopyOptions) (s3io.ObjectInfo, error) {

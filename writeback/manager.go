@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/s3mount/s3mount/s3io"
@@ -44,6 +45,9 @@ type Options struct {
 	// of its own); MinFreeFraction of the staging file system is always
 	// left free (0: the default 5 %; negative: no floor).
 	MaxStagingBytes int64
+	// AsyncUpload: a close writes the closed manifest without fsync and
+	// the upload runs in the background (fs drives it).
+	AsyncUpload     bool
 	MinFreeFraction float64
 }
 
@@ -72,6 +76,12 @@ type Manager struct {
 	closeOnce sync.Once
 	retries   sync.WaitGroup // background retry loops
 	budget    *budget
+	// background bounds the files uploaded at once by RetryInBackground
+	// (queued by asynchronous closes, or retried after failed ones).
+	background chan struct{}
+	// failed counts failed commits; retried, the commits the background
+	// loop made again after a failed close (status and metrics).
+	failed, retried atomic.Int64
 }
 
 // New checks opts and prepares the staging directory.
@@ -119,16 +129,17 @@ func New(store s3io.Store, opts Options) (*Manager, error) {
 		floor = defaultMinFreeFraction
 	}
 	return &Manager{
-		budget: newBudget(dir, opts.MaxStagingBytes, floor),
-		store:  store,
-		opts:   opts,
-		layout: layout{base: opts.PartSize},
-		slots:  make(chan struct{}, opts.Concurrency),
-		log:    log,
-		ctx:    ctx,
-		cancel: cancel,
-		dir:    dir,
-		lock:   lock,
+		budget:     newBudget(dir, opts.MaxStagingBytes, floor),
+		background: make(chan struct{}, 4*opts.Concurrency),
+		store:      store,
+		opts:       opts,
+		layout:     layout{base: opts.PartSize},
+		slots:      make(chan struct{}, opts.Concurrency),
+		log:        log,
+		ctx:        ctx,
+		cancel:     cancel,
+		dir:        dir,
+		lock:       lock,
 	}, nil
 }
 

@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"syscall"
+	"time"
 
 	"github.com/s3mount/s3mount/s3io"
 )
@@ -23,10 +26,13 @@ type RecoveryReport struct {
 }
 
 // Recover uploads what earlier mounts staged and never got into S3: a file
-// whose object has not changed since (same ETag, or still absent for a new
-// file) is uploaded; one whose object changed, or whose bytes cannot be
-// rebuilt, is moved to the kept directory and reported. Nothing is deleted
-// unless S3 has it. Files of a mount still running (locked) are skipped.
+// its program closed (and was told the upload failed) whose object has
+// not changed since (same ETag, or still absent for a new file) is
+// uploaded; one still being written when its mount stopped, one whose
+// object changed, or whose bytes cannot be rebuilt, is moved to the kept
+// directory and reported. Multipart uploads the dead mount recorded are
+// aborted either way. Nothing is deleted unless S3 has it. Files of a
+// mount still running (locked) are skipped.
 func (m *Manager) Recover(ctx context.Context) (RecoveryReport, error) {
 	var rep RecoveryReport
 	// Files of older versions lie in the staging directory itself; each
@@ -70,8 +76,11 @@ func (m *Manager) Recover(ctx context.Context) (RecoveryReport, error) {
 			m.log.Info("uploaded data staged by an earlier mount", "object", detail)
 			rep.Uploaded = append(rep.Uploaded, detail)
 		case keptAside:
-			m.log.Warn("staged data cannot be uploaded any more and is kept aside",
-				"path", detail, "why", err)
+			msg := "staged data cannot be uploaded any more and is kept aside"
+			if errors.Is(err, errNeverClosed) {
+				msg = "staged data of a file its program never closed is kept aside, not uploaded"
+			}
+			m.log.Warn(msg, "path", detail, "why", err)
 			rep.Kept = append(rep.Kept, detail)
 		case failed:
 			m.log.Warn("upload of staged data failed again; the next mount retries it", "object", detail, "err", err)
@@ -80,6 +89,10 @@ func (m *Manager) Recover(ctx context.Context) (RecoveryReport, error) {
 	}
 	return rep, nil
 }
+
+// errNeverClosed marks data kept aside because the mount stopped while
+// its program was still writing it.
+var errNeverClosed = errors.New("the program never closed the file")
 
 type recoveryStatus int
 
@@ -121,10 +134,26 @@ func (m *Manager) recoverOne(ctx context.Context, mpath, data string) (status re
 	object := man.Bucket + "/" + man.Key
 	if id := man.Identity; id != (Identity{}) && id != m.opts.Identity {
 		file.Close()
+		var uploads string
+		if len(man.Uploads) > 0 {
+			// Not this mount's to abort: they live on another server or account.
+			uploads = fmt.Sprintf("; its manifest lists %d unfinished multipart uploads to abort there "+
+				"(aws s3api abort-multipart-upload)", len(man.Uploads))
+		}
 		return keptAside, m.keepAside(mpath, data), fmt.Errorf(
 			"%s was staged for %s as access key %s, not this mount's %s as %s; to upload it yourself: "+
-				"aws s3 cp DATA s3://%s --endpoint-url %s (DATA: the kept .data file)",
-			object, id.Endpoint, id.AccessKeyID, m.opts.Identity.Endpoint, m.opts.Identity.AccessKeyID, object, id.Endpoint)
+				"aws s3 cp DATA s3://%s --endpoint-url %s (DATA: the kept .data file)%s",
+			object, id.Endpoint, id.AccessKeyID, m.opts.Identity.Endpoint, m.opts.Identity.AccessKeyID, object, id.Endpoint, uploads)
+	}
+	if err := m.abortUploads(ctx, mpath, &man); err != nil {
+		file.Close()
+		return failed, object, err
+	}
+	if !man.closed() {
+		file.Close()
+		to := m.keepAside(mpath, data)
+		return keptAside, to, fmt.Errorf("%w: %s was being written when its mount stopped, so these bytes may be "+
+			"only part of what the program meant to write; %s", errNeverClosed, object, manualUpload(man, to))
 	}
 	current, err := m.store.HeadObject(ctx, man.Bucket, man.Key, m.opts.ReadOptions)
 	var base *s3io.ObjectInfo
@@ -161,7 +190,9 @@ func (m *Manager) recoverOne(ctx context.Context, mpath, data string) (status re
 // Every staged block counts as written.
 func (m *Manager) fileFrom(file *os.File, man manifest, base *s3io.ObjectInfo) *File {
 	f := m.fileFor(file, man.Bucket, man.Key, base, Meta{ContentType: man.ContentType, UserMetadata: man.Metadata})
-	f.size, f.changed, f.manifested = man.Size, true, true
+	f.size, f.changed, f.manifested, f.sealed = man.Size, true, true, man.closed()
+	f.publishLocked()
+	f.onDisk, f.uploads = &man, slices.Clone(man.Uploads)
 	f.publishLocked()
 	if base != nil {
 		f.baseLimit = min(man.BaseLimit, base.Size)
@@ -179,6 +210,97 @@ func (m *Manager) fileFrom(file *os.File, man manifest, base *s3io.ObjectInfo) *
 		}
 	}
 	return f
+}
+
+// abortUploads aborts the multipart uploads a dead mount recorded for the
+// file, so that none of its parts stay billed, and rewrites the manifest
+// without them. An abort that fails (other than for an upload already
+// gone) leaves the file where it is, for the next mount to try again.
+func (m *Manager) abortUploads(ctx context.Context, mpath string, man *manifest) error {
+	if len(man.Uploads) == 0 {
+		return nil
+	}
+	var errs []error
+	left := man.Uploads[:0:0]
+	for _, u := range man.Uploads {
+		ids := []string{u.ID}
+		if u.ID == "" {
+			found, err := m.uploadsBegunAround(ctx, u)
+			if err != nil {
+				errs = append(errs, err)
+				left = append(left, u)
+				continue
+			}
+			ids = found
+		}
+		kept := false
+		for _, id := range ids {
+			err := m.store.AbortMultipartUpload(ctx, s3io.Upload{Bucket: u.Bucket, Key: u.Key, ID: id})
+			switch {
+			case err == nil:
+				m.log.Info("aborted a multipart upload of an earlier mount", "bucket", u.Bucket, "key", u.Key, "upload_id", id)
+			case errors.Is(err, s3io.ErrNotFound), errors.Is(err, s3io.ErrBucketNotFound):
+				// completed or aborted before the mount stopped
+			default:
+				errs = append(errs, fmt.Errorf("abort multipart upload %s of %s/%s: %w", id, u.Bucket, u.Key, err))
+				kept = true
+			}
+		}
+		if kept {
+			left = append(left, u)
+		}
+	}
+	man.Uploads = left
+	if err := saveManifest(mpath, *man, man.closed()); err != nil {
+		errs = append(errs, fmt.Errorf("manifest %s: %w", mpath, err))
+	}
+	return errors.Join(errs...)
+}
+
+// A recorded upload without an ID was being created when its mount died:
+// it stands for the uploads of its key that the server began around its
+// Started time. The window allows for clocks that differ and requests that
+// were retried; another writer's upload of the same key begun within it
+// and still open would be aborted too, but that writer raced this file's.
+const (
+	pendingBefore = time.Minute
+	pendingAfter  = 10 * time.Minute
+)
+
+// uploadsBegunAround returns the IDs of the uploads a pending record
+// stands for.
+func (m *Manager) uploadsBegunAround(ctx context.Context, u uploadRef) ([]string, error) {
+	ups, err := m.store.ListMultipartUploads(ctx, u.Bucket, u.Key)
+	if errors.Is(err, s3io.ErrBucketNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list multipart uploads of %s/%s: %w", u.Bucket, u.Key, err)
+	}
+	var ids []string
+	for _, up := range ups {
+		if up.Key == u.Key && !up.Initiated.Before(u.Started.Add(-pendingBefore)) && !up.Initiated.After(u.Started.Add(pendingAfter)) {
+			ids = append(ids, up.ID)
+		}
+	}
+	return ids, nil
+}
+
+// manualUpload says how a person can upload kept data after checking it.
+func manualUpload(man manifest, data string) string {
+	where := "--endpoint-url " + man.Identity.Endpoint
+	if region, ok := strings.CutPrefix(man.Identity.Endpoint, "aws:"); ok {
+		where = "--region " + region
+	}
+	if man.Identity.Endpoint == "" {
+		where = "--endpoint-url ENDPOINT"
+	}
+	if man.BaseETag != "" {
+		return fmt.Sprintf("%s holds the file's size with only the blocks written here (zeros elsewhere); "+
+			"merge it with the object (ETag %s) before uploading it with: aws s3 cp FILE s3://%s/%s %s",
+			data, man.BaseETag, man.Bucket, man.Key, where)
+	}
+	return fmt.Sprintf("to upload it anyway: aws s3 cp %s s3://%s/%s %s", data, man.Bucket, man.Key, where)
 }
 
 // keepAside moves a staged file and its manifest to the kept directory

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -113,15 +114,221 @@ func TestRecoverKeepsAsideWhenTheObjectChanged(t *testing.T) {
 	}
 }
 
-func TestRecoverAfterCrashUploadsANewFile(t *testing.T) {
+// crash plays the death of the mount (kill -9) while f is open: no
+// commit, no Close; the process's file locks go with it.
+func crash(f *File) {
+	f.waitIdle()
+	f.staging.Close()
+}
+
+// A file whose program never got an answer from close (the mount was
+// killed while it wrote) is not what the program meant to write: the next
+// mount keeps it aside and never publishes it.
+func TestRecoverKeepsAsideAFileItsProgramNeverClosed(t *testing.T) {
 	fx := newFixture(t)
 	f, _ := fx.m.Create(testBucket, "crash", Meta{})
-	writeAll(t, f, []byte("written before the crash"), 8)
-	f.staging.Close() // the process dies: no commit, no Close
-	rep, _ := fx.restart(t).Recover(context.Background())
-	if len(rep.Uploaded) != 1 || string(fx.object(t, "crash")) != "written before the crash" {
-		t.Fatalf("recover after a crash: %+v", rep)
+	writeAll(t, f, []byte("the first half of what the program writes"), 8)
+	crash(f)
+	rep, err := fx.restart(t).Recover(context.Background())
+	if err != nil || len(rep.Uploaded) != 0 || len(rep.Kept) != 1 {
+		t.Fatalf("recover after a crash mid-write: %+v, %v; want the file kept aside, not uploaded", rep, err)
 	}
+	if _, err := fx.mem.HeadObject(context.Background(), testBucket, "crash", s3io.ReadOptions{}); !errors.Is(err, s3io.ErrNotFound) {
+		t.Fatalf("a file its program never closed was published: %v", err)
+	}
+	kept, err := os.ReadFile(rep.Kept[0])
+	if err != nil || string(kept) != "the first half of what the program writes" {
+		t.Fatalf("kept data: %q, %v", kept, err)
+	}
+	if filepath.Base(filepath.Dir(rep.Kept[0])) != keptDir {
+		t.Fatalf("kept at %s, not under %s/", rep.Kept[0], keptDir)
+	}
+	if _, err := os.Stat(manifestPath(rep.Kept[0])); err != nil {
+		t.Fatalf("manifest not kept beside the data: %v", err)
+	}
+}
+
+// A close that failed is sealed before the program hears of it: the
+// mount may die before the kernel's release reaches it, and the next
+// mount still uploads what the program closed.
+func TestRecoverUploadsAFailedCloseEvenIfTheMountDiedRightAfter(t *testing.T) {
+	fx := newFixture(t)
+	failing := true
+	fx.store.fail = func(op string, _ int32) error {
+		if failing && op == "PutObject" {
+			return errors.New("injected")
+		}
+		return nil
+	}
+	f, _ := fx.m.Create(testBucket, "f", Meta{})
+	writeAll(t, f, []byte("closed, upload failed"), 4)
+	if _, err := f.CommitClose(context.Background()); err == nil {
+		t.Fatal("commit succeeded against a failing store")
+	}
+	crash(f) // before Close
+	failing = false
+	rep, err := fx.restart(t).Recover(context.Background())
+	if err != nil || len(rep.Uploaded) != 1 || len(rep.Kept) != 0 {
+		t.Fatalf("recover: %+v, %v; want the closed file uploaded", rep, err)
+	}
+	if got := string(fx.object(t, "f")); got != "closed, upload failed" {
+		t.Fatalf("recovered %q", got)
+	}
+}
+
+// Written again after a failed close (through another descriptor), the
+// file is no longer what its program closed: kept aside after a crash.
+func TestRecoverKeepsAsideAFileWrittenAgainAfterAFailedClose(t *testing.T) {
+	fx := newFixture(t)
+	fx.store.fail = func(op string, _ int32) error {
+		if op == "PutObject" {
+			return errors.New("injected")
+		}
+		return nil
+	}
+	f, _ := fx.m.Create(testBucket, "f", Meta{})
+	writeAll(t, f, []byte("version one"), 4)
+	f.CommitClose(context.Background())
+	if _, err := f.WriteAt(context.Background(), []byte("TWO, half"), 8); err != nil {
+		t.Fatal(err)
+	}
+	crash(f)
+	fx.store.fail = nil
+	rep, err := fx.restart(t).Recover(context.Background())
+	if err != nil || len(rep.Uploaded) != 0 || len(rep.Kept) != 1 {
+		t.Fatalf("recover: %+v, %v; want the file kept aside", rep, err)
+	}
+	if _, err := fx.mem.HeadObject(context.Background(), testBucket, "f", s3io.ReadOptions{}); !errors.Is(err, s3io.ErrNotFound) {
+		t.Fatalf("a file written again after its failed close was published: %v", err)
+	}
+}
+
+// Manifests of older versions have no state: theirs wrote the staged
+// block list only at a failed close, so that list tells a closed file.
+func TestRecoverReadsManifestsOfOlderVersions(t *testing.T) {
+	fx := newFixture(t)
+	dir := filepath.Join(fx.staging, "mount-old")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for name, known := range map[string]bool{"closed": true, "open": false} {
+		data := filepath.Join(dir, "s3mount-"+name+".data")
+		if err := os.WriteFile(data, []byte(name+" by an older version"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		man := fmt.Sprintf(`{"bucket": %q, "key": %q, "size": 1, "block_size": %d, "staged_known": %t, "identity": {}}`,
+			testBucket, name, testBlock, known)
+		if err := os.WriteFile(manifestPath(data), []byte(man), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep, err := fx.restart(t).Recover(context.Background())
+	if err != nil || len(rep.Uploaded) != 1 || len(rep.Kept) != 1 {
+		t.Fatalf("recover: %+v, %v; want the closed file uploaded and the open one kept", rep, err)
+	}
+	if got := string(fx.object(t, "closed")); got != "closed by an older version" {
+		t.Fatalf("recovered %q", got)
+	}
+	if _, err := fx.mem.HeadObject(context.Background(), testBucket, "open", s3io.ReadOptions{}); !errors.Is(err, s3io.ErrNotFound) {
+		t.Fatalf("an older version's unclosed file was published: %v", err)
+	}
+}
+
+// The manifest names a file's multipart upload from its start until it
+// is completed or aborted.
+func TestManifestRecordsAMultipartUploadUntilItEnds(t *testing.T) {
+	fx := newFixture(t)
+	f, _ := fx.m.Create(testBucket, "big", Meta{})
+	data := randomBytes(12, 12<<20)
+	writeAll(t, f, data, 1<<20)
+	f.waitIdle()
+	ups, _ := fx.mem.ListMultipartUploads(context.Background(), testBucket, "")
+	man, err := readManifest(manifestPath(f.path))
+	if err != nil || len(ups) != 1 || len(man.Uploads) != 1 || man.Uploads[0].ID != ups[0].ID || man.Uploads[0].Key != "big" {
+		t.Fatalf("streaming: manifest uploads %+v (%v), server's %+v", man.Uploads, err, ups)
+	}
+	failing := true
+	fx.store.fail = func(op string, _ int32) error {
+		if failing && op == "CompleteMultipartUpload" {
+			return errors.New("injected")
+		}
+		return nil
+	}
+	if _, err := f.Commit(context.Background()); err == nil {
+		t.Fatal("commit succeeded against a failing store")
+	}
+	fx.noUploadsLeft(t)
+	if man, err := readManifest(manifestPath(f.path)); err != nil || len(man.Uploads) != 0 {
+		t.Fatalf("after the abort: manifest uploads %+v, %v; want none", man.Uploads, err)
+	}
+	failing = false
+	if _, err := f.Commit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(manifestPath(f.path)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("manifest after the upload completed: %v", err)
+	}
+	f.Close()
+}
+
+// A dead mount leaves no incomplete multipart upload: recovery aborts the
+// ones it recorded, for files it keeps aside (killed mid-write) and for
+// files it uploads (a failed close whose abort failed too).
+func TestRecoverAbortsTheMultipartUploadsOfADeadMount(t *testing.T) {
+	fx := newFixture(t)
+	fx.store.fail = func(op string, part int32) error {
+		if op == "UploadPart" && part == 3 || op == "AbortMultipartUpload" {
+			return errors.New("injected")
+		}
+		return nil
+	}
+	failed, _ := fx.m.Create(testBucket, "failed", Meta{})
+	want := randomBytes(13, 12<<20)
+	writeAll(t, failed, want, 1<<20)
+	if _, err := failed.Commit(context.Background()); err == nil {
+		t.Fatal("commit succeeded against a failing store")
+	}
+	if err := failed.Close(); err == nil {
+		t.Fatal("close kept data without an error")
+	}
+	fx.store.fail = nil
+	streaming, _ := fx.m.Create(testBucket, "streaming", Meta{})
+	writeAll(t, streaming, randomBytes(14, 12<<20), 1<<20)
+	crash(streaming)
+	if ups, _ := fx.mem.ListMultipartUploads(context.Background(), testBucket, ""); len(ups) != 2 {
+		t.Fatalf("%d multipart uploads before recovery, want the 2 the test set up", len(ups))
+	}
+	rep, err := fx.restart(t).Recover(context.Background())
+	if err != nil || len(rep.Uploaded) != 1 || len(rep.Kept) != 1 {
+		t.Fatalf("recover: %+v, %v", rep, err)
+	}
+	fx.noUploadsLeft(t)
+	if !bytes.Equal(fx.object(t, "failed"), want) {
+		t.Fatal("recovered object differs from what was closed")
+	}
+	kept, err := readManifest(manifestPath(rep.Kept[0]))
+	if err != nil || len(kept.Uploads) != 0 {
+		t.Fatalf("kept manifest still lists uploads %+v (%v)", kept.Uploads, err)
+	}
+}
+
+// A mount that dies while the server creates an upload never learns its
+// ID; the record made before the request lets recovery find and abort it.
+func TestRecoverAbortsAnUploadWhoseCreationTheMountDidNotSeeEnd(t *testing.T) {
+	fx := newFixture(t)
+	fx.store.loseCreateAnswer = true
+	f, _ := fx.m.Create(testBucket, "big", Meta{})
+	writeAll(t, f, randomBytes(15, 12<<20), 1<<20)
+	crash(f)
+	if ups, _ := fx.mem.ListMultipartUploads(context.Background(), testBucket, ""); len(ups) == 0 {
+		t.Fatal("no upload was created: the test proves nothing")
+	}
+	fx.store.loseCreateAnswer = false
+	rep, err := fx.restart(t).Recover(context.Background())
+	if err != nil || len(rep.Kept) != 1 {
+		t.Fatalf("recover: %+v, %v", rep, err)
+	}
+	fx.noUploadsLeft(t)
 }
 
 func TestRecoverSkipsFilesOfARunningMount(t *testing.T) {

@@ -22,7 +22,7 @@ func (f *File) Keep() error {
 	if !f.changed || f.discarded || f.broken != nil {
 		return nil
 	}
-	return errors.Join(f.staging.Sync(), f.writeManifestLocked(true))
+	return f.sealLocked() // CommitClose has done it, unless changed since
 }
 
 // RetryInBackground uploads the file again, with exponential backoff, until
@@ -32,7 +32,10 @@ func (f *File) Keep() error {
 // bytes. done runs once the file needs no more retries (uploaded by a retry
 // or by a later commit, or removed); it does not run when the mount ends.
 // Calling it again while a retry loop runs changes nothing.
-func (f *File) RetryInBackground(done func(info s3io.ObjectInfo, uploaded bool)) {
+//
+// first is the wait before the first attempt: the retry delay after a
+// failed close, or 0 for a file queued by an asynchronous close.
+func (f *File) RetryInBackground(first time.Duration, done func(info s3io.ObjectInfo, uploaded bool)) {
 	f.stateMu.Lock()
 	if f.retrying {
 		f.stateMu.Unlock()
@@ -44,7 +47,7 @@ func (f *File) RetryInBackground(done func(info s3io.ObjectInfo, uploaded bool))
 	m.retries.Add(1)
 	go func() {
 		defer m.retries.Done()
-		info, uploaded, ok := f.retryLoop()
+		info, uploaded, ok := f.retryLoop(first)
 		f.stateMu.Lock()
 		f.retrying = false
 		f.stateMu.Unlock()
@@ -55,9 +58,9 @@ func (f *File) RetryInBackground(done func(info s3io.ObjectInfo, uploaded bool))
 }
 
 // retryLoop runs the retries; ok is false when the mount ended first.
-func (f *File) retryLoop() (info s3io.ObjectInfo, uploaded, ok bool) {
+func (f *File) retryLoop(first time.Duration) (info s3io.ObjectInfo, uploaded, ok bool) {
 	m := f.m
-	delay := m.opts.RetryDelay
+	delay := first
 	bucket, key := f.Location()
 	for attempt := 1; ; attempt++ {
 		timer := time.NewTimer(delay)
@@ -74,17 +77,33 @@ func (f *File) retryLoop() (info s3io.ObjectInfo, uploaded, ok bool) {
 			return info, false, true // a later close or fsync uploaded it, or it was removed
 		}
 		bucket, key = f.Location()
+		// Background uploads take a slot of their own (parts inside take
+		// the upload slots, which this one must not hold).
+		select {
+		case m.background <- struct{}{}:
+		case <-m.ctx.Done():
+			continue
+		}
+		if first > 0 || attempt > 1 {
+			m.retried.Add(1)
+		}
 		info, err := f.Commit(m.ctx)
+		<-m.background
 		switch {
+		case err == nil && f.Unsaved():
+			delay = 0 // changed again meanwhile (a chmod after close): upload that too
+			continue
 		case err == nil:
-			m.log.Info("upload succeeded on retry after a failed close", "bucket", bucket, "key", key, "attempt", attempt)
+			if first > 0 || attempt > 1 {
+				m.log.Info("upload succeeded on retry after a failed close", "bucket", bucket, "key", key, "attempt", attempt)
+			}
 			return info, true, true
 		case errors.Is(err, ErrDiscarded):
 			return info, false, true
 		case m.ctx.Err() != nil:
 			continue // the select above logs and ends
 		}
-		delay = min(2*delay, m.opts.MaxRetryDelay)
+		delay = min(max(2*delay, m.opts.RetryDelay), m.opts.MaxRetryDelay)
 		m.log.Warn("upload retry failed", "bucket", bucket, "key", key, "attempt", attempt, "next_in", delay, "err", err)
 	}
 }
@@ -104,3 +123,29 @@ func (f *File) Unsaved() bool {
 	defer f.opMu.Unlock()
 	return f.changed && !f.discarded && f.broken == nil
 }
+
+// SealAsync records that the program closed the file, for an asynchronous
+// close: the closed manifest is written but nothing is fsynced (as on a
+// local file system, close is no durability point; a kill -9 of the
+// mount keeps the page cache, so the next mount still finds and uploads
+// it). The upload follows in the background (RetryInBackground).
+func (f *File) SealAsync() error {
+	f.opMu.Lock()
+	defer f.opMu.Unlock()
+	if f.broken != nil {
+		return f.broken
+	}
+	if !f.changed || f.discarded || f.sealed {
+		return nil
+	}
+	if err := f.writeManifestLocked(true, false); err != nil {
+		return err
+	}
+	f.sealed, f.manifested = true, true // a later write marks it open again
+	f.publishLocked()
+	return nil
+}
+
+// RetryDelay is the wait before the first retry of an upload whose close
+// failed.
+func (m *Manager) RetryDelay() time.Duration { return m.opts.RetryDelay }

@@ -2,6 +2,7 @@ package writeback
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
@@ -104,6 +105,7 @@ func (f *File) uploadPart(ctx context.Context, up s3io.Upload, n int, off, size 
 		return p, fmt.Errorf("upload part %d of %s: %w", n, up.Key, err)
 	}
 	p.Size = size
+	f.partBytes.Add(size)
 	return p, nil
 }
 
@@ -126,11 +128,13 @@ func (f *File) ensureUpload(ctx context.Context) (s3io.Upload, error) {
 	meta, bucket, key, ssec := f.shared.meta.clone(), f.shared.bucket, f.shared.key, f.shared.ssec
 	f.stateMu.Unlock()
 	opts := f.m.objectOptionsWithKey(meta, ssec)
+	ref := f.uploadStarting(bucket, key)
 	id, err := f.m.store.CreateMultipartUpload(ctx, bucket, key, opts)
 	up := s3io.Upload{Bucket: bucket, Key: key, ID: id, SSEC: opts.SSEC, ContentMD5: opts.ContentMD5}
 	if err != nil {
 		return up, fmt.Errorf("start multipart upload of %s: %w", key, err)
 	}
+	f.uploadStarted(ref, id) // before an abort can find it in f.mp
 	f.stateMu.Lock()
 	f.mp, f.mpMeta = &up, meta
 	f.stateMu.Unlock()
@@ -153,11 +157,16 @@ func (f *File) abortStreamLocked() {
 	f.mp = nil
 	clear(f.streamed)
 	f.stateMu.Unlock()
+	f.partBytes.Store(0)
 	if up == nil {
 		return
 	}
-	if err := f.m.store.AbortMultipartUpload(context.WithoutCancel(f.m.ctx), *up); err != nil {
-		f.m.log.Warn("abort of multipart upload failed; its parts stay until a lifecycle rule removes them",
+	if err := f.m.store.AbortMultipartUpload(context.WithoutCancel(f.m.ctx), *up); err != nil && !errors.Is(err, s3io.ErrNotFound) {
+		// Still in the manifest: recovery aborts it if the file stays
+		// staged; otherwise a lifecycle rule must.
+		f.m.log.Warn("abort of multipart upload failed; its parts stay until recovery or a lifecycle rule removes them",
 			"bucket", up.Bucket, "key", up.Key, "upload_id", up.ID, "err", err)
+		return
 	}
+	f.uploadEnded(up.ID)
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -34,6 +35,8 @@ type Options struct {
 	EndpointURL, Region, Profile  string
 	ForcePathStyle, NoSignRequest bool
 	PasswdFile, CABundle          string
+	// CredentialsCommand is run with sh -c for keys (credcmd).
+	CredentialsCommand string
 
 	ReadOnly, AllowOther, AllowRoot, AllowNonEmpty, Foreground, Debug bool
 
@@ -44,6 +47,7 @@ type Options struct {
 	// ListMetadata is "head" (a HEAD per listed object gives listings their
 	// type, mode and mtime) or "none".
 	ListMetadata               string
+	MaxRenameKeys              int
 	CacheSize, BlockSize       int64
 	MaxConcurrency, MaxRetries int
 	// CacheDir holds the disk cache ("" for none); CacheDirSize bounds it
@@ -54,6 +58,9 @@ type Options struct {
 	RequestTimeout time.Duration
 
 	Write WriteOptions
+
+	// MetricsAddr is where /metrics is served ("": nowhere).
+	MetricsAddr string
 
 	LogFile, FSName       string
 	ShowVersion, ShowHelp bool
@@ -76,7 +83,8 @@ func newFlagSet(o *Options, v *flagValues) *pflag.FlagSet {
 	fs.StringVar(&o.Profile, "profile", "", "profile of ~/.aws/credentials and ~/.aws/config")
 	fs.BoolVar(&o.ForcePathStyle, "force-path-style", false, "path-style URLs (http://host/bucket/key); most non-AWS servers need it")
 	fs.BoolVar(&o.NoSignRequest, "no-sign-request", false, "send anonymous requests (public buckets)")
-	fs.StringVar(&o.PasswdFile, "passwd-file", "", "s3fs-style credentials file: ACCESS:SECRET or BUCKET:ACCESS:SECRET lines, mode 0600")
+	fs.StringVar(&o.PasswdFile, "passwd-file", "", "s3fs-style credentials file: ACCESS:SECRET or BUCKET:ACCESS:SECRET lines (SECRET may be empty), mode 0600")
+	fs.StringVar(&o.CredentialsCommand, "credentials-command", "", "run this (with sh -c) for keys, at mount, before they expire and when S3 rejects them; it prints ACCESS SECRET [SESSION_TOKEN] on one line or credential_process JSON")
 	fs.StringVar(&o.CABundle, "ca-bundle", "", "PEM file of extra trusted CAs (AWS_CA_BUNDLE works too)")
 	fs.StringVar(&o.Prefix, "prefix", "", "mount only the keys under this prefix")
 	fs.BoolVar(&o.ReadOnly, "read-only", false, "mount read-only")
@@ -90,8 +98,9 @@ func newFlagSet(o *Options, v *flagValues) *pflag.FlagSet {
 	fs.BoolVar(&o.AllowNonEmpty, "allow-non-empty", false, "mount over a non-empty directory")
 	fs.StringVar(&v.metadataTTL, "metadata-ttl", "60s", "how long attributes and entries are trusted: a duration, seconds, \"minimal\" (1s) or \"indefinite\"")
 	fs.StringVar(&v.negativeTTL, "negative-metadata-ttl", "5s", "how long a missing name is trusted")
+	fs.IntVar(&o.MaxRenameKeys, "max-rename-keys", 100000, "largest directory (in keys) that rename copies on the server; a bigger one gives EXDEV and mv copies it file by file (0: no limit)")
 	fs.StringVar(&o.ListMetadata, "list-metadata", "head", "head: a HEAD per listed object and directory (in parallel), so ls -l shows symlinks, modes and mtimes as stored; none: listings show the defaults until a file or directory is looked up")
-	fs.StringVar(&v.cacheSize, "cache-size", "1GiB", "memory for cached and read-ahead blocks")
+	fs.StringVar(&v.cacheSize, "cache-size", "192MiB", "memory for cached and read-ahead blocks (the kernel page cache keeps what was read, too)")
 	fs.StringVar(&v.blockSize, "block-size", "8MiB", "bytes per cached block and read-ahead request")
 	fs.StringVar(&o.CacheDir, "cache-dir", "", "keep read blocks on local disk here, across mounts (mode 0700; bytes stored unencrypted)")
 	fs.StringVar(&v.cacheDirSize, "cache-dir-size", "auto", "disk the --cache-dir blocks may use; auto: as much as leaves 5% of its file system free (always kept free)")
@@ -102,6 +111,7 @@ func newFlagSet(o *Options, v *flagValues) *pflag.FlagSet {
 	addWriteFlags(fs, &o.Write, &v.write)
 	fs.BoolVar(&o.Debug, "debug", false, "log every S3 request (never a secret)")
 	fs.StringVar(&o.LogFile, "log-file", "", "log here (default: stderr in the foreground, syslog in the background)")
+	fs.StringVar(&o.MetricsAddr, "metrics-addr", "", "serve Prometheus metrics at http://ADDR/metrics, e.g. 127.0.0.1:9101; unauthenticated: keep it on loopback unless a firewall guards it")
 	fs.StringVar(&o.FSName, "fsname", "", "file system name shown by mount and df (default s3mount:BUCKET)")
 	fs.BoolVar(&o.ShowVersion, "version", false, "print the version")
 	fs.BoolVarP(&o.ShowHelp, "help", "h", false, "print this help")
@@ -154,6 +164,9 @@ func finishOptions(o *Options, v *flagValues, pos []string) error {
 	if o.NegativeMetadataTTL, err = parseTTL("--negative-metadata-ttl", v.negativeTTL); err != nil {
 		return err
 	}
+	if o.MaxRenameKeys < 0 {
+		return fmt.Errorf("--max-rename-keys must not be negative")
+	}
 	if o.ListMetadata != "head" && o.ListMetadata != "none" {
 		return fmt.Errorf("--list-metadata must be head or none, not %q", o.ListMetadata)
 	}
@@ -172,6 +185,19 @@ func finishOptions(o *Options, v *flagValues, pos []string) error {
 		return fmt.Errorf("--max-concurrency must be between 1 and 1024")
 	case o.MaxRetries < 1 || o.MaxRetries > 100:
 		return fmt.Errorf("--max-retries must be between 1 and 100")
+	}
+	switch {
+	case o.CredentialsCommand != "" && o.PasswdFile != "":
+		return errors.New("--credentials-command and --passwd-file: give one source of keys")
+	case o.CredentialsCommand != "" && o.NoSignRequest:
+		return errors.New("--credentials-command and --no-sign-request: anonymous requests need no keys")
+	case o.CredentialsCommand != "" && strings.TrimSpace(o.CredentialsCommand) == "":
+		return errors.New("--credentials-command is empty")
+	}
+	if o.MetricsAddr != "" {
+		if _, port, err := net.SplitHostPort(o.MetricsAddr); err != nil || port == "" {
+			return fmt.Errorf("--metrics-addr %q: want HOST:PORT, e.g. 127.0.0.1:9101", o.MetricsAddr)
+		}
 	}
 	if err := finishWriteOptions(&o.Write, &v.write); err != nil {
 		return err

@@ -52,7 +52,7 @@ func applyMountOptions(fs *pflag.FlagSet, o *Options, v *flagValues, arg string)
 		case ignoredMountOptions[name], strings.HasPrefix(name, "x-systemd."), strings.HasPrefix(name, "comment="), name == "comment":
 			continue
 		case secretOptions[name]:
-			return fmt.Errorf("-o %s: secrets are not accepted on the command line; use --passwd-file, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or ~/.aws/credentials", name)
+			return fmt.Errorf("-o %s: secrets are not accepted on the command line; use --passwd-file, --credentials-command, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or ~/.aws/credentials", name)
 		case name == "umask":
 			m, err := strconv.ParseUint(value, 8, 32)
 			if !hasValue || err != nil || m > 0o777 {

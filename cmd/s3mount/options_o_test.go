@@ -44,6 +44,9 @@ func TestMountOptionsSetTheirFields(t *testing.T) {
 		{"use_path_request_style", func(o *Options) bool { return o.ForcePathStyle }},
 		{"force_path_style", func(o *Options) bool { return o.ForcePathStyle }},
 		{"passwd_file=/etc/passwd-s3fs", func(o *Options) bool { return o.PasswdFile == "/etc/passwd-s3fs" }},
+		{"credentials_command=s3info keys --machine-output", func(o *Options) bool {
+			return o.CredentialsCommand == "s3info keys --machine-output"
+		}},
 		{"no_sign_request,profile=work,ca_bundle=/ca.pem", func(o *Options) bool {
 			return o.NoSignRequest && o.Profile == "work" && o.CABundle == "/ca.pem"
 		}},

@@ -114,6 +114,9 @@ func TestBadArgumentsGiveAClearError(t *testing.T) {
 		{"too much concurrency", []string{"--max-concurrency", "1025", "b", "/mnt"}, "--max-concurrency must be between 1 and 1024"},
 		{"zero retries", []string{"--max-retries", "0", "b", "/mnt"}, "--max-retries must be between 1 and 100"},
 		{"too many retries", []string{"--max-retries", "101", "b", "/mnt"}, "--max-retries must be between 1 and 100"},
+		{"command and password file", []string{"--credentials-command", "s3info keys", "--passwd-file", "/p", "b", "/mnt"}, "give one source of keys"},
+		{"command and no signing", []string{"-o", "credentials_command=x,no_sign_request", "b", "/mnt"}, "anonymous requests need no keys"},
+		{"blank command", []string{"--credentials-command", "  ", "b", "/mnt"}, "--credentials-command is empty"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -134,8 +137,8 @@ func TestDefaultsWithoutFlags(t *testing.T) {
 		FileMode:            0o644,
 		DirMode:             0o755,
 		MetadataTTL:         60 * time.Second,
-		NegativeMetadataTTL: 5 * time.Second, ListMetadata: "head",
-		CacheSize:      1 << 30,
+		NegativeMetadataTTL: 5 * time.Second, ListMetadata: "head", MaxRenameKeys: 100000,
+		CacheSize:      192 << 20,
 		BlockSize:      8 << 20,
 		MaxConcurrency: 16,
 		MaxRetries:     5,
@@ -161,7 +164,7 @@ func TestFlagsSetTheirOptions(t *testing.T) {
 		ForcePathStyle: true, NoSignRequest: true, PasswdFile: "/etc/passwd-s3fs", CABundle: "/etc/ca.pem",
 		ReadOnly: true, AllowOther: true, AllowRoot: true, AllowNonEmpty: true, Foreground: true, Debug: true,
 		UID: 1000, GID: 100, FileMode: 0o600, DirMode: 0o700,
-		MetadataTTL: 1500 * time.Millisecond, NegativeMetadataTTL: time.Second, ListMetadata: "head",
+		MetadataTTL: 1500 * time.Millisecond, NegativeMetadataTTL: time.Second, ListMetadata: "head", MaxRenameKeys: 100000,
 		CacheSize: 256 << 20, BlockSize: 1 << 20, MaxConcurrency: 4, MaxRetries: 1, RequestTimeout: 2 * time.Minute,
 		LogFile: "/var/log/s3mount.log", FSName: "s3:data",
 	}
@@ -210,8 +213,8 @@ func TestMountHelperCallingConvention(t *testing.T) {
 		Bucket: "mybucket", Prefix: "backups/", MountPoint: "/mnt/backups",
 		EndpointURL: "https://s3.example.org", Region: "eu-central-1", ForcePathStyle: true,
 		AllowOther: true, UID: 1000, GID: 1000, FileMode: 0o640, DirMode: 0o750,
-		MetadataTTL: 60 * time.Second, NegativeMetadataTTL: 5 * time.Second, ListMetadata: "head",
-		CacheSize: 1 << 30, BlockSize: 8 << 20, MaxConcurrency: 16, MaxRetries: 5, RequestTimeout: 2 * time.Minute,
+		MetadataTTL: 60 * time.Second, NegativeMetadataTTL: 5 * time.Second, ListMetadata: "head", MaxRenameKeys: 100000,
+		CacheSize: 192 << 20, BlockSize: 8 << 20, MaxConcurrency: 16, MaxRetries: 5, RequestTimeout: 2 * time.Minute,
 	}
 	if got := withoutWrite(o); got != want {
 		t.Errorf("options:\n got %+v\nwant %+v", got, want)
@@ -322,4 +325,28 @@ func FuzzParseTTL(f *testing.F) {
 			t.Errorf("parseTTL(%q) = %v, %v; want %v", d.String(), back, err, d)
 		}
 	})
+}
+
+// TestMetricsAddrNeedsHostAndPort: --metrics-addr (and -o metrics_addr=)
+// takes HOST:PORT; no metrics are served by default.
+func TestMetricsAddrNeedsHostAndPort(t *testing.T) {
+	env := func(string) string { return "" }
+	o, err := parseArgs("s3mount", []string{"b", "/mnt"}, env)
+	if err != nil || o.MetricsAddr != "" {
+		t.Fatalf("default: %q, %v", o.MetricsAddr, err)
+	}
+	for _, args := range [][]string{
+		{"--metrics-addr", "127.0.0.1:9101", "b", "/mnt"},
+		{"-o", "metrics_addr=127.0.0.1:9101", "b", "/mnt"},
+	} {
+		o, err := parseArgs("s3mount", args, env)
+		if err != nil || o.MetricsAddr != "127.0.0.1:9101" {
+			t.Errorf("%q: %+v, %v", args, o, err)
+		}
+	}
+	for _, bad := range []string{"9101", "127.0.0.1", "127.0.0.1:"} {
+		if _, err := parseArgs("s3mount", []string{"--metrics-addr", bad, "b", "/mnt"}, env); err == nil {
+			t.Errorf("--metrics-addr %q accepted", bad)
+		}
+	}
 }

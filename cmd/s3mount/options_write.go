@@ -26,6 +26,7 @@ type WriteOptions struct {
 	PresignExpiry    time.Duration
 	RetryDelay       time.Duration // first background retry of an upload whose close failed
 	MaxStagingSize   int64         // 0: only the free-space floor
+	AsyncUpload      bool          // close returns once staged; uploads in the background
 }
 
 type writeFlagValues struct {
@@ -43,6 +44,7 @@ func addWriteFlags(fs *pflag.FlagSet, o *WriteOptions, v *writeFlagValues) {
 	fs.StringVar(&o.SSECKeyFile, "sse-c-key-file", "", "SSE-C key (32 bytes, raw or base64) for every read and write; file mode 0600; needs HTTPS")
 	fs.StringVar(&o.StorageClass, "storage-class", "", "storage class of new objects, e.g. STANDARD_IA (default: the server's)")
 	fs.StringVar(&o.ACL, "acl", "", "canned ACL of new objects, e.g. bucket-owner-full-control")
+	fs.BoolVar(&o.AsyncUpload, "async-upload", false, "close returns once the bytes are staged (as on a local disk); uploads run in the background; fsync, `s3mount sync` and unmount wait for them")
 	fs.StringVar(&v.maxStagingSize, "max-staging-size", "auto", "disk the staging files may use; auto: as much as leaves 5% of the staging file system free (always kept free)")
 	fs.StringVar(&v.retryDelay, "upload-retry-delay", "5s", "wait before the mount retries, in the background, an upload whose close failed (doubling to 5m)")
 	fs.StringVar(&v.presignExpiry, "presign-expiry", "1h", "how long the links read from the s3.presigned_url xattr stay valid (up to 7 days)")

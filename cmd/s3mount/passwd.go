@@ -15,8 +15,9 @@ type Credentials struct {
 func (c Credentials) String() string { return "access key " + c.AccessKeyID + ", secret [redacted]" }
 
 // loadPasswdFile reads an s3fs-style password file: ACCESS:SECRET lines,
-// or BUCKET:ACCESS:SECRET lines that win for their bucket. Like s3fs, it
-// refuses a file that others can read. Errors never quote a line.
+// or BUCKET:ACCESS:SECRET lines that win for their bucket. The secret may
+// be empty (ACCESS:), for token schemes whose gateway ignores it. Like
+// s3fs, it refuses a file that others can read. Errors never quote a line.
 func loadPasswdFile(path, bucket string) (Credentials, error) {
 	st, err := os.Stat(path)
 	if err != nil {
@@ -39,16 +40,16 @@ func loadPasswdFile(path, bucket string) (Credentials, error) {
 		}
 		fields := strings.Split(line, ":")
 		switch {
-		case len(fields) == 2 && fields[0] != "" && fields[1] != "":
+		case len(fields) == 2 && fields[0] != "":
 			if def == nil {
 				def = &Credentials{AccessKeyID: fields[0], SecretAccessKey: fields[1]}
 			}
-		case len(fields) == 3 && fields[0] != "" && fields[1] != "" && fields[2] != "":
+		case len(fields) == 3 && fields[0] != "" && fields[1] != "":
 			if fields[0] == bucket && forBucket == nil {
 				forBucket = &Credentials{AccessKeyID: fields[1], SecretAccessKey: fields[2]}
 			}
 		default:
-			return Credentials{}, fmt.Errorf("password file %s, line %d: want ACCESS:SECRET or BUCKET:ACCESS:SECRET", path, n)
+			return Credentials{}, fmt.Errorf("password file %s, line %d: want ACCESS:SECRET or BUCKET:ACCESS:SECRET (SECRET may be empty)", path, n)
 		}
 	}
 	if err := sc.Err(); err != nil {

@@ -83,7 +83,8 @@ func TestPasswdFileErrorsNeverShowTheSecret(t *testing.T) {
 		{"one field", secret + "\n", "b", "line 1: want ACCESS:SECRET or BUCKET:ACCESS:SECRET"},
 		{"four fields", "b:AK:" + secret + ":extra\n", "b", "line 1: want"},
 		{"empty access key", ":" + secret + "\n", "b", "line 1: want"},
-		{"empty secret after good lines", "# c\nAK:" + secret + "\nAK2:\n", "b", "line 3: want"},
+		{"empty access key after good lines", "# c\nAK:" + secret + "\n:\n", "b", "line 3: want"},
+		{"empty access key for a bucket", "b::" + secret + "\n", "b", "line 1: want"},
 		{"empty bucket field", ":AK:" + secret + "\n", "b", "line 1: want"},
 		{"space inside is not a separator", "AK " + secret + "\n", "b", "line 1: want"},
 		{"only other buckets", "other:AK:" + secret + "\n", "b", `has no keys for bucket "b"`},
@@ -105,6 +106,20 @@ func TestPasswdFileErrorsNeverShowTheSecret(t *testing.T) {
 				t.Errorf("error shows the secret: %q", err)
 			}
 		})
+	}
+}
+
+func TestPasswdFileTakesAnEmptySecret(t *testing.T) {
+	for content, want := range map[string]Credentials{
+		"TOKENKEY:\n":               {AccessKeyID: "TOKENKEY"},
+		"b:TOKENB:\nTOKEN:\n":       {AccessKeyID: "TOKENB"},
+		"other:AK:SK\n  TOKEN:  \n": {AccessKeyID: "TOKEN"},
+		"TOKEN:\nb:AK:secret\n":     {AccessKeyID: "AK", SecretAccessKey: "secret"},
+	} {
+		got, err := loadPasswdFile(writePasswd(t, content, 0o600), "b")
+		if err != nil || got != want {
+			t.Errorf("%q: got %q %q, %v; want %q with secret %q", content, got.AccessKeyID, got.SecretAccessKey, err, want.AccessKeyID, want.SecretAccessKey)
+		}
 	}
 }
 
@@ -144,11 +159,11 @@ func passwdModel(content, bucket string) (c Credentials, badLine int, ok bool) {
 		}
 		f := strings.Split(line, ":")
 		switch {
-		case len(f) == 2 && f[0] != "" && f[1] != "":
+		case len(f) == 2 && f[0] != "":
 			if def == nil {
 				def = &Credentials{AccessKeyID: f[0], SecretAccessKey: f[1]}
 			}
-		case len(f) == 3 && f[0] != "" && f[1] != "" && f[2] != "":
+		case len(f) == 3 && f[0] != "" && f[1] != "":
 			if f[0] == bucket && forBucket == nil {
 				forBucket = &Credentials{AccessKeyID: f[1], SecretAccessKey: f[2]}
 			}
@@ -187,7 +202,7 @@ func FuzzPasswdFile(f *testing.F) {
 			if !ok || got != want {
 				t.Fatalf("got %q %q, want %q %q (ok %v)", got.AccessKeyID, got.SecretAccessKey, want.AccessKeyID, want.SecretAccessKey, ok)
 			}
-			if got.AccessKeyID == "" || got.SecretAccessKey == "" || strings.Contains(got.AccessKeyID+got.SecretAccessKey, ":") {
+			if got.AccessKeyID == "" || strings.Contains(got.AccessKeyID+got.SecretAccessKey, ":") {
 				t.Errorf("bad keys %q %q", got.AccessKeyID, got.SecretAccessKey)
 			}
 			return
@@ -198,7 +213,7 @@ func FuzzPasswdFile(f *testing.F) {
 		msg := err.Error()
 		var allowed string
 		if badLine > 0 {
-			allowed = "password file " + path + ", line " + strconv.Itoa(badLine) + ": want ACCESS:SECRET or BUCKET:ACCESS:SECRET"
+			allowed = "password file " + path + ", line " + strconv.Itoa(badLine) + ": want ACCESS:SECRET or BUCKET:ACCESS:SECRET (SECRET may be empty)"
 		} else {
 			allowed = fmt.Sprintf("password file %s has no keys for bucket %q", path, bucket)
 		}

@@ -528,17 +528,3 @@ func (p *progress) summary(w io.Writer, failed int) {
 		p.totalFiles, humanBytes(p.totalBytes), elapsed.Round(10*time.Millisecond), humanBytes(int64(float64(p.readBytes.Load())/max(elapsed.Seconds(), 1e-3))),
 		p.totalFiles-int(p.skipped.Load())-int(p.failedN.Load()), p.skipped.Load(), failed)
 }
-
-// humanBytes prints n with a binary unit.
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}

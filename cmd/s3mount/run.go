@@ -14,6 +14,7 @@ import (
 
 	"github.com/s3mount/s3mount/cache"
 	"github.com/s3mount/s3mount/fs"
+	"github.com/s3mount/s3mount/metrics"
 	"github.com/s3mount/s3mount/s3io"
 	"github.com/s3mount/s3mount/s3io/awsstore"
 	"github.com/s3mount/s3mount/writeback"
@@ -43,9 +44,14 @@ func fail(code int, format string, args ...any) error {
 // foreground, or starts the background process and waits until it has
 // mounted.
 func run(ctx context.Context, progName string, args []string, stdout, stderr io.Writer) int {
-	// A subcommand is the first argument of s3mount itself; the mount
-	// helper (mount.fuse.s3mount) always mounts. (A bucket named prefetch
-	// is mounted as "prefetch:".)
+	if len(args) > 0 && args[0] == "sync" {
+		return syncCommand(args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "status" {
+		return statusCommand(args[1:], stdout, stderr)
+	}
+	// The mount helper (mount.fuse.s3mount) always mounts. (A bucket named
+	// prefetch is mounted as "prefetch:".)
 	if len(args) > 0 && args[0] == "prefetch" && !strings.HasPrefix(progName, "mount.") {
 		return runPrefetch(ctx, args[1:], stdout, stderr)
 	}
@@ -115,7 +121,9 @@ func serve(ctx context.Context, opts *Options, stderr io.Writer, ready *readines
 				"endpoint", opts.EndpointURL)
 		}
 	}
-	store, err := newStore(ctx, opts, logger)
+	started := time.Now()
+	rec := metrics.New()
+	store, err := newStore(ctx, opts, logger, rec.Observe)
 	if err != nil {
 		return err
 	}
@@ -146,6 +154,14 @@ func serve(ctx context.Context, opts *Options, stderr io.Writer, ready *readines
 	}
 	defer blocks.Close()
 
+	if opts.MetricsAddr != "" {
+		stop, err := serveMetrics(opts.MetricsAddr, rec, logger)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+
 	var uploads *writeback.Manager
 	if !opts.ReadOnly {
 		uploads, err = writeback.New(store, writeback.Options{
@@ -165,6 +181,7 @@ func serve(ctx context.Context, opts *Options, stderr io.Writer, ready *readines
 			Logger:          logger,
 			RetryDelay:      w.RetryDelay,
 			MaxStagingBytes: w.MaxStagingSize,
+			AsyncUpload:     w.AsyncUpload,
 			Identity:        writeback.Identity{Endpoint: endpointIdentity(opts), AccessKeyID: store.AccessKeyID(ctx)},
 		})
 		if err != nil {
@@ -180,6 +197,7 @@ func serve(ctx context.Context, opts *Options, stderr io.Writer, ready *readines
 		}
 	}
 
+	status := &statusSources{opts: opts, started: started, rec: rec, blocks: blocks, uploads: uploads}
 	fsys := fs.New(fs.Config{
 		Bucket:         opts.Bucket,
 		Prefix:         opts.Prefix,
@@ -196,8 +214,13 @@ func serve(ctx context.Context, opts *Options, stderr io.Writer, ready *readines
 		PresignExpiry:  w.PresignExpiry,
 		Unsigned:       opts.NoSignRequest,
 		NoListMetadata: opts.ListMetadata == "none",
+		MaxRenameKeys:  opts.MaxRenameKeys,
+		AsyncUpload:    opts.Write.AsyncUpload,
+		Status:         status.text,
 		Logger:         logger,
 	}, store, blocks, uploads)
+	status.fsys = fsys
+	registerMountMetrics(rec, blocks, uploads, fsys)
 	server, err := fsys.Mount(opts.MountPoint, fs.MountOptions{
 		FSName:     fsName(opts),
 		AllowOther: opts.AllowOther,
@@ -212,10 +235,25 @@ func serve(ctx context.Context, opts *Options, stderr io.Writer, ready *readines
 	}
 	logger.Info("mounted", "bucket", opts.Bucket, "prefix", opts.Prefix, "mountpoint", opts.MountPoint)
 	ready.ok()
+	if err := sdNotify("READY=1\nSTATUS=mounted " + opts.MountPoint); err != nil {
+		logger.Warn("systemd readiness not sent", "err", err)
+	}
 
 	unmountOnSignal(server.Unmount, server.Wait, logger)
 	server.Wait()
 	logger.Info("unmounted", "mountpoint", opts.MountPoint)
+	// Only now: a busy mount point refuses the unmount and keeps serving.
+	_ = sdNotify("STOPPING=1\nSTATUS=unmounted; finishing queued uploads")
+	if opts.Write.AsyncUpload && uploads != nil {
+		// A clean unmount waits for the uploads still queued; one that
+		// fails stays staged for the next mount.
+		start := time.Now()
+		if err := fsys.SyncAll(ctx); err != nil {
+			logger.Error("uploads still failing at unmount stay staged for the next mount", "err", err)
+		} else {
+			logger.Info("queued uploads done", "took", time.Since(start).Round(time.Millisecond))
+		}
+	}
 	return nil
 }
 

@@ -34,7 +34,7 @@ func TestHelpShowsDefaultsAndExitCodes(t *testing.T) {
 		"--dir-mode":              `(default "0755")`,
 		"--metadata-ttl":          `(default "60s")`,
 		"--negative-metadata-ttl": `(default "5s")`,
-		"--cache-size":            `(default "1GiB")`,
+		"--cache-size":            `(default "192MiB")`,
 		"--block-size":            `(default "8MiB")`,
 		"--max-concurrency":       `(default 16)`,
 		"--max-retries":           `(default 5)`,
@@ -139,11 +139,19 @@ func TestForegroundFailuresBeforeS3HaveTheirExitCodes(t *testing.T) {
 		{"password file readable by others", []string{"-f", "--passwd-file", open, "b", mnt}, exitCredentials, "readable by group or others"},
 		{"malformed password file", []string{"-f", "-o", "passwd_file=" + bad, "b", mnt}, exitCredentials, "line 1: want ACCESS:SECRET"},
 		{"missing password file", []string{"-f", "--passwd-file", filepath.Join(dir, "none"), "b", mnt}, exitCredentials, "password file:"},
+		{"failing credentials command", []string{"-f", "--credentials-command", "echo AK " + secret + "; echo 'portal: not logged in' >&2; exit 3", "b", mnt},
+			exitCredentials, "credentials command: exit status 3 (stderr: portal: not logged in)"},
+		{"credentials command printing garbage", []string{"-f", "-o", "credentials_command=echo " + secret, "b", mnt},
+			exitCredentials, "credentials command: printed a line of 1 words; want `ACCESS SECRET [SESSION_TOKEN]` on one line or credential_process JSON"},
+		{"credentials command printing expired keys", []string{"-f", "--credentials-command",
+			`echo '{"Version":1,"AccessKeyId":"AK","SecretAccessKey":"` + secret + `","Expiration":"2001-01-01T00:00:00Z"}'`, "b", mnt},
+			exitCredentials, "credentials command: the keys it printed expired at 2001-01-01T00:00:00Z"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			code, out, errOut := runCLI(t, tt.args...)
-			if code != tt.code || !strings.Contains(errOut, tt.want) || !strings.HasPrefix(errOut, "s3mount: ") {
+			if code != tt.code || !strings.Contains(errOut, tt.want) || !strings.HasPrefix(errOut, "s3mount: ") ||
+				strings.Count(errOut, "\n") != 1 {
 				t.Errorf("exit %d, stderr %q; want exit %d and %q", code, errOut, tt.code, tt.want)
 			}
 			if out != "" || strings.Contains(errOut, secret) {

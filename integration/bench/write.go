@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -152,22 +153,57 @@ func (b *bench) rawSmallFiles(ctx context.Context, run int) (time.Duration, erro
 }
 
 func (b *bench) mountSmallFiles(run int) (time.Duration, error) {
-	m, err := b.mount()
+	d, _, err := b.mountSmallFilesWith(fmt.Sprintf("small-mnt%d", run))
+	return d, err
+}
+
+// mountSmallFilesWith writes the small files through a mount with flags
+// and returns the time until the last close and until S3 has them all
+// (for --async-upload: after s3.sync on the directory returned).
+func (b *bench) mountSmallFilesWith(name string, flags ...string) (untilClose, untilS3 time.Duration, err error) {
+	m, err := b.mount(flags...)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer m.unmount()
-	dir := filepath.Join(m.dir, fmt.Sprintf("small-mnt%d", run))
+	dir := filepath.Join(m.dir, name)
 	if err := os.Mkdir(dir, 0o755); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	start := time.Now()
 	for i := 0; i < b.c.smallFiles; i++ {
 		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("f%05d", i)), smallFile, 0o644); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 	}
-	return time.Since(start), nil
+	untilClose = time.Since(start)
+	if err := syscall.Setxattr(dir, "s3.sync", []byte("1"), 0); err != nil {
+		return 0, 0, fmt.Errorf("s3.sync: %w", err)
+	}
+	return untilClose, time.Since(start), nil
+}
+
+// mountTarWith is mountTar through a mount with flags, timed until tar
+// exits and until S3 has every file.
+func (b *bench) mountTarWith(name string, flags ...string) (untilExit, untilS3 time.Duration, err error) {
+	m, err := b.mount(flags...)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer m.unmount()
+	dir := filepath.Join(m.dir, name)
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return 0, 0, err
+	}
+	start := time.Now()
+	if out, err := exec.Command("tar", "-xf", b.tarball, "-C", dir).CombinedOutput(); err != nil {
+		return 0, 0, fmt.Errorf("tar -x into the mount: %v: %s", err, out)
+	}
+	untilExit = time.Since(start)
+	if err := syscall.Setxattr(dir, "s3.sync", []byte("1"), 0); err != nil {
+		return 0, 0, fmt.Errorf("s3.sync: %w", err)
+	}
+	return untilExit, time.Since(start), nil
 }
 
 // rawTar uploads the tarball's files with serial PutObjects, as an

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/s3mount/s3mount/internal/sigv4"
 )
 
 func TestStartAnswersSignedRequestsAndCreatesBuckets(t *testing.T) {
@@ -87,5 +89,36 @@ func TestSharedLaunchesOneServer(t *testing.T) {
 	shared.Stop()
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Fatalf("directory %s survives Stop: %v", dir, err)
+	}
+}
+
+func TestSetUserCreatesAUserAndChangesItsSecret(t *testing.T) {
+	srv := Start(t)
+	bucket := srv.NewBucket(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	list := func(secret string) int {
+		user := sigv4.Keys{AccessKey: "rotating-user", SecretKey: secret, Region: srv.Region}
+		resp, err := user.Do(ctx, srv.client, http.MethodGet, srv.Endpoint, "/"+bucket+"?list-type=2", nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if err := srv.SetUser(ctx, "rotating-user", "first-secret-123", "readwrite"); err != nil {
+		t.Fatal(err)
+	}
+	if code := list("first-secret-123"); code != http.StatusOK {
+		t.Fatalf("the new user's list: HTTP %d", code)
+	}
+	if err := srv.SetUser(ctx, "rotating-user", "second-secret-456", ""); err != nil {
+		t.Fatal(err)
+	}
+	if code := list("first-secret-123"); code != http.StatusForbidden {
+		t.Fatalf("the old secret after the change: HTTP %d, want 403", code)
+	}
+	if code := list("second-secret-456"); code != http.StatusOK {
+		t.Fatalf("the new secret: HTTP %d", code)
 	}
 }

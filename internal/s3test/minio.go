@@ -1,8 +1,11 @@
 package s3test
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
+	"fmt"
 
 	"github.com/s3mount/s3mount/internal/miniotest"
 )
@@ -36,4 +39,17 @@ func launchMinIO(opts Options) (*Server, error) {
 		srv.KMSKeyID = minioKMSKey
 	}
 	return srv, nil
+}
+
+// ErrNotMinIO says that a MinIO-only helper met another server.
+var ErrNotMinIO = errors.New("not a MinIO server")
+
+// SetMinIOUser creates a MinIO user with secretKey and policy (such as
+// "readwrite"), or gives an existing one a new secret, through MinIO's
+// admin API; other servers give ErrNotMinIO.
+func (s *Server) SetMinIOUser(ctx context.Context, accessKey, secretKey, policy string) error {
+	if s.Kind != MinIO {
+		return fmt.Errorf("%w: %s", ErrNotMinIO, s.Kind)
+	}
+	return miniotest.SetUser(ctx, s.client, s.Endpoint, s.keys(), accessKey, secretKey, policy)
 }

@@ -47,35 +47,44 @@ func (k Keys) Sign(req *http.Request, body []byte, now time.Time) {
 		}
 	}
 	sort.Strings(names)
+	scope := day + "/" + k.Region + "/s3/aws4_request"
+	sig := signature(k.SecretKey, amzDate, scope, canonicalRequest(req, names, values, payload))
+	req.Header.Set("Authorization", fmt.Sprintf(
+		"AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s",
+		k.AccessKey, scope, strings.Join(names, ";"), sig))
+}
+
+// canonicalRequest is SigV4's canonical form of req with the headers
+// names (sorted, lower case) holding values.
+func canonicalRequest(req *http.Request, names []string, values map[string]string, payload string) string {
 	var headers strings.Builder
 	for _, n := range names {
 		headers.WriteString(n + ":" + values[n] + "\n")
 	}
-	signed := strings.Join(names, ";")
 	path := req.URL.EscapedPath()
 	if path == "" {
 		path = "/"
 	}
-	canonical := strings.Join([]string{
+	return strings.Join([]string{
 		req.Method,
 		path,
 		canonicalQuery(req.URL.RawQuery),
 		headers.String(),
-		signed,
+		strings.Join(names, ";"),
 		payload,
 	}, "\n")
-	scope := day + "/" + k.Region + "/s3/aws4_request"
+}
+
+// signature signs a canonical request with secret for scope
+// (DAY/REGION/SERVICE/aws4_request).
+func signature(secret, amzDate, scope, canonical string) string {
 	crSum := sha256.Sum256([]byte(canonical))
 	toSign := "AWS4-HMAC-SHA256\n" + amzDate + "\n" + scope + "\n" + hex.EncodeToString(crSum[:])
-
-	key := []byte("AWS4" + k.SecretKey)
-	for _, part := range []string{day, k.Region, "s3", "aws4_request"} {
+	key := []byte("AWS4" + secret)
+	for _, part := range strings.Split(scope, "/") {
 		key = hmacSHA256(key, part)
 	}
-	sig := hex.EncodeToString(hmacSHA256(key, toSign))
-	req.Header.Set("Authorization", fmt.Sprintf(
-		"AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s",
-		k.AccessKey, scope, signed, sig))
+	return hex.EncodeToString(hmacSHA256(key, toSign))
 }
 
 // canonicalQuery sorts the query by name, then value, each URI-encoded

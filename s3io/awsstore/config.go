@@ -16,7 +16,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/s3mount/s3mount/s3io"
@@ -37,8 +36,13 @@ type Config struct {
 	NoSignRequest bool
 	// Static keys (from a password file). Empty AccessKeyID means the
 	// standard AWS chain: environment, ~/.aws files with Profile, web
-	// identity, IMDS.
+	// identity, IMDS. SecretAccessKey may be empty (token schemes); so may
+	// AWS_SECRET_ACCESS_KEY when it is set beside AWS_ACCESS_KEY_ID.
 	AccessKeyID, SecretAccessKey, SessionToken string
+	// Credentials, when set, is where keys come from instead (a
+	// credentials command): asked at the first request, again before the
+	// keys expire, and again when S3 rejects them (credentials.go).
+	Credentials s3io.CredentialsSource
 	// CABundle is a PEM file of CAs to trust instead of the system's.
 	// AWS_CA_BUNDLE and the profile's ca_bundle work too; CABundle wins.
 	CABundle string
@@ -57,6 +61,8 @@ type Config struct {
 	// bucket, key, status, duration, request id. Never a secret. Nil means
 	// no logging.
 	Logger *slog.Logger
+	// Observe, when set, is told of every HTTP attempt (for metrics).
+	Observe s3io.AttemptObserver
 	// WrapTransport wraps the HTTP transport, for fault injection in tests.
 	WrapTransport func(http.RoundTripper) http.RoundTripper
 }
@@ -79,7 +85,10 @@ type Store struct {
 	// (CreateMultipartUpload's answer does not always echo it: MinIO).
 	encryptedUploads sync.Map
 	creds            aws.CredentialsProvider
-	listMeta         listMetadataState
+	// refreshing is the provider of keys from Config.Credentials, nil
+	// otherwise.
+	refreshing *refreshingProvider
+	listMeta   listMetadataState
 }
 
 var _ s3io.Store = (*Store)(nil)
@@ -104,7 +113,11 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	if err := checkEndpoint(cfg.Endpoint); err != nil {
 		return nil, err
 	}
-	awsCfg, err := loadAWSConfig(ctx, cfg, log)
+	var refreshing *refreshingProvider
+	if cfg.Credentials != nil && !cfg.NoSignRequest {
+		refreshing = newRefreshingProvider(cfg.Credentials, log)
+	}
+	awsCfg, err := loadAWSConfig(ctx, cfg, refreshing, log)
 	if err != nil {
 		return nil, err
 	}
@@ -112,16 +125,48 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	var signer *rekeyingSigner
+	if refreshing != nil {
+		signer = newRekeyingSigner(awsCfg.Logger, awsCfg.ClientLogMode.IsSigning())
+	}
 	client := s3.NewFromConfig(awsCfg, func(o *s3.Options) {
 		if cfg.Endpoint != "" {
 			o.BaseEndpoint = aws.String(cfg.Endpoint)
 		}
 		o.UsePathStyle = cfg.ForcePathStyle
 		o.HTTPClient = httpClient
-		o.APIOptions = append(o.APIOptions, requestLogging(log))
+		o.APIOptions = append(o.APIOptions, requestLogging(log, cfg.Observe))
+		if refreshing != nil {
+			o.APIOptions = append(o.APIOptions, retryRejectedKeys(refreshing))
+			o.HTTPSignerV4 = signer
+		}
 	})
-	return &Store{client: client, presign: s3.NewPresignClient(client), maxAttempts: cfg.MaxAttempts, log: log,
-		creds: awsCfg.Credentials}, nil
+	presign := s3.NewPresignClient(client, func(o *s3.PresignOptions) {
+		if signer != nil {
+			o.Presigner = signer
+		}
+	})
+	return &Store{client: client, presign: presign, maxAttempts: cfg.MaxAttempts, log: log,
+		creds: awsCfg.Credentials, refreshing: refreshing}, nil
+}
+
+// CheckCredentials obtains the keys requests will be signed with (running
+// a credentials command, for one), without a request to S3, so that a
+// mount whose keys cannot be had says so before it probes the server. The
+// error wraps s3io.ErrInvalidCredentials and the source's own error.
+func (s *Store) CheckCredentials(ctx context.Context) error {
+	if s.creds == nil {
+		return nil
+	}
+	_, err := s.creds.Retrieve(ctx)
+	if err == nil {
+		return nil
+	}
+	var ce *credentialsError
+	if errors.As(err, &ce) {
+		err = ce.err
+	}
+	return fmt.Errorf("%w: %w", s3io.ErrInvalidCredentials, err)
 }
 
 // AccessKeyID returns the access key ID requests are signed with ("" when
@@ -140,7 +185,7 @@ func (s *Store) AccessKeyID(ctx context.Context) string {
 
 // loadAWSConfig resolves region, credentials and CA bundle the way the AWS
 // CLI does, with s3mount's overrides.
-func loadAWSConfig(ctx context.Context, cfg Config, log *slog.Logger) (aws.Config, error) {
+func loadAWSConfig(ctx context.Context, cfg Config, refreshing *refreshingProvider, log *slog.Logger) (aws.Config, error) {
 	opts := []func(*config.LoadOptions) error{
 		config.WithRetryer(func() aws.Retryer { return newRetryer(cfg) }),
 		// Many S3-compatible servers reject the SDK's newer default
@@ -169,12 +214,25 @@ func loadAWSConfig(ctx context.Context, cfg Config, log *slog.Logger) (aws.Confi
 			return aws.Config{}, fmt.Errorf("AWS_CA_BUNDLE: %w", err)
 		}
 	}
+	// Our own providers are set again after loading, because the loader
+	// wraps a given provider in an aws.CredentialsCache, which cannot hold
+	// keys with an empty secret.
+	var own aws.CredentialsProvider
 	switch {
 	case cfg.NoSignRequest:
 		opts = append(opts, config.WithCredentialsProvider(aws.AnonymousCredentials{}))
+	case refreshing != nil:
+		own = refreshing
 	case cfg.AccessKeyID != "":
-		opts = append(opts, config.WithCredentialsProvider(
-			credentials.NewStaticCredentialsProvider(cfg.AccessKeyID, cfg.SecretAccessKey, cfg.SessionToken)))
+		own = staticKeys{aws.Credentials{AccessKeyID: cfg.AccessKeyID, SecretAccessKey: cfg.SecretAccessKey,
+			SessionToken: cfg.SessionToken, Source: "s3mount password file"}}
+	case cfg.Profile == "" && envKeyWithEmptySecret():
+		// The SDK reads AWS_ACCESS_KEY_ID only with a secret beside it.
+		own = staticKeys{aws.Credentials{AccessKeyID: os.Getenv("AWS_ACCESS_KEY_ID"),
+			SessionToken: os.Getenv("AWS_SESSION_TOKEN"), Source: "environment, empty secret"}}
+	}
+	if own != nil {
+		opts = append(opts, config.WithCredentialsProvider(own))
 	}
 	awsCfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
@@ -186,6 +244,9 @@ func loadAWSConfig(ctx context.Context, cfg Config, log *slog.Logger) (aws.Confi
 	}
 	if awsCfg.Region == "" {
 		awsCfg.Region = defaultRegion
+	}
+	if own != nil {
+		awsCfg.Credentials = own
 	}
 	if !cfg.NoSignRequest && awsCfg.Credentials != nil {
 		awsCfg.Credentials = markCredentialErrors{awsCfg.Credentials}
@@ -220,6 +281,21 @@ func checkEndpoint(endpoint string) error {
 	}
 	return nil
 }
+
+// envKeyWithEmptySecret reports an access key in the environment with
+// AWS_SECRET_ACCESS_KEY set and empty: a token scheme's key (OSiRIS).
+// An unset AWS_SECRET_ACCESS_KEY still means "not these keys", as for the
+// SDK.
+func envKeyWithEmptySecret() bool {
+	secret, set := os.LookupEnv("AWS_SECRET_ACCESS_KEY")
+	return os.Getenv("AWS_ACCESS_KEY_ID") != "" && set && secret == ""
+}
+
+// staticKeys are fixed keys. Unlike the SDK's static provider they may have
+// an empty secret, which the signer uses as it is.
+type staticKeys struct{ c aws.Credentials }
+
+func (k staticKeys) Retrieve(context.Context) (aws.Credentials, error) { return k.c, nil }
 
 // markCredentialErrors tags failures to obtain credentials (no credentials
 // anywhere, an expired SSO session, an unreachable IMDS) so that errors.go

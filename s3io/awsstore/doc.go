@@ -25,6 +25,14 @@
 // 0.9 s of CPU per GiB written on a 2-core machine. Without Content-MD5
 // (--upload-checksum off) the SDK's choice stands.
 //
+// Keys come from a password file (static, the secret may be empty), the
+// standard AWS chain, or a Config.Credentials source (credentials.go): its
+// keys are cached here, renewed before they expire and after S3 rejects
+// them, and an attempt rejected for its keys is re-signed and sent once
+// more inside the same retry attempt. Signing uses a fresh SigV4 signer
+// whenever the secret changes, as the SDK's caches its derived key by
+// access key alone.
+//
 // Config.Logger at debug level gets one line per HTTP attempt (logging.go);
 // it never logs credentials, signatures, SSE-C keys or query strings.
 // Presigned URLs (presign.go) are returned to the caller only: they are

@@ -1,8 +1,10 @@
 package awsstore
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -56,6 +58,7 @@ func (f *fakeS3) wrap(handler http.HandlerFunc) http.HandlerFunc {
 		f.mu.Lock()
 		f.reqs = append(f.reqs, recorded{r.Method, r.URL.EscapedPath(), r.URL.RawQuery, r.Header.Clone(), body})
 		f.mu.Unlock()
+		r.Body = io.NopCloser(bytes.NewReader(body))
 		handler(w, r)
 	}
 }

@@ -4,17 +4,20 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"reflect"
 	"time"
 
 	"github.com/aws/smithy-go/logging"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/s3mount/s3mount/s3io"
 )
 
 // requestLogging adds two middlewares to every operation: one notes the
 // bucket and key of the call, the other logs each HTTP attempt at debug
-// level. It sits innermost in the deserialize step, right above the HTTP
+// level and tells observe (when set) of it. It sits innermost in the deserialize step, right above the HTTP
 // client, so every retry is a line of its own and the duration is the
 // wire's.
 //
@@ -22,9 +25,10 @@ import (
 // attempt, status, duration, request ids and the error. Never headers
 // (Authorization carries the signature, SSE-C requests carry the key) and
 // never URLs.
-func requestLogging(log *slog.Logger) func(*middleware.Stack) error {
+func requestLogging(log *slog.Logger, observe s3io.AttemptObserver) func(*middleware.Stack) error {
 	return func(stack *middleware.Stack) error {
-		if !log.Enabled(context.Background(), slog.LevelDebug) {
+		debug := log.Enabled(context.Background(), slog.LevelDebug)
+		if !debug && observe == nil {
 			return nil
 		}
 		err := stack.Initialize.Add(middleware.InitializeMiddlewareFunc("s3mountLogTarget",
@@ -43,7 +47,18 @@ func requestLogging(log *slog.Logger) func(*middleware.Stack) error {
 			) {
 				start := time.Now()
 				out, md, err := next.HandleDeserialize(ctx, in)
-				logAttempt(ctx, log, in, out, err, time.Since(start))
+				d := time.Since(start)
+				t, _ := middleware.GetStackValue(ctx, targetKey{}).(*target)
+				if t == nil {
+					t = &target{}
+				}
+				t.attempt++
+				if observe != nil {
+					observe(attemptOf(ctx, t, in, out, err, d))
+				}
+				if debug {
+					logAttempt(ctx, log, t, in, out, err, d)
+				}
 				return out, md, err
 			}), middleware.After)
 	}
@@ -76,13 +91,34 @@ func newTarget(params any) *target {
 	return t
 }
 
-func logAttempt(ctx context.Context, log *slog.Logger, in middleware.DeserializeInput, out middleware.DeserializeOutput,
-	err error, d time.Duration) {
-	t, _ := middleware.GetStackValue(ctx, targetKey{}).(*target)
-	if t == nil {
-		t = &target{}
+// attemptOf is what observe is told: the operation, never its bucket or
+// key.
+func attemptOf(ctx context.Context, t *target, in middleware.DeserializeInput, out middleware.DeserializeOutput,
+	err error, d time.Duration) s3io.Attempt {
+	a := s3io.Attempt{Op: middleware.GetOperationName(ctx), Attempt: t.attempt, Duration: d, Err: err != nil}
+	head := false
+	if req, ok := in.Request.(*smithyhttp.Request); ok {
+		head = req.Method == http.MethodHead
+		if req.ContentLength > 0 {
+			a.BytesSent = req.ContentLength
+		} else if n, ok, err := req.StreamLength(); err == nil && ok && n > 0 {
+			a.BytesSent = n
+		}
 	}
-	t.attempt++
+	if resp, ok := out.RawResponse.(*smithyhttp.Response); ok && resp != nil {
+		a.Status = resp.StatusCode
+		if resp.ContentLength > 0 && !head { // a HEAD's length is the object's, not what came
+			a.BytesReceived = resp.ContentLength
+		}
+		if resp.StatusCode >= 400 {
+			a.Err = true
+		}
+	}
+	return a
+}
+
+func logAttempt(ctx context.Context, log *slog.Logger, t *target, in middleware.DeserializeInput, out middleware.DeserializeOutput,
+	err error, d time.Duration) {
 	attrs := []slog.Attr{
 		slog.String("op", middleware.GetOperationName(ctx)),
 		slog.String("bucket", t.bucket),

@@ -1,0 +1,85 @@
+package fs
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/s3mount/s3mount/s3io/memstore"
+)
+
+func TestInodeNumbersAreHashesAndCollisionsTakeTheNextFree(t *testing.T) {
+	tab := newInodeTable()
+	a := tab.get("b/x")
+	if a != hashIno("b/x") || tab.get("b/x") != a {
+		t.Fatalf("b/x got %d, want its hash %d, twice", a, hashIno("b/x"))
+	}
+	// Play a collision: another path whose hash is taken.
+	tab.live[hashIno("b/y")] = "b/other"
+	if y := tab.get("b/y"); y == hashIno("b/y") || y == a {
+		t.Fatalf("colliding path got %d: a number already live", y)
+	}
+	tab.forget("b/x")
+	if again := tab.get("b/x"); again == a {
+		t.Fatal("a removed file's number went to a new file while the old one is still held")
+	}
+	tab.release(a)
+	if _, ok := tab.live[a]; ok {
+		t.Fatal("release kept the number")
+	}
+	tab.rename("b/y", "b/z")
+	if tab.peek("b/z") == hashIno("b/z") && hashIno("b/z") != tab.byPath["b/z"] {
+		t.Fatal("peek disagrees with the live number")
+	}
+}
+
+// The inode table holds what the kernel holds: after stat of many files
+// and a drop of the kernel's dentries and inodes, it is back near empty,
+// and the numbers are the same as before.
+func TestInodeTableFollowsTheKernel(t *testing.T) {
+	st := memstore.New()
+	st.AddBucket("b")
+	const files = 3000
+	for i := 0; i < files; i++ {
+		st.PutBytes("b", fmt.Sprintf("d/f%04d", i), []byte("x"), nil)
+	}
+	fsys, mnt := mountStoreFS(t, Config{}, st)
+	inos := make(map[string]uint64)
+	for i := 0; i < files; i += 10 {
+		name := fmt.Sprintf("d/f%04d", i)
+		var s syscall.Stat_t
+		if err := syscall.Stat(filepath.Join(mnt, name), &s); err != nil {
+			t.Fatal(err)
+		}
+		inos[name] = s.Ino
+	}
+	if _, err := os.ReadDir(filepath.Join(mnt, "d")); err != nil {
+		t.Fatal(err)
+	}
+	held := fsys.inodes.size()
+	if held < files/10 {
+		t.Fatalf("%d numbers held after %d stats", held, files/10)
+	}
+	if err := os.WriteFile("/proc/sys/vm/drop_caches", []byte("2"), 0); err != nil {
+		t.Fatalf("drop the kernel's dentries (the tests run as root): %v", err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for fsys.inodes.size() > 10 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := fsys.inodes.size(); n > 10 {
+		t.Fatalf("%d numbers still held after the kernel forgot the nodes (was %d)", n, held)
+	}
+	for name, ino := range inos {
+		var s syscall.Stat_t
+		if err := syscall.Stat(filepath.Join(mnt, name), &s); err != nil {
+			t.Fatal(err)
+		}
+		if s.Ino != ino {
+			t.Fatalf("%s: inode %d after the kernel forgot it, was %d", name, s.Ino, ino)
+		}
+	}
+}

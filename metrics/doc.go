@@ -1,0 +1,13 @@
+// Package metrics counts what a mount does, for the Prometheus endpoint
+// (--metrics-addr) and for `s3mount status`.
+//
+// A Recorder owns a registry of its own, never the client library's
+// global one, so that two mounts in one process (tests) do not collide.
+// Labels are bounded: the S3 operation and the HTTP status code, never a
+// bucket, key or credential. Counts that other packages already keep
+// (cache hits, staged bytes, failed uploads) are read from them at scrape
+// time rather than copied.
+//
+// Besides the totals, the Recorder keeps the last minute of requests,
+// errors and retries in one-second buckets (60 of them: constant memory).
+package metrics
