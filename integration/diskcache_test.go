@@ -81,7 +81,7 @@ func blockFiles(t *testing.T, dir string) []string {
 // daemon that read it was killed, with the server stopped; the part never
 // read fails, as it must without a server.
 func TestDiskCacheServesTheNextMountAfterACrashWithTheServerStopped(t *testing.T) {
-	srv := restartableServer(t)
+	srv := stoppableServer(t)
 	s := serverSession(t, srv)
 	big := randomBytes(60, 32<<20)
 	small := randomBytes(61, 100<<10)

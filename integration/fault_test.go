@@ -198,6 +198,17 @@ func restartableServer(t *testing.T) *s3test.Server {
 	return s3test.Start(t, s3test.Options{})
 }
 
+// stoppableServer is a server of the selected kind for this test alone,
+// which it may stop for good (the shared one serves the other tests).
+func stoppableServer(t *testing.T) *s3test.Server {
+	t.Helper()
+	requireEnv(t)
+	if env.srv.Kind == s3test.External {
+		miniotest.SkipOrFail(t, "an external server cannot be stopped by the tests")
+	}
+	return s3test.Start(t, s3test.Options{})
+}
+
 // Two live mounts sharing a staging directory (the default one is per
 // user): a second mount's recovery leaves the first one's kept data alone,
 // and once the first is unmounted, the next mount uploads it.
