@@ -158,34 +158,34 @@ func (b *bench) mountSmallFiles(run int) (time.Duration, error) {
 }
 
 // mountSmallFilesWith writes the small files through a mount with flags
-// and returns the time until the last close and until S3 has them all
-// (for --async-upload: after s3.sync on the directory returned).
+// and returns the time until the last close and until S3 has them all.
 func (b *bench) mountSmallFilesWith(name string, flags ...string) (untilClose, untilS3 time.Duration, err error) {
-	m, err := b.mount(flags...)
-	if err != nil {
-		return 0, 0, err
-	}
-	defer m.unmount()
-	dir := filepath.Join(m.dir, name)
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		return 0, 0, err
-	}
-	start := time.Now()
-	for i := 0; i < b.c.smallFiles; i++ {
-		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("f%05d", i)), smallFile, 0o644); err != nil {
-			return 0, 0, err
+	return b.timedInMount(name, flags, func(dir string) error {
+		for i := 0; i < b.c.smallFiles; i++ {
+			if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("f%05d", i)), smallFile, 0o644); err != nil {
+				return err
+			}
 		}
-	}
-	untilClose = time.Since(start)
-	if err := syscall.Setxattr(dir, "s3.sync", []byte("1"), 0); err != nil {
-		return 0, 0, fmt.Errorf("s3.sync: %w", err)
-	}
-	return untilClose, time.Since(start), nil
+		return nil
+	})
 }
 
 // mountTarWith is mountTar through a mount with flags, timed until tar
 // exits and until S3 has every file.
 func (b *bench) mountTarWith(name string, flags ...string) (untilExit, untilS3 time.Duration, err error) {
+	return b.timedInMount(name, flags, func(dir string) error {
+		if out, err := exec.Command("tar", "-xf", b.tarball, "-C", dir).CombinedOutput(); err != nil {
+			return fmt.Errorf("tar -x into the mount: %v: %s", err, out)
+		}
+		return nil
+	})
+}
+
+// timedInMount runs work in a new directory name of a mount with flags and
+// returns how long work took and how long until S3 had everything it
+// wrote (s3.sync on the directory returned; at once without
+// --async-upload).
+func (b *bench) timedInMount(name string, flags []string, work func(dir string) error) (done, inS3 time.Duration, err error) {
 	m, err := b.mount(flags...)
 	if err != nil {
 		return 0, 0, err
@@ -196,14 +196,14 @@ func (b *bench) mountTarWith(name string, flags ...string) (untilExit, untilS3 t
 		return 0, 0, err
 	}
 	start := time.Now()
-	if out, err := exec.Command("tar", "-xf", b.tarball, "-C", dir).CombinedOutput(); err != nil {
-		return 0, 0, fmt.Errorf("tar -x into the mount: %v: %s", err, out)
+	if err := work(dir); err != nil {
+		return 0, 0, err
 	}
-	untilExit = time.Since(start)
+	done = time.Since(start)
 	if err := syscall.Setxattr(dir, "s3.sync", []byte("1"), 0); err != nil {
 		return 0, 0, fmt.Errorf("s3.sync: %w", err)
 	}
-	return untilExit, time.Since(start), nil
+	return done, time.Since(start), nil
 }
 
 // rawTar uploads the tarball's files with serial PutObjects, as an
