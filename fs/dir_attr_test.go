@@ -24,7 +24,7 @@ func TestListingAsksEachDirectoryMarkerOnceWithinTheTTL(t *testing.T) {
 		st.PutBytes("b", fmt.Sprintf("d/marked%02d/", i), nil,
 			map[string]string{"mode": strconv.Itoa(syscall.S_IFDIR | 0o700), "uid": "42", "mtime": "1600000000"})
 	}
-	cs := &countingLister{Store: st}
+	cs := &countingLister{Store: st, headsUnder: "d/"}
 	mnt := mountStore(t, Config{Bucket: "b", MetadataTTL: time.Minute}, cs)
 	lsL := func() {
 		t.Helper()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -12,9 +13,13 @@ import (
 	"github.com/s3mount/s3mount/s3io/memstore"
 )
 
-// countingLister counts List and HeadObject requests.
+// countingLister counts List and HeadObject requests; with headsUnder
+// set, only the HEADs of keys under that prefix (a lookup's HEAD of the
+// directory's own name may still be counted after the lookup returned: it
+// is cancelled, not waited for, once the listing shows a directory).
 type countingLister struct {
 	s3io.Store
+	headsUnder   string
 	lists, heads atomic.Int64
 }
 
@@ -24,7 +29,9 @@ func (c *countingLister) List(ctx context.Context, req s3io.ListRequest) (s3io.L
 }
 
 func (c *countingLister) HeadObject(ctx context.Context, b, k string, o s3io.ReadOptions) (s3io.ObjectInfo, error) {
-	c.heads.Add(1)
+	if strings.HasPrefix(k, c.headsUnder) {
+		c.heads.Add(1)
+	}
 	return c.Store.HeadObject(ctx, b, k, o)
 }
 

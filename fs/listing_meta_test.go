@@ -23,7 +23,7 @@ func TestListingHeadsEachFileOnceWithinTheTTL(t *testing.T) {
 		st.PutBytes("b", fmt.Sprintf("d/f%02d", i), []byte("x"), nil)
 	}
 	st.PutBytes("b", "d/link", []byte("f00"), map[string]string{"mode": strconv.Itoa(syscall.S_IFLNK | 0o777)})
-	cs := &countingLister{Store: st}
+	cs := &countingLister{Store: st, headsUnder: "d/"}
 	mnt := mountStore(t, Config{Bucket: "b", MetadataTTL: time.Minute}, cs)
 	lsL := func() {
 		entries, err := os.ReadDir(filepath.Join(mnt, "d"))
