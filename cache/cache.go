@@ -49,6 +49,10 @@ type Cache struct {
 	stats      counters
 	log        *slog.Logger
 
+	// holding are the blocks that Groups hold for readers to come.
+	holdMu  sync.Mutex
+	holding map[string]*heldBlock
+
 	// closeMu orders Set against Close: ristretto's Close closes the
 	// channel that Set sends on, and blocks reach the cache from
 	// goroutines that may outlive the last reader.
@@ -94,6 +98,7 @@ func New(opts Options) (*Cache, error) {
 		fetchSlots: make(chan struct{}, opts.MaxConcurrency),
 		ahead:      newBudget(aheadBytes),
 		log:        log,
+		holding:    make(map[string]*heldBlock),
 	}, nil
 }
 

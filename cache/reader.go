@@ -199,6 +199,9 @@ func (r *Reader) block(ctx context.Context, idx int64) ([]byte, *diskRef, error)
 		return nil, nil, err
 	}
 	if !ok {
+		b, ok = r.c.takeHeld(ctx, blockKey(r.obj.ID, idx)) // fetched by a Group before the open
+	}
+	if !ok {
 		if b, ok = r.c.blocks.Get(blockKey(r.obj.ID, idx)); ok {
 			r.c.stats.hits.Add(1)
 			r.c.offerDisk(&r.obj, idx, b)

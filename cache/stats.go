@@ -10,10 +10,12 @@ type Stats struct {
 	KeptBytes, CapacityBytes int64
 	// DiskHits are blocks (or random reads) served by the disk tier.
 	DiskHits int64
+	// GroupHits are blocks a Group fetched before their file was opened.
+	GroupHits int64
 }
 
 type counters struct {
-	hits, misses, fetches, bytesFetched, prefetchHits, diskHits atomic.Int64
+	hits, misses, fetches, bytesFetched, prefetchHits, diskHits, groupHits atomic.Int64
 }
 
 // Stats returns the counters so far.
@@ -27,6 +29,7 @@ func (c *Cache) Stats() Stats {
 		KeptBytes:     c.keptBytes(),
 		CapacityBytes: c.blocks.MaxCost(),
 		DiskHits:      c.stats.diskHits.Load(),
+		GroupHits:     c.stats.groupHits.Load(),
 	}
 }
 

@@ -205,7 +205,7 @@ func (d *dirNode) dirChild(ctx context.Context, name string, m *markerState, out
 
 func (d *dirNode) OpendirHandle(ctx context.Context, flags uint32) (gofs.FileHandle, uint32, syscall.Errno) {
 	ctx = uninterruptible(ctx) // see uninterruptible: no EINTR from a signal
-	return &dirHandle{dir: d, lister: d.newLister(), pending: d.pendingFiles()}, 0, 0
+	return &dirHandle{dir: d, lister: d.newLister(), pending: d.pendingFiles(), opened: time.Now()}, 0, 0
 }
 
 // pendingFiles are the names of files created here that S3 does not have

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"syscall"
+	"time"
 
 	gofs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
@@ -22,6 +23,12 @@ type dirHandle struct {
 	// cannot list yet: they come after the listing (those it shows are
 	// dropped).
 	pending []string
+
+	// order is the listing's regular files so far, handed to the
+	// directory read-ahead when the listing is complete.
+	order    listedOrder
+	opened   time.Time
+	recorded bool
 }
 
 var (
@@ -55,6 +62,10 @@ func (h *dirHandle) Readdirent(ctx context.Context) (*fuse.DirEntry, syscall.Err
 		h.pending = slices.DeleteFunc(h.pending, func(n string) bool { return n == e.name })
 	} else {
 		if len(h.pending) == 0 {
+			if !h.recorded {
+				h.recorded = true
+				h.dir.fs.listed(h.dir.bucket, h.lister.prefix, &h.order, h.opened)
+			}
 			return nil, 0
 		}
 		e = dirEntry{name: h.pending[0], pending: true}
@@ -69,6 +80,9 @@ func (h *dirHandle) Readdirent(ctx context.Context) (*fuse.DirEntry, syscall.Err
 	} else {
 		de.Mode = syscall.S_IFREG
 		de.Ino = h.dir.fs.entryIno(h.dir.bucket, h.lister.prefix+e.name, false)
+		if !e.pending {
+			h.order.add(e.name, de.Ino, &e.info)
+		}
 	}
 	return de, 0
 }
@@ -96,6 +110,7 @@ func (h *dirHandle) Seekdir(ctx context.Context, off uint64) syscall.Errno {
 	h.lister = h.dir.newLister()
 	h.pending = h.dir.pendingFiles()
 	h.pos = 0
+	h.order, h.opened, h.recorded = listedOrder{}, time.Now(), false
 	for h.pos < off {
 		de, errno := h.Readdirent(ctx)
 		if errno != 0 {

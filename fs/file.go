@@ -294,6 +294,7 @@ func (n *fileNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uin
 		// Same object as at the last open: the kernel's pages are still good.
 		fuseFlags |= fuse.FOPEN_KEEP_CACHE
 	}
+	n.fs.openedForReading(n.bucket, info.Key)
 	return n.fs.newReadHandle(n.bucket, info.Key, info, n.readOptions()), fuseFlags, 0
 }
 

@@ -29,6 +29,7 @@ type FS struct {
 	openHandles atomic.Int64
 	retained    retainedWriters // files whose close failed, still being uploaded
 	writers     openWriters     // every staged writer, retained ones included
+	streams     dirStreams      // directories read file after file (read-ahead)
 
 	// notImplemented remembers which calls the server refused, so that
 	// each is logged once; needsKey, which objects lacked their SSE-C key.

@@ -1,0 +1,158 @@
+package cache
+
+import (
+	"context"
+	"sync"
+)
+
+// Group fetches the first block of objects that a reader is expected to
+// open next (the files of a directory read one after another: `cat dir/*`,
+// `tar c`, `cp -r`, `rsync` out), several at once, and holds each until a
+// Reader of that object version takes it or the group lets it go.
+//
+// Held blocks are pinned outside ristretto (which may refuse a new block
+// at any time) and paid for from the same read-ahead budget as a reader's
+// own read-ahead: when it is spent, Fetch does nothing. A Reader finds a
+// held block before it looks in ristretto; a fetch still in flight is
+// shared with the Reader that wants it (the same flight key).
+type Group struct {
+	c      *Cache
+	ctx    context.Context // the fetches; cancelled by Close
+	cancel context.CancelFunc
+
+	mu     sync.Mutex
+	closed bool
+	held   map[string]*heldBlock // by block key
+}
+
+// heldBlock is one block the group fetched (or is fetching).
+type heldBlock struct {
+	g    *Group
+	seq  int // the caller's order, for Drop
+	cost int64
+	done chan struct{} // closed when the fetch has ended
+	buf  []byte        // set (under g.mu) when fetched
+}
+
+// NewGroup returns an empty group.
+func (c *Cache) NewGroup() *Group {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Group{c: c, ctx: ctx, cancel: cancel, held: make(map[string]*heldBlock)}
+}
+
+// Fetch starts fetching block 0 of obj in the background, unless it is
+// held or cached already or the read-ahead budget is spent. seq is the
+// caller's position for obj (Drop lets go of the earlier ones). It reports
+// whether a fetch was started.
+func (g *Group) Fetch(obj Object, seq int) bool {
+	c := g.c
+	if obj.Size <= 0 {
+		return false
+	}
+	key := blockKey(obj.ID, 0)
+	if _, ok := c.blocks.Get(key); ok {
+		return false
+	}
+	cost := c.blockLen(&obj, 0)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if _, ok := g.held[key]; ok || g.closed {
+		return false
+	}
+	if !c.ahead.tryTake(cost) {
+		return false
+	}
+	h := &heldBlock{g: g, seq: seq, cost: cost, done: make(chan struct{})}
+	g.held[key] = h
+	c.holdMu.Lock()
+	c.holding[key] = h
+	c.holdMu.Unlock()
+	go func() {
+		b, err := c.flight.do(g.ctx, key, func(fctx context.Context) ([]byte, error) {
+			b, err := c.loadBlock(fctx, &obj, 0)
+			if err == nil {
+				c.keep(key, b)
+			}
+			return b, err
+		})
+		defer close(h.done)
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		if g.held[key] != h {
+			return // dropped or closed meanwhile: already paid back
+		}
+		if err != nil {
+			g.releaseLocked(key, h) // the reader fetches it itself
+			return
+		}
+		h.buf = b
+	}()
+	return true
+}
+
+// Drop lets go of the held blocks fetched for positions before seq: the
+// reader has gone past them without opening them.
+func (g *Group) Drop(before int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for key, h := range g.held {
+		if h.seq < before {
+			g.releaseLocked(key, h)
+		}
+	}
+}
+
+// Close cancels the group's fetches and lets go of every held block.
+func (g *Group) Close() {
+	g.cancel()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.closed = true
+	for key, h := range g.held {
+		g.releaseLocked(key, h)
+	}
+}
+
+// Held reports how many blocks the group holds or is fetching.
+func (g *Group) Held() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.held)
+}
+
+func (g *Group) releaseLocked(key string, h *heldBlock) {
+	delete(g.held, key)
+	g.c.holdMu.Lock()
+	if g.c.holding[key] == h {
+		delete(g.c.holding, key)
+	}
+	g.c.holdMu.Unlock()
+	g.c.ahead.give(h.cost)
+}
+
+// takeHeld returns block key when a group holds it, waiting for its
+// fetch when that is still running, and lets the group go of it (the
+// caller now owns the bytes).
+func (c *Cache) takeHeld(ctx context.Context, key string) ([]byte, bool) {
+	c.holdMu.Lock()
+	h, ok := c.holding[key]
+	c.holdMu.Unlock()
+	if !ok {
+		return nil, false
+	}
+	select {
+	case <-h.done:
+	case <-ctx.Done():
+		return nil, false
+	}
+	g := h.g
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.held[key] != h || h.buf == nil {
+		return nil, false // failed, or let go meanwhile
+	}
+	b := h.buf
+	g.releaseLocked(key, h)
+	c.stats.groupHits.Add(1)
+	return b, true
+}

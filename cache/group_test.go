@@ -1,0 +1,136 @@
+package cache
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"testing"
+	"time"
+)
+
+func groupObjects(n, size int) ([]*fakeObject, []Object) {
+	fakes := make([]*fakeObject, n)
+	objs := make([]Object, n)
+	for i := range fakes {
+		fakes[i] = newFake(size)
+		objs[i] = Object{ID: fmt.Sprintf("obj%d", i), Size: int64(size), Fetch: fakes[i].fetch}
+	}
+	return fakes, objs
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// A file fetched by a group is read by its reader with no request of its
+// own; blocks passed over are let go, and Close gives back every byte of
+// the budget.
+func TestGroupServesTheNextFilesWithoutAFetchOfTheirOwn(t *testing.T) {
+	c := newTestCache(t, 8<<20, 64<<10)
+	fakes, objs := groupObjects(4, 16<<10)
+	g := c.NewGroup()
+	for i, o := range objs {
+		if !g.Fetch(o, i) {
+			t.Fatalf("Fetch(%d) started nothing", i)
+		}
+	}
+	waitFor(t, "the group's fetches", func() bool {
+		for _, f := range fakes {
+			if f.fetches.Load() != 1 {
+				return false
+			}
+		}
+		return true
+	})
+	if g.Fetch(objs[1], 1) {
+		t.Fatal("a held object was fetched again")
+	}
+	// The fetched bytes land once the flight is done; wait for them to be held.
+	r := c.NewReader(objs[1])
+	waitFor(t, "the held block", func() bool {
+		key := blockKey(objs[1].ID, 0)
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		h := g.held[key]
+		return h != nil && h.buf != nil
+	})
+	buf := make([]byte, 16<<10)
+	if n, err := r.ReadAt(context.Background(), buf, 0); err != nil || n != len(buf) || !bytes.Equal(buf, fakes[1].data) {
+		t.Fatalf("read %d bytes, %v; want the object", n, err)
+	}
+	r.Close()
+	if n := fakes[1].fetches.Load(); n != 1 {
+		t.Fatalf("object 1 fetched %d times, want once (by the group)", n)
+	}
+	if got := c.Stats().GroupHits; got != 1 {
+		t.Fatalf("GroupHits %d, want 1", got)
+	}
+	g.Drop(3) // objects 0 and 2 were passed over
+	if held := g.Held(); held != 1 {
+		t.Fatalf("after Drop(3) the group holds %d blocks, want 1 (object 3)", held)
+	}
+	if used := c.ahead.inUse(); used != 16<<10 {
+		t.Fatalf("budget in use %d, want one block", used)
+	}
+	g.Close()
+	if used := c.ahead.inUse(); used != 0 {
+		t.Fatalf("budget in use after Close: %d", used)
+	}
+	if g.Fetch(objs[0], 0) {
+		t.Fatal("a closed group fetched")
+	}
+}
+
+// A group never holds more than the read-ahead budget, and Close cancels
+// the fetches still running.
+func TestGroupStaysWithinTheBudgetAndCloseCancels(t *testing.T) {
+	c := newTestCache(t, 256<<10, 64<<10) // a read-ahead budget of 128 KiB: two blocks
+	fakes, objs := groupObjects(4, 64<<10)
+	for _, f := range fakes {
+		f.delay = time.Hour // held until cancelled
+	}
+	g := c.NewGroup()
+	started := 0
+	for i, o := range objs {
+		if g.Fetch(o, i) {
+			started++
+		}
+	}
+	if started != 2 {
+		t.Fatalf("%d fetches started within a two-block budget", started)
+	}
+	waitFor(t, "two fetches in flight", func() bool { return fakes[0].fetches.Load()+fakes[1].fetches.Load() == 2 })
+	g.Close()
+	waitFor(t, "the cancelled fetches to end", func() bool { return c.flight.inFlight() == 0 })
+	if used := c.ahead.inUse(); used != 0 {
+		t.Fatalf("budget in use after Close: %d", used)
+	}
+}
+
+// A reader that opens a file whose group fetch is still running shares
+// that fetch instead of sending a second request.
+func TestReaderSharesAGroupFetchInFlight(t *testing.T) {
+	c := newTestCache(t, 8<<20, 64<<10)
+	fakes, objs := groupObjects(1, 16<<10)
+	fakes[0].delay = 50 * time.Millisecond
+	g := c.NewGroup()
+	defer g.Close()
+	g.Fetch(objs[0], 0)
+	waitFor(t, "the group's fetch", func() bool { return fakes[0].fetches.Load() == 1 })
+	r := c.NewReader(objs[0])
+	defer r.Close()
+	buf := make([]byte, 16<<10)
+	if n, err := r.ReadAt(context.Background(), buf, 0); err != nil || n != len(buf) || !bytes.Equal(buf, fakes[0].data) {
+		t.Fatalf("read %d bytes, %v", n, err)
+	}
+	if n := fakes[0].fetches.Load(); n != 1 {
+		t.Fatalf("%d fetches, want the group's one", n)
+	}
+}
