@@ -185,6 +185,14 @@ func (c *Cache) Kept(obj Object) (int64, bool) {
 	return c.opts.Disk.Kept(obj.ID, obj.Size), true
 }
 
+// DiskStats returns the disk tier's counters, and false without one.
+func (c *Cache) DiskStats() (diskcache.Stats, bool) {
+	if c.opts.Disk == nil {
+		return diskcache.Stats{}, false
+	}
+	return c.opts.Disk.Stats(), true
+}
+
 // HasDisk reports whether the cache has a disk tier.
 func (c *Cache) HasDisk() bool { return c.opts.Disk != nil }
 

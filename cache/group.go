@@ -8,43 +8,46 @@ import (
 // Group fetches the first block of objects that a reader is expected to
 // open next (the files of a directory read one after another: `cat dir/*`,
 // `tar c`, `cp -r`, `rsync` out), several at once, and holds each until a
-// Reader of that object version takes it or the group lets it go.
+// Reader of that object version takes it or the group lets it go: at
+// Close, or when it holds maxHeld blocks and fetches another (the oldest
+// goes first; ristretto may still keep it).
 //
 // Held blocks are pinned outside ristretto (which may refuse a new block
 // at any time) and paid for from the same read-ahead budget as a reader's
 // own read-ahead: when it is spent, Fetch does nothing. A Reader finds a
-// held block before it looks in ristretto; a fetch still in flight is
-// shared with the Reader that wants it (the same flight key).
+// held block before it looks in ristretto, waiting for it when its fetch
+// is still running.
 type Group struct {
-	c      *Cache
-	ctx    context.Context // the fetches; cancelled by Close
-	cancel context.CancelFunc
+	c       *Cache
+	maxHeld int
+	ctx     context.Context // the fetches; cancelled by Close
+	cancel  context.CancelFunc
 
 	mu     sync.Mutex
 	closed bool
 	held   map[string]*heldBlock // by block key
+	seq    int                   // fetches started, for the oldest-first order
 }
 
 // heldBlock is one block the group fetched (or is fetching).
 type heldBlock struct {
 	g    *Group
-	seq  int // the caller's order, for Drop
+	seq  int // when it was fetched, oldest first
 	cost int64
 	done chan struct{} // closed when the fetch has ended
 	buf  []byte        // set (under g.mu) when fetched
 }
 
-// NewGroup returns an empty group.
-func (c *Cache) NewGroup() *Group {
+// NewGroup returns an empty group that holds at most maxHeld blocks.
+func (c *Cache) NewGroup(maxHeld int) *Group {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Group{c: c, ctx: ctx, cancel: cancel, held: make(map[string]*heldBlock)}
+	return &Group{c: c, maxHeld: max(1, maxHeld), ctx: ctx, cancel: cancel, held: make(map[string]*heldBlock)}
 }
 
 // Fetch starts fetching block 0 of obj in the background, unless it is
-// held or cached already or the read-ahead budget is spent. seq is the
-// caller's position for obj (Drop lets go of the earlier ones). It reports
+// held or cached already or the read-ahead budget is spent. It reports
 // whether a fetch was started.
-func (g *Group) Fetch(obj Object, seq int) bool {
+func (g *Group) Fetch(obj Object) bool {
 	c := g.c
 	if obj.Size <= 0 {
 		return false
@@ -59,14 +62,21 @@ func (g *Group) Fetch(obj Object, seq int) bool {
 	if _, ok := g.held[key]; ok || g.closed {
 		return false
 	}
+	if len(g.held) >= g.maxHeld {
+		g.releaseOldestLocked()
+	}
+	c.holdMu.Lock()
+	defer c.holdMu.Unlock()
+	if _, ok := c.holding[key]; ok {
+		return false // another group holds it
+	}
 	if !c.ahead.tryTake(cost) {
 		return false
 	}
-	h := &heldBlock{g: g, seq: seq, cost: cost, done: make(chan struct{})}
+	g.seq++
+	h := &heldBlock{g: g, seq: g.seq, cost: cost, done: make(chan struct{})}
 	g.held[key] = h
-	c.holdMu.Lock()
 	c.holding[key] = h
-	c.holdMu.Unlock()
 	go func() {
 		b, err := c.flight.do(g.ctx, key, func(fctx context.Context) ([]byte, error) {
 			b, err := c.loadBlock(fctx, &obj, 0)
@@ -90,15 +100,17 @@ func (g *Group) Fetch(obj Object, seq int) bool {
 	return true
 }
 
-// Drop lets go of the held blocks fetched for positions before seq: the
-// reader has gone past them without opening them.
-func (g *Group) Drop(before int) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
+// releaseOldestLocked lets go of the block fetched first.
+func (g *Group) releaseOldestLocked() {
+	var oldestKey string
+	var oldest *heldBlock
 	for key, h := range g.held {
-		if h.seq < before {
-			g.releaseLocked(key, h)
+		if oldest == nil || h.seq < oldest.seq {
+			oldestKey, oldest = key, h
 		}
+	}
+	if oldest != nil {
+		g.releaseLocked(oldestKey, oldest)
 	}
 }
 

@@ -30,26 +30,26 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 // A file fetched by a group is read by its reader with no request of its
-// own; blocks passed over are let go, and Close gives back every byte of
-// the budget.
+// own; past maxHeld blocks the oldest is let go, and Close gives back
+// every byte of the budget.
 func TestGroupServesTheNextFilesWithoutAFetchOfTheirOwn(t *testing.T) {
 	c := newTestCache(t, 8<<20, 64<<10)
-	fakes, objs := groupObjects(4, 16<<10)
-	g := c.NewGroup()
-	for i, o := range objs {
-		if !g.Fetch(o, i) {
+	fakes, objs := groupObjects(5, 16<<10)
+	g := c.NewGroup(3)
+	for i, o := range objs[:3] {
+		if !g.Fetch(o) {
 			t.Fatalf("Fetch(%d) started nothing", i)
 		}
 	}
 	waitFor(t, "the group's fetches", func() bool {
-		for _, f := range fakes {
+		for _, f := range fakes[:3] {
 			if f.fetches.Load() != 1 {
 				return false
 			}
 		}
 		return true
 	})
-	if g.Fetch(objs[1], 1) {
+	if g.Fetch(objs[1]) {
 		t.Fatal("a held object was fetched again")
 	}
 	// The fetched bytes land once the flight is done; wait for them to be held.
@@ -72,18 +72,26 @@ func TestGroupServesTheNextFilesWithoutAFetchOfTheirOwn(t *testing.T) {
 	if got := c.Stats().GroupHits; got != 1 {
 		t.Fatalf("GroupHits %d, want 1", got)
 	}
-	g.Drop(3) // objects 0 and 2 were passed over
-	if held := g.Held(); held != 1 {
-		t.Fatalf("after Drop(3) the group holds %d blocks, want 1 (object 3)", held)
+	if held := g.Held(); held != 2 {
+		t.Fatalf("the group holds %d blocks after one was taken, want 2", held)
 	}
-	if used := c.ahead.inUse(); used != 16<<10 {
-		t.Fatalf("budget in use %d, want one block", used)
+	if !g.Fetch(objs[3]) || !g.Fetch(objs[4]) {
+		t.Fatal("Fetch(3) or Fetch(4) started nothing")
+	}
+	g.mu.Lock()
+	_, has0 := g.held[blockKey(objs[0].ID, 0)]
+	g.mu.Unlock()
+	if held := g.Held(); held != 3 || has0 {
+		t.Fatalf("at maxHeld the group holds %d blocks (object 0 among them: %v), want 3 without the oldest", held, has0)
+	}
+	if used := c.ahead.inUse(); used != 3*(16<<10) {
+		t.Fatalf("budget in use %d, want three blocks", used)
 	}
 	g.Close()
 	if used := c.ahead.inUse(); used != 0 {
 		t.Fatalf("budget in use after Close: %d", used)
 	}
-	if g.Fetch(objs[0], 0) {
+	if g.Fetch(objs[0]) {
 		t.Fatal("a closed group fetched")
 	}
 }
@@ -96,10 +104,10 @@ func TestGroupStaysWithinTheBudgetAndCloseCancels(t *testing.T) {
 	for _, f := range fakes {
 		f.delay = time.Hour // held until cancelled
 	}
-	g := c.NewGroup()
+	g := c.NewGroup(10)
 	started := 0
-	for i, o := range objs {
-		if g.Fetch(o, i) {
+	for _, o := range objs {
+		if g.Fetch(o) {
 			started++
 		}
 	}
@@ -120,9 +128,9 @@ func TestReaderSharesAGroupFetchInFlight(t *testing.T) {
 	c := newTestCache(t, 8<<20, 64<<10)
 	fakes, objs := groupObjects(1, 16<<10)
 	fakes[0].delay = 50 * time.Millisecond
-	g := c.NewGroup()
+	g := c.NewGroup(10)
 	defer g.Close()
-	g.Fetch(objs[0], 0)
+	g.Fetch(objs[0])
 	waitFor(t, "the group's fetch", func() bool { return fakes[0].fetches.Load() == 1 })
 	r := c.NewReader(objs[0])
 	defer r.Close()

@@ -23,13 +23,16 @@ import (
 // `rsync`) and by inode number (`cp -r` sorts a directory so before it
 // copies). When a program opens streamStart files of one directory in one
 // of those orders, the next files in it (up to a window that doubles from
-// 4 to maxStreamAhead) are fetched in parallel into a cache.Group: their
-// first block, for files of at most maxStreamFileSize bytes, within the
-// block cache's read-ahead budget. An open out of that order closes the
-// group (cancelling its fetches and letting go of what it holds); a file
-// passed over is let go. The read-ahead uses the listing's version of each
-// file: one that changed since is simply never claimed, since a block is
-// only found by the version the open sees.
+// 4 to maxStreamAhead) are fetched in parallel into the listing's
+// cache.Group: their first block, for files of at most maxStreamFileSize
+// bytes, within the block cache's read-ahead budget. The order followed
+// longest fetches (both, while they agree so far: locally the two orders
+// often coincide). An open that follows neither order closes the group,
+// cancelling its fetches and letting go of what it holds; the group also
+// lets go of its oldest blocks beyond twice the window. The read-ahead
+// uses the listing's version of each file: one that changed since is
+// simply never claimed, since a block is only found by the version the
+// open sees.
 const (
 	maxStreams        = 8
 	maxStreamFiles    = 10000
@@ -57,6 +60,7 @@ type dirStreams struct {
 type dirStream struct {
 	listedAt time.Time
 	orders   []*fileOrder
+	group    *cache.Group // what was fetched ahead, while some order is followed
 }
 
 // fileOrder is a program's progress through a listing in one order.
@@ -66,7 +70,6 @@ type fileOrder struct {
 	last  int // the file opened last, -1 before the first
 	run   int // files opened in this order so far, that one included
 	ahead int // the last file fetched ahead
-	group *cache.Group
 }
 
 func newFileOrder(files []*listedFile) *fileOrder {
@@ -153,33 +156,45 @@ func (f *FS) openedForReading(bucket, key string) {
 		s.forgetLocked(id)
 		return
 	}
+	// Every order follows the opens; the ones the program follows longest
+	// fetch ahead.
+	longest := 0
 	for _, o := range st.orders {
-		o.opened(f, bucket, name)
+		o.follow(name)
+		longest = max(longest, o.run)
+	}
+	if longest < streamStart {
+		st.stop() // no order is followed: what was fetched ahead will not be read
+		return
+	}
+	if st.group == nil {
+		st.group = f.cache.NewGroup(2 * maxStreamAhead)
+	}
+	for _, o := range st.orders {
+		if o.run == longest {
+			o.fetchAhead(f, bucket, st.group)
+		}
 	}
 }
 
-func (o *fileOrder) opened(f *FS, bucket, name string) {
+// follow moves the order's progress to name.
+func (o *fileOrder) follow(name string) {
 	i, ok := o.index[name]
-	if !ok {
-		return
-	}
 	switch {
-	case i == o.last:
-		return // the same file again
+	case !ok || i == o.last:
+		return // not in the listing, or the same file again
 	case i == o.last+1:
 		o.run++
 	default:
-		o.stop() // out of order: what was fetched ahead will not be read
 		o.run, o.ahead = 1, i
 	}
 	o.last = i
-	if o.run < streamStart {
-		return
-	}
-	if o.group == nil {
-		o.group = f.cache.NewGroup()
-	}
-	o.group.Drop(i - 4) // passed over (some slack for programs that open a few at once)
+}
+
+// fetchAhead fetches into g the files after the one opened last, up to
+// the window, that it has not fetched already.
+func (o *fileOrder) fetchAhead(f *FS, bucket string, g *cache.Group) {
+	i := o.last
 	window := min(maxStreamAhead, 1<<min(o.run-1, 5))
 	for j := max(o.ahead+1, i+1); j <= i+window && j < len(o.files); j++ {
 		lf := o.files[j]
@@ -187,20 +202,14 @@ func (o *fileOrder) opened(f *FS, bucket, name string) {
 		if lf.info.Size > maxStreamFileSize {
 			continue
 		}
-		o.group.Fetch(f.cacheObject(bucket, lf.info.Key, &lf.info, f.cfg.ReadOptions), j)
+		g.Fetch(f.cacheObject(bucket, lf.info.Key, &lf.info, f.cfg.ReadOptions))
 	}
 }
 
-func (o *fileOrder) stop() {
-	if o.group != nil {
-		o.group.Close()
-		o.group = nil
-	}
-}
-
-// stop closes the groups of every order.
+// stop closes the stream's group, if any.
 func (st *dirStream) stop() {
-	for _, o := range st.orders {
-		o.stop()
+	if st.group != nil {
+		st.group.Close()
+		st.group = nil
 	}
 }

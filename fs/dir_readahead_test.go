@@ -178,7 +178,7 @@ func TestBrokenRunStopsTheReadAhead(t *testing.T) {
 	readAll(t, dir, []string{"f030"}, want) // out of order
 	time.Sleep(100 * time.Millisecond)
 	before := sr.total.Load()
-	readAll(t, dir, []string{"f020"}, want) // out of order again
+	readAll(t, dir, []string{"f036"}, want) // out of order again, beyond what was fetched ahead
 	time.Sleep(100 * time.Millisecond)
 	if got := sr.total.Load() - before; got != 1 {
 		t.Errorf("%d GETs after the run broke, for one file read, want 1", got)

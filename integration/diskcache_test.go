@@ -248,7 +248,8 @@ func TestDamagedDiskCacheFilesAreFetchedAgain(t *testing.T) {
 	}
 
 	before := getsOf(p.Requests(), s.bucket, "f")
-	s.mnt = s.mount(s.bucket, flags...)
+	addr := metricsAddr(t)
+	s.mnt = s.mount(s.bucket, append(flags, "--metrics-addr", addr)...)
 	if kept, _ := cachedBytes(t, s.path("f")); kept != 3<<20 {
 		t.Fatalf("s3.cached counts %d bytes, want 3 MiB (the truncated block not counted)", kept)
 	}
@@ -259,6 +260,17 @@ func TestDamagedDiskCacheFilesAreFetchedAgain(t *testing.T) {
 		t.Fatalf("%d GETs after the damage, want 2 (blocks 1 and 3)", gets)
 	}
 	waitCached(t, s.path("f"), int64(len(data)))
+	// What the disk cache did is in the metrics and in s3mount status.
+	m := scrape(t, addr)
+	if hits, corrupt := metric(m, "s3mount_disk_cache_hits_total"), metric(m, "s3mount_disk_cache_corrupt_total"); hits < 2 || corrupt != 2 {
+		t.Errorf("metrics: %v disk cache hits (want the 2 good blocks at least), %v corrupt (want 2: the flipped and the truncated block)", hits, corrupt)
+	}
+	if b, n := metric(m, "s3mount_disk_cache_bytes"), metric(m, "s3mount_disk_cache_blocks"); b < 4<<20 || n != 4 {
+		t.Errorf("metrics: disk cache holds %v bytes in %v blocks, want the whole 4 MiB again, in 4", b, n)
+	}
+	if st := status(t, s.mnt); !strings.Contains(st, "disk cache "+cache+": ") || !strings.Contains(st, " in 4 blocks") || !strings.Contains(st, "2 corrupt") {
+		t.Errorf("s3mount status does not tell the disk cache's state:\n%s", st)
+	}
 }
 
 func TestDiskCacheDirectoryOpenToOthersOrInUseIsRefused(t *testing.T) {

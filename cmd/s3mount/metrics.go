@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/s3mount/s3mount/cache"
+	"github.com/s3mount/s3mount/diskcache"
 	"github.com/s3mount/s3mount/fs"
 	"github.com/s3mount/s3mount/metrics"
 	"github.com/s3mount/s3mount/writeback"
@@ -50,6 +51,32 @@ func registerMountMetrics(rec *metrics.Recorder, blocks *cache.Cache, uploads *w
 		func() float64 { return float64(blocks.Stats().Misses) })
 	rec.GaugeFunc("cache_kept_bytes", "What the blocks kept in the cache cost now.",
 		func() float64 { return float64(blocks.Stats().KeptBytes) })
+	rec.CounterFunc("cache_readahead_hits_total", "Blocks fetched ahead of a sequential reader that it then read.",
+		func() float64 { return float64(blocks.Stats().PrefetchHits) })
+	rec.CounterFunc("cache_dir_readahead_hits_total", "Files of a directory read in order that were fetched before their open.",
+		func() float64 { return float64(blocks.Stats().GroupHits) })
+	if _, ok := blocks.DiskStats(); ok {
+		disk := func(f func(diskcache.Stats) int64) func() float64 {
+			return func() float64 {
+				st, _ := blocks.DiskStats()
+				return float64(f(st))
+			}
+		}
+		rec.CounterFunc("disk_cache_hits_total", "Blocks (or random reads) served from --cache-dir.",
+			disk(func(st diskcache.Stats) int64 { return st.Hits }))
+		rec.CounterFunc("disk_cache_misses_total", "Block reads that --cache-dir could not serve.",
+			disk(func(st diskcache.Stats) int64 { return st.Misses }))
+		rec.CounterFunc("disk_cache_written_bytes_total", "Bytes written to --cache-dir.",
+			disk(func(st diskcache.Stats) int64 { return st.BytesWritten }))
+		rec.CounterFunc("disk_cache_evicted_total", "Blocks evicted from --cache-dir to stay within its size.",
+			disk(func(st diskcache.Stats) int64 { return st.Evicted }))
+		rec.CounterFunc("disk_cache_corrupt_total", "Block files that failed their checksums (removed and fetched again).",
+			disk(func(st diskcache.Stats) int64 { return st.Corrupt }))
+		rec.GaugeFunc("disk_cache_bytes", "Bytes of the block files in --cache-dir now.",
+			disk(func(st diskcache.Stats) int64 { return st.Bytes }))
+		rec.GaugeFunc("disk_cache_blocks", "Block files in --cache-dir now.",
+			disk(func(st diskcache.Stats) int64 { return int64(st.Blocks) }))
+	}
 	if uploads == nil {
 		return
 	}

@@ -89,6 +89,11 @@ func (s *statusSources) text() []byte {
 	}
 	fmt.Fprintf(&b, "\ncache: %s of %s kept; %d hits, %d misses (%s); %s fetched from S3 in %d requests\n",
 		humanBytes(c.KeptBytes), humanBytes(c.CapacityBytes), c.Hits, c.Misses, rate, humanBytes(c.BytesFetched), c.Fetches)
+	fmt.Fprintf(&b, "  read ahead: %d blocks within files, %d files of directories read in order\n", c.PrefetchHits, c.GroupHits)
+	if d, ok := s.blocks.DiskStats(); ok {
+		fmt.Fprintf(&b, "disk cache %s: %s in %d blocks; %d hits, %d misses; %s written, %d evicted, %d corrupt (fetched again)\n",
+			s.opts.CacheDir, humanBytes(d.Bytes), d.Blocks, d.Hits, d.Misses, humanBytes(d.BytesWritten), d.Evicted, d.Corrupt)
+	}
 
 	recent := s.rec.Recent()
 	fmt.Fprintf(&b, "\nlast minute: %d S3 requests, %d errors, %d retries\n", recent.Requests, recent.Errors, recent.Retries)
