@@ -24,6 +24,8 @@ type Limited struct {
 	waiting atomic.Int64
 }
 
+var _ Store = (*Limited)(nil)
+
 // Limit returns s behind a limit of n requests at once (n < 1 means 1).
 func Limit(s Store, n int) *Limited {
 	l := &Limited{slots: make(chan struct{}, max(n, 1))}

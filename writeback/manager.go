@@ -70,6 +70,8 @@ type Store interface {
 	PutObjectACL(ctx context.Context, bucket, key, canned string) error
 }
 
+var _ Store = (s3io.Store)(nil)
+
 // Manager creates staged files and runs their uploads.
 type Manager struct {
 	store  Store

@@ -203,7 +203,7 @@ func serve(ctx context.Context, opts *Options, stderr io.Writer, ready *readines
 		}
 	}
 
-	status := &statusSources{opts: opts, started: started, rec: rec, blocks: blocks, uploads: uploads}
+	status := &statusSources{opts: opts, started: started, rec: rec, limit: store, blocks: blocks, uploads: uploads}
 	fsys := fs.New(fs.Config{
 		Bucket:         opts.Bucket,
 		Prefix:         opts.Prefix,

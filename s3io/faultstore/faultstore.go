@@ -41,6 +41,8 @@ type Store struct {
 	calls  map[string]int
 }
 
+var _ s3io.Store = (*Store)(nil)
+
 // New wraps s. It injects nothing until told.
 func New(s s3io.Store) *Store {
 	f := &Store{calls: make(map[string]int)}
