@@ -4,15 +4,16 @@
 // The filesystem talks to S3 only through the Store interface. The real
 // implementation lives in s3io/awsstore (the only package that imports the
 // AWS SDK); s3io/memstore is an in-memory Store for fast deterministic tests,
-// and s3io/storetest is the conformance suite both must pass. Bucket
-// configuration documents (CORS, lifecycle) cross the interface as S3's
-// own XML; s3io/s3xml reads, checks and writes them.
+// and s3io/storetest is the conformance suite both must pass, decorated
+// too. Bucket configuration documents (CORS, lifecycle) cross the
+// interface as S3's own XML; s3io/s3xml reads, checks and writes them.
 //
 // The interface has two halves: ObjectStore, the data path (head, list,
-// read, put, multipart, copy, delete: what cache and writeback need), and
-// AdminStore (buckets, object tags and ACLs, restore, presigned URLs,
-// bucket configuration: what extended attributes and bucket directories
-// need). Store is their union.
+// read, put, multipart, copy, delete: what reading and writing files
+// needs; writeback takes it plus object tags and ACLs), and AdminStore
+// (buckets, object tags and ACLs, restore, presigned URLs, bucket
+// configuration: what extended attributes and bucket directories need).
+// Store is their union.
 //
 // Cross-cutting concerns are decorators, as restic's backends have them:
 // Wrap runs every call of a Store through one Around function, so that a
@@ -31,7 +32,7 @@
 // The mount's store is Limit(Count(awsstore)): counting beneath the limit
 // counts what was sent, and times the server rather than the queue.
 // Retries stay in the SDK's retryer, so attempts are never multiplied by a
-// second layer. The conformance suite runs over the decorated stores too.
+// second layer.
 //
 // Invariants:
 //   - Errors returned by a Store are *OpError values wrapping one of the
