@@ -10,30 +10,20 @@ import (
 	"testing"
 
 	"github.com/s3mount/s3mount/s3io"
+	"github.com/s3mount/s3mount/s3io/faultstore"
 	"github.com/s3mount/s3mount/s3io/memstore"
 )
-
-// copyFailingStore fails the copy to one key.
-type copyFailingStore struct {
-	*memstore.Store
-	failTo string
-}
-
-func (c *copyFailingStore) CopyObject(ctx context.Context, src s3io.CopySource, bucket, key string, o s3io.CopyOptions) (s3io.ObjectInfo, error) {
-	if key == c.failTo {
-		return s3io.ObjectInfo{}, errors.New("injected: internal error")
-	}
-	return c.Store.CopyObject(ctx, src, bucket, key, o)
-}
 
 // A directory rename whose copy of one key fails leaves the tree where it
 // was and nothing under the new name.
 func TestFailedDirectoryRenameUndoesItsCopies(t *testing.T) {
-	st := &copyFailingStore{Store: memstore.New(), failTo: "new/k05"}
-	st.AddBucket("b")
+	mem := memstore.New()
+	mem.AddBucket("b")
 	for _, k := range []string{"old/", "old/k01", "old/k02", "old/k03", "old/k04", "old/k05", "old/k06", "old/sub/k07"} {
-		st.PutBytes("b", k, []byte(k), nil)
+		mem.PutBytes("b", k, []byte(k), nil)
 	}
+	st := faultstore.New(mem)
+	st.Fail(faultstore.Rule{Op: "CopyObject", Key: "new/k05"}, s3io.ErrServer)
 	mnt := mountStore(t, Config{}, st)
 	err := os.Rename(filepath.Join(mnt, "old"), filepath.Join(mnt, "new"))
 	if !errors.Is(err, syscall.EIO) {

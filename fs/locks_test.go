@@ -1,50 +1,14 @@
 package fs
 
 import (
-	"context"
-	"io"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/s3mount/s3mount/s3io"
+	"github.com/s3mount/s3mount/s3io/faultstore"
 	"github.com/s3mount/s3mount/s3io/memstore"
 )
-
-// holdingStore holds one kind of request for one key until released, to
-// show what else waits for it.
-type holdingStore struct {
-	*memstore.Store
-	op, key string
-	entered chan struct{} // closed when the held request arrives
-	release chan struct{}
-	once    sync.Once
-}
-
-func newHoldingStore(op, key string) *holdingStore {
-	st := memstore.New()
-	st.AddBucket("b")
-	return &holdingStore{Store: st, op: op, key: key, entered: make(chan struct{}), release: make(chan struct{})}
-}
-
-func (h *holdingStore) hold(op, key string) {
-	if op == h.op && key == h.key {
-		h.once.Do(func() { close(h.entered) })
-		<-h.release
-	}
-}
-
-func (h *holdingStore) CreateMultipartUpload(ctx context.Context, bucket, key string, o s3io.WriteOptions) (string, error) {
-	h.hold("CreateMultipartUpload", key)
-	return h.Store.CreateMultipartUpload(ctx, bucket, key, o)
-}
-
-func (h *holdingStore) PutObject(ctx context.Context, bucket, key string, body io.ReadSeeker, size int64, o s3io.WriteOptions) (s3io.ObjectInfo, error) {
-	h.hold("PutObject", key)
-	return h.Store.PutObject(ctx, bucket, key, body, size, o)
-}
 
 // within fails the test when f does not return within 5 s.
 func within(t *testing.T, what string, f func() error) {
@@ -100,19 +64,17 @@ func TestHeldRequestsBlockNothingElse(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.op, func(t *testing.T) {
-			st := newHoldingStore(tc.op, "d/f")
-			st.PutBytes("b", "d/other", []byte("other"), nil)
+			mem := memstore.New()
+			mem.AddBucket("b")
+			mem.PutBytes("b", "d/other", []byte("other"), nil)
+			st := faultstore.New(mem)
+			held := st.Hold(faultstore.Rule{Op: tc.op, Key: "d/f"})
+			defer held.Release()
 			mnt := mountStore(t, Config{}, st)
-			released := false
-			defer func() {
-				if !released {
-					close(st.release)
-				}
-			}()
 			writer := make(chan error, 1)
 			go func() { writer <- tc.write(filepath.Join(mnt, "d/f")) }()
 			select {
-			case <-st.entered:
+			case <-held.Entered():
 			case err := <-writer:
 				t.Fatalf("the writer finished without the held request: %v", err)
 			case <-time.After(10 * time.Second):
@@ -124,8 +86,7 @@ func TestHeldRequestsBlockNothingElse(t *testing.T) {
 				_, err := os.ReadFile(filepath.Join(mnt, "d/other"))
 				return err
 			})
-			close(st.release)
-			released = true
+			held.Release()
 			if err := <-writer; err != nil {
 				t.Fatalf("writer after the release: %v", err)
 			}

@@ -132,6 +132,20 @@ func TestMetricsCountRequestsBytesAndCacheHits(t *testing.T) {
 	if got := metric(m, "s3mount_s3_written_bytes_total"); got < float64(len(written)) {
 		t.Errorf("written bytes %v, want at least the file's %d", got, len(written))
 	}
+	// Each request once, by result: the reads, the write, and the lookup
+	// of the new name, which S3 answers 404.
+	if got := metric(m, "s3mount_store_requests_total", `operation="GetObject"`, `result="ok"`); got == 0 {
+		t.Errorf("no successful GetObject request counted")
+	}
+	if got := metric(m, "s3mount_store_requests_total", `operation="PutObject"`, `result="ok"`); got == 0 {
+		t.Errorf("no successful PutObject request counted")
+	}
+	if got := metric(m, "s3mount_store_requests_total", `operation="HeadObject"`, `result="not_found"`); got == 0 {
+		t.Errorf("no HEAD of a missing name counted as not_found")
+	}
+	if !strings.Contains(m, "s3mount_s3_requests_in_flight ") || !strings.Contains(m, "s3mount_s3_requests_waiting 0") {
+		t.Errorf("the request limit's gauges are missing")
+	}
 	if got := metric(m, "s3mount_cache_misses_total"); got == 0 {
 		t.Errorf("no cache miss counted for the first read")
 	}
@@ -188,6 +202,9 @@ func TestFailedUploadShowsInStatusAndMetrics(t *testing.T) {
 	}
 	if got := metric(m, "s3mount_s3_requests_total", `operation="PutObject"`, `status="500"`); got == 0 {
 		t.Errorf("no PutObject answered 500 counted")
+	}
+	if got := metric(m, "s3mount_store_requests_total", `operation="PutObject"`, `result="server_error"`); got == 0 {
+		t.Errorf("no PutObject request counted as a server error")
 	}
 	if got := metric(m, "s3mount_staged_bytes"); got < float64(len(data)) {
 		t.Errorf("staged bytes %v, want at least the file's %d", got, len(data))

@@ -8,6 +8,10 @@
 // (cache hits, staged bytes, failed uploads) are read from them at scrape
 // time rather than copied.
 //
+// S3 is counted twice over, in two metrics: each HTTP attempt (told by
+// awsstore, retries included, with its status code) and each request (told
+// by the s3io.Count decorator, once, with its result class).
+//
 // Besides the totals, the Recorder keeps the last minute of requests,
 // errors and retries in one-second buckets (60 of them: constant memory).
 package metrics

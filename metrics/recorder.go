@@ -23,6 +23,7 @@ const window = 60 * time.Second
 type Recorder struct {
 	reg          *prometheus.Registry
 	requests     *prometheus.CounterVec
+	calls        *prometheus.CounterVec
 	latency      *prometheus.HistogramVec
 	readBytes    prometheus.Counter
 	writtenBytes prometheus.Counter
@@ -60,6 +61,10 @@ func New() *Recorder {
 			Namespace: namespace, Name: "s3_requests_total",
 			Help: "HTTP attempts made to S3, by operation and status code (\"error\": no response); retries count each.",
 		}, []string{"operation", "status"}),
+		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "store_requests_total",
+			Help: "S3 requests as the mount made them (each once, however many attempts it took), by operation and result (ok, not_found, access_denied, throttled, server_error, canceled, timeout, ...).",
+		}, []string{"operation", "result"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: namespace, Name: "s3_request_duration_seconds",
 			Help:    "Duration of HTTP attempts to S3, by operation.",
@@ -76,7 +81,7 @@ func New() *Recorder {
 		now:  time.Now,
 		byOp: make(map[string]*OpTotals),
 	}
-	r.reg.MustRegister(r.requests, r.latency, r.readBytes, r.writtenBytes,
+	r.reg.MustRegister(r.requests, r.calls, r.latency, r.readBytes, r.writtenBytes,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return r
 }
@@ -117,6 +122,13 @@ func (r *Recorder) Observe(a s3io.Attempt) {
 		t.Retries++
 		s.retries++
 	}
+}
+
+// ObserveRequest counts one request; it is the observer of the mount's
+// s3io.Count. Beside Observe's attempts it counts what the file system
+// asked for, of any Store, with the result's class instead of a status.
+func (r *Recorder) ObserveRequest(q s3io.Request) {
+	r.calls.WithLabelValues(q.Op, q.Result).Inc()
 }
 
 // isError reports whether an attempt counts as an error for status: no

@@ -112,3 +112,33 @@ func TestHandlerServesOwnRegistry(t *testing.T) {
 		}
 	}
 }
+
+// Requests counted by s3io.Count appear once each, by operation and
+// result, beside the attempts (a request retried twice is one request and
+// three attempts).
+func TestObserveRequestCountsByOperationAndResult(t *testing.T) {
+	r := New()
+	for i := 1; i <= 3; i++ {
+		r.Observe(s3io.Attempt{Op: "PutObject", Status: 503, Attempt: i, Err: i < 3})
+	}
+	r.ObserveRequest(s3io.Request{Op: "PutObject", Result: "ok"})
+	r.ObserveRequest(s3io.Request{Op: "HeadObject", Result: "not_found"})
+	r.ObserveRequest(s3io.Request{Op: "HeadObject", Result: "not_found"})
+	srv := httptest.NewServer(r.Handler())
+	defer srv.Close()
+	resp, err := srv.Client().Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, line := range []string{
+		`s3mount_store_requests_total{operation="PutObject",result="ok"} 1`,
+		`s3mount_store_requests_total{operation="HeadObject",result="not_found"} 2`,
+		`s3mount_s3_requests_total{operation="PutObject",status="503"} 3`,
+	} {
+		if !strings.Contains(string(body), line) {
+			t.Errorf("/metrics lacks %q", line)
+		}
+	}
+}

@@ -6,15 +6,21 @@ import (
 	"time"
 )
 
-// Store is what the filesystem needs from an object store. Implementations
-// must be safe for concurrent use. Keys are full object keys; prefixes end
-// with the delimiter when they name a directory.
+// Store is everything the filesystem asks of an object store: the
+// objects' data and the administration beside it. Implementations must be
+// safe for concurrent use. Keys are full object keys; prefixes end with
+// the delimiter when they name a directory.
+//
+// A package that only reads and writes files takes an ObjectStore, so that
+// its fakes implement 12 methods, not all of them.
 type Store interface {
-	// ListBuckets returns the buckets the credentials can list.
-	ListBuckets(ctx context.Context) ([]BucketInfo, error)
-	// HeadBucket reports whether the bucket exists and is accessible.
-	HeadBucket(ctx context.Context, bucket string) error
+	ObjectStore
+	AdminStore
+}
 
+// ObjectStore is the data path: what reading, writing, listing, renaming
+// and deleting files needs.
+type ObjectStore interface {
 	// HeadObject returns the object's attributes and user metadata.
 	HeadObject(ctx context.Context, bucket, key string, opts ReadOptions) (ObjectInfo, error)
 	// List returns one page of a ListObjectsV2 listing.
@@ -45,6 +51,16 @@ type Store interface {
 	CopyObject(ctx context.Context, src CopySource, bucket, key string, opts CopyOptions) (ObjectInfo, error)
 	// DeleteObject removes a key. Deleting a missing key is not an error.
 	DeleteObject(ctx context.Context, bucket, key string) error
+}
+
+// AdminStore is what only the extended attributes, the bucket directories
+// and the mount's checks need: buckets themselves, an object's tags, ACL,
+// restore and presigned URL, and a bucket's configuration.
+type AdminStore interface {
+	// ListBuckets returns the buckets the credentials can list.
+	ListBuckets(ctx context.Context) ([]BucketInfo, error)
+	// HeadBucket reports whether the bucket exists and is accessible.
+	HeadBucket(ctx context.Context, bucket string) error
 
 	// GetObjectTagging returns the object's tags sorted by key; an object
 	// without tags gives an empty slice and no error.

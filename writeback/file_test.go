@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/s3mount/s3mount/s3io"
+	"github.com/s3mount/s3mount/s3io/faultstore"
 	"github.com/s3mount/s3mount/s3io/memstore"
 )
 
@@ -32,9 +33,6 @@ type countingStore struct {
 	// afterCopy, when set, runs after each successful CopyObject (to play
 	// a server that drops what a copy should keep).
 	afterCopy func(bucket, key string)
-	// loseCreateAnswer makes CreateMultipartUpload create the upload and
-	// then fail, as when the mount dies before the answer arrives.
-	loseCreateAnswer bool
 }
 
 func (c *countingStore) count(op string, part int32) error {
@@ -90,14 +88,7 @@ func (c *countingStore) CreateMultipartUpload(ctx context.Context, b, k string, 
 	if err := c.count("CreateMultipartUpload", 0); err != nil {
 		return "", err
 	}
-	id, err := c.Store.CreateMultipartUpload(ctx, b, k, o)
-	c.mu.Lock()
-	lose := c.loseCreateAnswer
-	c.mu.Unlock()
-	if err == nil && lose {
-		return "", errors.New("answer lost")
-	}
-	return id, err
+	return c.Store.CreateMultipartUpload(ctx, b, k, o)
 }
 
 func (c *countingStore) CompleteMultipartUpload(ctx context.Context, up s3io.Upload, parts []s3io.Part) (s3io.ObjectInfo, error) {
@@ -126,7 +117,9 @@ func (c *countingStore) CopyObject(ctx context.Context, src s3io.CopySource, b, 
 }
 
 type fixture struct {
-	mem     *memstore.Store
+	mem *memstore.Store
+	// faults sits under store: what it fails, store counts as tried.
+	faults  *faultstore.Store
 	store   *countingStore
 	m       *Manager
 	staging string
@@ -136,7 +129,8 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	mem := memstore.New()
 	mem.AddBucket(testBucket)
-	cs := &countingStore{Store: mem, calls: make(map[string]int)}
+	faults := faultstore.New(mem)
+	cs := &countingStore{Store: faults, calls: make(map[string]int)}
 	dir := t.TempDir()
 	m, err := New(cs, Options{StagingDir: dir, PartSize: testPart, BlockSize: testBlock, Concurrency: 4,
 		Object: s3io.WriteOptions{ContentMD5: true}})
@@ -144,7 +138,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(m.Close)
-	return &fixture{mem: mem, store: cs, m: m, staging: dir}
+	return &fixture{mem: mem, faults: faults, store: cs, m: m, staging: dir}
 }
 
 func randomBytes(seed uint64, n int) []byte {
@@ -353,18 +347,12 @@ func TestMetadataOnlyChangeIsACopy(t *testing.T) {
 
 func TestFailedUploadReturnsErrorAbortsAndKeepsData(t *testing.T) {
 	fx := newFixture(t)
-	boom := errors.New("injected failure")
-	fx.store.fail = func(op string, part int32) error {
-		if op == "UploadPart" && part == 3 {
-			return boom
-		}
-		return nil
-	}
+	fx.faults.Fail(faultstore.Rule{Op: "UploadPart", Part: 3}, s3io.ErrServer)
 	f, _ := fx.m.Create(testBucket, "doomed", Meta{})
 	data := randomBytes(6, 18<<20)
 	writeAll(t, f, data, 1<<20)
-	if _, err := f.Commit(context.Background()); !errors.Is(err, boom) {
-		t.Fatalf("commit error %v, want the injected failure", err)
+	if _, err := f.Commit(context.Background()); !errors.Is(err, s3io.ErrServer) {
+		t.Fatalf("commit error %v, want the injected server error", err)
 	}
 	fx.noUploadsLeft(t)
 	if _, ok := fx.mem.Bytes(testBucket, "doomed"); ok {
@@ -384,19 +372,13 @@ func TestFailedUploadReturnsErrorAbortsAndKeepsData(t *testing.T) {
 
 func TestCommitRetriesAfterFailure(t *testing.T) {
 	fx := newFixture(t)
-	failing := true
-	fx.store.fail = func(op string, part int32) error {
-		if op == "PutObject" && failing {
-			return errors.New("503")
-		}
-		return nil
-	}
+	throttled := fx.faults.Fail(faultstore.Rule{Op: "PutObject"}, s3io.ErrThrottled)
 	f, _ := fx.m.Create(testBucket, "retry", Meta{})
 	writeAll(t, f, []byte("hello"), 5)
-	if _, err := f.Commit(context.Background()); err == nil {
-		t.Fatal("commit succeeded against a failing store")
+	if _, err := f.Commit(context.Background()); !errors.Is(err, s3io.ErrThrottled) {
+		t.Fatalf("commit against a throttling store: %v, want ErrThrottled", err)
 	}
-	failing = false
+	throttled.Remove()
 	if _, err := f.Commit(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -59,9 +59,22 @@ type Identity struct {
 	AccessKeyID string `json:"access_key_id,omitempty"`
 }
 
+// Store is what uploads need: the object data path, and the tags and ACL
+// that a metadata-replacing copy must read and put back (metacopy.go).
+// An s3io.Store is one.
+type Store interface {
+	s3io.ObjectStore
+	GetObjectTagging(ctx context.Context, bucket, key string) ([]s3io.Tag, error)
+	PutObjectTagging(ctx context.Context, bucket, key string, tags []s3io.Tag) error
+	GetObjectACL(ctx context.Context, bucket, key string) (s3io.ACL, error)
+	PutObjectACL(ctx context.Context, bucket, key, canned string) error
+}
+
+var _ Store = (s3io.Store)(nil)
+
 // Manager creates staged files and runs their uploads.
 type Manager struct {
-	store  s3io.Store
+	store  Store
 	opts   Options
 	layout layout
 	slots  chan struct{}
@@ -85,7 +98,7 @@ type Manager struct {
 }
 
 // New checks opts and prepares the staging directory.
-func New(store s3io.Store, opts Options) (*Manager, error) {
+func New(store Store, opts Options) (*Manager, error) {
 	if opts.BlockSize <= 0 {
 		opts.BlockSize = 1 << 20
 	}

@@ -41,7 +41,7 @@ func (m *Manager) readGuards(ctx context.Context, bucket, key string) (objectGua
 
 // restore puts back what the copy lost. Tags are compared first, so a
 // server that kept them (S3, MinIO) costs one GET and no PUT.
-func (g objectGuards) restore(ctx context.Context, store s3io.Store, bucket, key string) error {
+func (g objectGuards) restore(ctx context.Context, store Store, bucket, key string) error {
 	if len(g.tags) > 0 {
 		now, err := store.GetObjectTagging(ctx, bucket, key)
 		if err != nil || !slices.Equal(now, g.tags) {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/s3mount/s3mount/s3io"
+	"github.com/s3mount/s3mount/s3io/faultstore"
 )
 
 // restart is a new Manager on the same staging directory and store, as
@@ -316,14 +317,14 @@ func TestRecoverAbortsTheMultipartUploadsOfADeadMount(t *testing.T) {
 // ID; the record made before the request lets recovery find and abort it.
 func TestRecoverAbortsAnUploadWhoseCreationTheMountDidNotSeeEnd(t *testing.T) {
 	fx := newFixture(t)
-	fx.store.loseCreateAnswer = true
+	lost := fx.faults.LoseAnswer(faultstore.Rule{Op: "CreateMultipartUpload"}, s3io.ErrUnreachable)
 	f, _ := fx.m.Create(testBucket, "big", Meta{})
 	writeAll(t, f, randomBytes(15, 12<<20), 1<<20)
 	crash(f)
 	if ups, _ := fx.mem.ListMultipartUploads(context.Background(), testBucket, ""); len(ups) == 0 {
 		t.Fatal("no upload was created: the test proves nothing")
 	}
-	fx.store.loseCreateAnswer = false
+	lost.Remove()
 	rep, err := fx.restart(t).Recover(context.Background())
 	if err != nil || len(rep.Kept) != 1 {
 		t.Fatalf("recover: %+v, %v", rep, err)

@@ -12,6 +12,7 @@ import (
 	"github.com/s3mount/s3mount/diskcache"
 	"github.com/s3mount/s3mount/fs"
 	"github.com/s3mount/s3mount/metrics"
+	"github.com/s3mount/s3mount/s3io"
 	"github.com/s3mount/s3mount/writeback"
 )
 
@@ -41,10 +42,14 @@ func serveMetrics(addr string, rec *metrics.Recorder, logger *slog.Logger) (stop
 	}, nil
 }
 
-// registerMountMetrics adds to rec the counts the cache, the uploads and
-// the file system keep themselves, read at scrape time. uploads is nil on
-// a read-only mount.
-func registerMountMetrics(rec *metrics.Recorder, blocks *cache.Cache, uploads *writeback.Manager, fsys *fs.FS) {
+// registerMountMetrics adds to rec the counts the request limit, the
+// cache, the uploads and the file system keep themselves, read at scrape
+// time. uploads is nil on a read-only mount.
+func registerMountMetrics(rec *metrics.Recorder, limit *s3io.Limited, blocks *cache.Cache, uploads *writeback.Manager, fsys *fs.FS) {
+	rec.GaugeFunc("s3_requests_in_flight", "S3 requests running now (at most --max-requests).",
+		func() float64 { return float64(limit.InFlight()) })
+	rec.GaugeFunc("s3_requests_waiting", "S3 requests waiting for one of the --max-requests slots now.",
+		func() float64 { return float64(limit.Waiting()) })
 	rec.CounterFunc("cache_hits_total", "Block reads served from the block cache.",
 		func() float64 { return float64(blocks.Stats().Hits) })
 	rec.CounterFunc("cache_misses_total", "Block reads that had to fetch from S3.",

@@ -50,6 +50,9 @@ type Options struct {
 	MaxRenameKeys              int
 	CacheSize, BlockSize       int64
 	MaxConcurrency, MaxRetries int
+	// MaxRequests is the ceiling of S3 requests in flight at once, of
+	// every kind together.
+	MaxRequests int
 	// CacheDir holds the disk cache ("" for none); CacheDirSize bounds it
 	// (0: only the 5 % free-space floor).
 	CacheDir       string
@@ -106,6 +109,7 @@ func newFlagSet(o *Options, v *flagValues) *pflag.FlagSet {
 	fs.StringVar(&v.cacheDirSize, "cache-dir-size", "auto", "disk the --cache-dir blocks may use; auto: as much as leaves 5% of its file system free (always kept free)")
 	fs.BoolVar(&o.CacheSSEC, "cache-sse-c", false, "let --cache-dir keep blocks of objects read with an SSE-C key (stored decrypted)")
 	fs.IntVar(&o.MaxConcurrency, "max-concurrency", 16, "concurrent S3 requests for reading")
+	fs.IntVar(&o.MaxRequests, "max-requests", 64, "S3 requests in flight at once, of every kind together (reads, uploads, listings, lookups, renames); the limits above apply beneath it")
 	fs.IntVar(&o.MaxRetries, "max-retries", 5, "attempts per S3 request, first included")
 	fs.DurationVar(&o.RequestTimeout, "request-timeout", 2*time.Minute, "how long an S3 request may wait for an answer before it is retried")
 	addWriteFlags(fs, &o.Write, &v.write)
@@ -183,6 +187,8 @@ func finishOptions(o *Options, v *flagValues, pos []string) error {
 		return fmt.Errorf("--cache-size must hold at least two blocks (2 x %d bytes)", o.BlockSize)
 	case o.MaxConcurrency < 1 || o.MaxConcurrency > 1024:
 		return fmt.Errorf("--max-concurrency must be between 1 and 1024")
+	case o.MaxRequests < 1 || o.MaxRequests > 4096:
+		return fmt.Errorf("--max-requests must be between 1 and 4096")
 	case o.MaxRetries < 1 || o.MaxRetries > 100:
 		return fmt.Errorf("--max-retries must be between 1 and 100")
 	}

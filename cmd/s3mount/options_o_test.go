@@ -209,7 +209,8 @@ func mountOptsFor(o *Options) string {
 		fmt.Sprintf("file_mode=%o", o.FileMode), fmt.Sprintf("dir_mode=%o", o.DirMode),
 		"metadata_ttl=" + o.MetadataTTL.String(), "negative_metadata_ttl=" + o.NegativeMetadataTTL.String(),
 		fmt.Sprintf("cache_size=%d", o.CacheSize), fmt.Sprintf("block_size=%d", o.BlockSize),
-		fmt.Sprintf("max_concurrency=%d", o.MaxConcurrency), fmt.Sprintf("max_retries=%d", o.MaxRetries),
+		fmt.Sprintf("max_concurrency=%d", o.MaxConcurrency), fmt.Sprintf("max_requests=%d", o.MaxRequests),
+		fmt.Sprintf("max_retries=%d", o.MaxRetries),
 		"log_file=" + o.LogFile, "fsname=" + o.FSName,
 	}, ",")
 }

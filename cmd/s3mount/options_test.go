@@ -112,6 +112,7 @@ func TestBadArgumentsGiveAClearError(t *testing.T) {
 		{"cache smaller than two blocks", []string{"--cache-size", "8MiB", "b", "/mnt"}, "--cache-size must hold at least two blocks (2 x 8388608 bytes)"},
 		{"zero concurrency", []string{"--max-concurrency", "0", "b", "/mnt"}, "--max-concurrency must be between 1 and 1024"},
 		{"too much concurrency", []string{"--max-concurrency", "1025", "b", "/mnt"}, "--max-concurrency must be between 1 and 1024"},
+		{"zero requests", []string{"--max-requests", "0", "b", "/mnt"}, "--max-requests must be between 1 and 4096"},
 		{"zero retries", []string{"--max-retries", "0", "b", "/mnt"}, "--max-retries must be between 1 and 100"},
 		{"too many retries", []string{"--max-retries", "101", "b", "/mnt"}, "--max-retries must be between 1 and 100"},
 		{"command and password file", []string{"--credentials-command", "s3info keys", "--passwd-file", "/p", "b", "/mnt"}, "give one source of keys"},
@@ -141,6 +142,7 @@ func TestDefaultsWithoutFlags(t *testing.T) {
 		CacheSize:      192 << 20,
 		BlockSize:      8 << 20,
 		MaxConcurrency: 16,
+		MaxRequests:    64,
 		MaxRetries:     5,
 		RequestTimeout: 2 * time.Minute,
 	}
@@ -155,7 +157,7 @@ func TestFlagsSetTheirOptions(t *testing.T) {
 		"--force-path-style", "--no-sign-request", "--passwd-file", "/etc/passwd-s3fs", "--ca-bundle", "/etc/ca.pem",
 		"--read-only", "-f", "--uid", "1000", "--gid", "100", "--file-mode", "600", "--dir-mode", "0700",
 		"--allow-other", "--allow-root", "--allow-non-empty", "--metadata-ttl", "1.5", "--negative-metadata-ttl", "minimal",
-		"--cache-size", "256MiB", "--block-size", "1M", "--max-concurrency", "4", "--max-retries", "1",
+		"--cache-size", "256MiB", "--block-size", "1M", "--max-concurrency", "4", "--max-requests", "8", "--max-retries", "1",
 		"--debug", "--log-file", "/var/log/s3mount.log", "--fsname", "s3:data",
 		"mybucket", "/mnt/data")
 	want := Options{
@@ -165,7 +167,7 @@ func TestFlagsSetTheirOptions(t *testing.T) {
 		ReadOnly: true, AllowOther: true, AllowRoot: true, AllowNonEmpty: true, Foreground: true, Debug: true,
 		UID: 1000, GID: 100, FileMode: 0o600, DirMode: 0o700,
 		MetadataTTL: 1500 * time.Millisecond, NegativeMetadataTTL: time.Second, ListMetadata: "head", MaxRenameKeys: 100000,
-		CacheSize: 256 << 20, BlockSize: 1 << 20, MaxConcurrency: 4, MaxRetries: 1, RequestTimeout: 2 * time.Minute,
+		CacheSize: 256 << 20, BlockSize: 1 << 20, MaxConcurrency: 4, MaxRequests: 8, MaxRetries: 1, RequestTimeout: 2 * time.Minute,
 		LogFile: "/var/log/s3mount.log", FSName: "s3:data",
 	}
 	if got := withoutWrite(o); got != want {
@@ -214,7 +216,7 @@ func TestMountHelperCallingConvention(t *testing.T) {
 		EndpointURL: "https://s3.example.org", Region: "eu-central-1", ForcePathStyle: true,
 		AllowOther: true, UID: 1000, GID: 1000, FileMode: 0o640, DirMode: 0o750,
 		MetadataTTL: 60 * time.Second, NegativeMetadataTTL: 5 * time.Second, ListMetadata: "head", MaxRenameKeys: 100000,
-		CacheSize: 192 << 20, BlockSize: 8 << 20, MaxConcurrency: 16, MaxRetries: 5, RequestTimeout: 2 * time.Minute,
+		CacheSize: 192 << 20, BlockSize: 8 << 20, MaxConcurrency: 16, MaxRequests: 64, MaxRetries: 5, RequestTimeout: 2 * time.Minute,
 	}
 	if got := withoutWrite(o); got != want {
 		t.Errorf("options:\n got %+v\nwant %+v", got, want)

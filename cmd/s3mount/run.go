@@ -123,13 +123,19 @@ func serve(ctx context.Context, opts *Options, stderr io.Writer, ready *readines
 	}
 	started := time.Now()
 	rec := metrics.New()
-	store, err := newStore(ctx, opts, logger, rec.Observe)
+	aws, err := newStore(ctx, opts, logger, rec.Observe)
 	if err != nil {
 		return err
 	}
-	if err := probe(ctx, store, opts); err != nil {
+	if err := probe(ctx, aws, opts); err != nil {
 		return err
 	}
+	// Every request of the mount passes one limit. Count sits beneath it,
+	// so that it counts what is sent to S3 (a call cancelled while it waits
+	// for a slot sent nothing) and times the server, not the queue; the
+	// limit's gauges show the queue. Attempts and retries are counted
+	// inside awsstore (rec.Observe), where the SDK makes them.
+	store := s3io.Limit(s3io.Count(aws, rec.ObserveRequest), opts.MaxRequests)
 	disk, err := openDiskCache(opts, logger)
 	if err != nil {
 		return err
@@ -182,7 +188,7 @@ func serve(ctx context.Context, opts *Options, stderr io.Writer, ready *readines
 			RetryDelay:      w.RetryDelay,
 			MaxStagingBytes: w.MaxStagingSize,
 			AsyncUpload:     w.AsyncUpload,
-			Identity:        writeback.Identity{Endpoint: endpointIdentity(opts), AccessKeyID: store.AccessKeyID(ctx)},
+			Identity:        writeback.Identity{Endpoint: endpointIdentity(opts), AccessKeyID: aws.AccessKeyID(ctx)},
 		})
 		if err != nil {
 			return fail(exitUsage, "%v", err)
@@ -197,7 +203,7 @@ func serve(ctx context.Context, opts *Options, stderr io.Writer, ready *readines
 		}
 	}
 
-	status := &statusSources{opts: opts, started: started, rec: rec, blocks: blocks, uploads: uploads}
+	status := &statusSources{opts: opts, started: started, rec: rec, limit: store, blocks: blocks, uploads: uploads}
 	fsys := fs.New(fs.Config{
 		Bucket:         opts.Bucket,
 		Prefix:         opts.Prefix,
@@ -220,7 +226,7 @@ func serve(ctx context.Context, opts *Options, stderr io.Writer, ready *readines
 		Logger:         logger,
 	}, store, blocks, uploads)
 	status.fsys = fsys
-	registerMountMetrics(rec, blocks, uploads, fsys)
+	registerMountMetrics(rec, store, blocks, uploads, fsys)
 	server, err := fsys.Mount(opts.MountPoint, fs.MountOptions{
 		FSName:     fsName(opts),
 		AllowOther: opts.AllowOther,

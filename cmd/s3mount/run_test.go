@@ -37,6 +37,7 @@ func TestHelpShowsDefaultsAndExitCodes(t *testing.T) {
 		"--cache-size":            `(default "192MiB")`,
 		"--block-size":            `(default "8MiB")`,
 		"--max-concurrency":       `(default 16)`,
+		"--max-requests":          `(default 64)`,
 		"--max-retries":           `(default 5)`,
 	}
 	lines := strings.Split(out, "\n")

@@ -14,6 +14,7 @@ import (
 	"github.com/s3mount/s3mount/cache"
 	"github.com/s3mount/s3mount/fs"
 	"github.com/s3mount/s3mount/metrics"
+	"github.com/s3mount/s3mount/s3io"
 	"github.com/s3mount/s3mount/writeback"
 )
 
@@ -57,6 +58,7 @@ type statusSources struct {
 	opts    *Options
 	started time.Time
 	rec     *metrics.Recorder
+	limit   *s3io.Limited
 	blocks  *cache.Cache
 	uploads *writeback.Manager
 	fsys    *fs.FS
@@ -97,6 +99,9 @@ func (s *statusSources) text() []byte {
 
 	recent := s.rec.Recent()
 	fmt.Fprintf(&b, "\nlast minute: %d S3 requests, %d errors, %d retries\n", recent.Requests, recent.Errors, recent.Retries)
+	if s.limit != nil {
+		fmt.Fprintf(&b, "now: %d S3 requests in flight of at most %d, %d waiting\n", s.limit.InFlight(), s.limit.Max(), s.limit.Waiting())
+	}
 	b.WriteString("\nS3 requests since mount (HTTP attempts):\n")
 	tw := tabwriter.NewWriter(&b, 0, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "  operation\trequests\terrors\tretries\t")

@@ -22,7 +22,7 @@ func newStore(ctx context.Context, opts *Options, logger *slog.Logger, observe s
 		ForcePathStyle:  opts.ForcePathStyle,
 		NoSignRequest:   opts.NoSignRequest,
 		CABundle:        opts.CABundle,
-		MaxConcurrency:  opts.MaxConcurrency,
+		MaxConcurrency:  max(opts.MaxConcurrency, opts.MaxRequests),
 		MaxAttempts:     opts.MaxRetries,
 		ResponseTimeout: opts.RequestTimeout,
 		Logger:          logger,

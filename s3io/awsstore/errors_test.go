@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/s3mount/s3mount/s3io"
+	"github.com/s3mount/s3mount/s3io/faultstore"
 )
 
 func TestErrorCodesMapToSentinels(t *testing.T) {
@@ -204,5 +205,41 @@ func TestRefusalsAboutSSECKeysMapToErrSSECKey(t *testing.T) {
 		if !errors.Is(err, s3io.ErrSSECKey) {
 			t.Errorf("%d %s %q: %v, want ErrSSECKey", tc.status, tc.code, tc.message, err)
 		}
+	}
+}
+
+// faultstore's injected errors are the ones this store returns: for each
+// S3 code it puts in an injected *OpError, a server answering that code
+// gives an *OpError with the same operation, object, code and sentinel.
+func TestFaultstoreErrorsAreTheOnesAnswersGive(t *testing.T) {
+	status := map[string]int{"NoSuchKey": 404, "NoSuchBucket": 404, "NoSuchBucketPolicy": 404,
+		"AccessDenied": 403, "InvalidAccessKeyId": 403, "InvalidObjectState": 403, "QuotaExceeded": 403,
+		"PreconditionFailed": 412, "NotImplemented": 501, "BucketNotEmpty": 409, "BucketAlreadyOwnedByYou": 409,
+		"SlowDown": 503, "InternalError": 500}
+	for code, sentinel := range faultstore.Codes() {
+		t.Run(code, func(t *testing.T) {
+			st := status[code]
+			if st == 0 {
+				st = 400
+			}
+			f := newFakeS3(t, func(w http.ResponseWriter, r *http.Request) { writeS3Error(w, r, st, code) })
+			s := newFakeStore(t, f.URL, func(c *Config) { c.MaxAttempts = 1 })
+			_, real := s.ReadRange(ctxT(t), "bkt", "dir/key", 0, make([]byte, 10), s3io.ReadOptions{})
+
+			faults := faultstore.New(s)
+			faults.Fail(faultstore.Rule{}, sentinel)
+			_, injected := faults.ReadRange(ctxT(t), "bkt", "dir/key", 0, make([]byte, 10), s3io.ReadOptions{})
+
+			var re, ie *s3io.OpError
+			if !errors.As(real, &re) || !errors.As(injected, &ie) {
+				t.Fatalf("real %#v, injected %#v: want two *OpErrors", real, injected)
+			}
+			if !errors.Is(real, sentinel) || !errors.Is(injected, sentinel) {
+				t.Fatalf("real %v, injected %v: want both to wrap %v", real, injected, sentinel)
+			}
+			if re.Op != ie.Op || re.Bucket != ie.Bucket || re.Key != ie.Key || re.Code != ie.Code {
+				t.Fatalf("real %+v, injected %+v: want the same operation, object and code", re, ie)
+			}
+		})
 	}
 }

@@ -65,6 +65,20 @@ func TestAWSStorePassesTheConformanceSuite(t *testing.T) {
 	}, opts)
 }
 
+// The mount's decorators around the real store change nothing a Store
+// promises (cmd/s3mount builds Limit(Count(awsstore))).
+func TestLimitedAndCountedAWSStorePassesTheConformanceSuite(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the conformance suite again, decorated: not in -short")
+	}
+	srv := server.Get(t)
+	store := s3io.Limit(s3io.Count(newServerStore(t, srv, nil), func(s3io.Request) {}), 8)
+	opts := storetest.Options{MayLack: srv.StoreLacks(), PresignedHTTP: true}
+	storetest.RunWithOptions(t, func(t *testing.T) (s3io.Store, string) {
+		return store, srv.NewBucket(t)
+	}, opts)
+}
+
 func TestProbesReportEachFailureClearly(t *testing.T) {
 	srv := server.Get(t)
 	bucket := srv.NewBucket(t)

@@ -20,6 +20,16 @@ func TestMemstorePassesTheConformanceSuite(t *testing.T) {
 	})
 }
 
+// The decorators the mount puts around its store change nothing a
+// Store promises: memstore behind a limit and a counter passes too.
+func TestLimitedAndCountedMemstorePassesTheConformanceSuite(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) (s3io.Store, string) {
+		s := New()
+		s.AddBucket("bucket")
+		return s3io.Limit(s3io.Count(s, func(s3io.Request) {}), 4), "bucket"
+	})
+}
+
 func newBucket(t *testing.T) (*Store, context.Context) {
 	t.Helper()
 	s := New()
