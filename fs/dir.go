@@ -30,8 +30,14 @@ type dirNode struct {
 	// markerAt; nil until asked (dir_attr.go).
 	marker   *markerState
 	markerAt time.Time
-	// setattrMu serializes marker rewrites (chmod, chown, utimens).
+	// writingMarker is set while a rewrite of the marker waits to be
+	// written (dir_marker_behind.go): marker is then what it will hold,
+	// and what S3 says is not taken.
+	writingMarker bool
+	// setattrMu serializes marker rewrites (chmod, chown, utimens); it
+	// guards behind, the rewrite waiting to be written.
 	setattrMu sync.Mutex
+	behind    *markerWrite
 
 	// A directory this mount made was empty then; until knownUntil, a
 	// name that is not one of the names made in it since (known) does not

@@ -120,6 +120,9 @@ func (d *dirNode) markerInfo() (m *markerState, fresh bool) {
 		}
 		return d.marker, true
 	}
+	if d.writingMarker {
+		return d.marker, true // what the pending rewrite will write
+	}
 	return d.marker, d.marker != nil && d.fs.fresh(d.markerAt)
 }
 
@@ -129,7 +132,9 @@ func (d *dirNode) setMarker(m *markerState) {
 		return
 	}
 	d.mu.Lock()
-	d.marker, d.markerAt = m, time.Now()
+	if !d.writingMarker { // else S3 has not got this mount's change yet
+		d.marker, d.markerAt = m, time.Now()
+	}
 	d.mu.Unlock()
 }
 
@@ -225,9 +230,10 @@ var _ = (gofs.NodeSetattrer)((*dirNode)(nil))
 
 // Setattr on a directory stores mode, owner and mtime in its marker,
 // written again with the new metadata (and made, for an implicit
-// directory). The marker then holds all four as the directory shows them,
-// so it looks the same after a remount. A bucket's own directory has no
-// marker: its changes last for the mount's life.
+// directory), behind the call (see dir_marker_behind.go). The marker then
+// holds all four as the directory shows them, so it looks the same after
+// a remount. A bucket's own directory has no marker: its changes last for
+// the mount's life.
 func (d *dirNode) Setattr(ctx context.Context, fh gofs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
 	if _, ok := in.GetSize(); ok {
 		return syscall.EISDIR
@@ -263,23 +269,18 @@ func (d *dirNode) Setattr(ctx context.Context, fh gofs.FileHandle, in *fuse.SetA
 
 	next := markerState{found: m.found, info: m.info}
 	next.info.Metadata, next.info.HasMetadata = meta, true
-	if prefix := d.path(); prefix != "" {
+	prefix := d.path()
+	if prefix != "" {
 		contentType := m.info.ContentType
 		if !m.found || contentType == "" {
 			contentType = dirMarkerContentType
 		}
-		info, err := d.fs.wb.PutMarker(ctx, d.bucket, prefix, writeback.Meta{ContentType: contentType, UserMetadata: meta})
-		if err != nil {
-			return d.fail("setattr", prefix, err)
-		}
-		info.Key, info.Metadata, info.ContentType, info.HasMetadata = prefix, meta, contentType, true
-		if info.ModTime.IsZero() {
-			info.ModTime = time.Now().Truncate(time.Second)
-		}
-		next = markerState{found: true, info: info}
+		next.found, next.info.Key, next.info.ContentType = true, prefix, contentType
+		d.writeMarkerBehindLocked(writeback.Meta{ContentType: contentType, UserMetadata: meta})
 	}
 	d.mu.Lock()
 	d.marker, d.markerAt = &next, time.Now()
+	d.writingMarker = prefix != ""
 	if setsMtime {
 		d.mtime = time.Time{} // the stored mtime is the truth again
 	}

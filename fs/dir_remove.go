@@ -75,12 +75,25 @@ func (d *dirNode) reattach(w *writeback.File) {
 
 // Rmdir removes an empty directory: its marker, if it has one. A
 // directory with any key under it (its marker aside) is not empty.
-func (d *dirNode) Rmdir(ctx context.Context, name string) syscall.Errno {
+func (d *dirNode) Rmdir(ctx context.Context, name string) (errno syscall.Errno) {
 	ctx = uninterruptible(ctx)
 	if d.fs.readOnly() {
 		return syscall.EROFS
 	}
 	prefix := d.path() + name + "/"
+	if child := d.GetChild(name); child != nil {
+		if n, ok := child.Operations().(*dirNode); ok {
+			// A marker rewrite waiting to be written must not bring the
+			// directory back once it is gone.
+			n.setattrMu.Lock()
+			defer n.setattrMu.Unlock()
+			defer func() {
+				if errno == 0 {
+					n.dropMarkerLocked()
+				}
+			}()
+		}
+	}
 	empty, err := d.fs.emptyDir(ctx, d.bucket, prefix)
 	if err != nil {
 		return d.fail("rmdir", prefix, err)

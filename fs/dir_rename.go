@@ -162,6 +162,10 @@ func (f *FS) copyOptions(info *s3io.ObjectInfo) s3io.CopyOptions {
 // sources only when every copy succeeded: a failure leaves both trees, not
 // neither.
 func (d *dirNode) renameDir(ctx context.Context, child *gofs.Inode, srcPrefix, dstPrefix string) syscall.Errno {
+	// Attribute changes written behind go first, so the copies carry them.
+	if err := d.fs.flushMarkers(ctx, d.bucket, srcPrefix); err != nil {
+		return d.fail("rename", srcPrefix, err)
+	}
 	if errno := d.fs.commitTree(ctx, child); errno != 0 {
 		return errno
 	}

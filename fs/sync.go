@@ -35,7 +35,7 @@ func (f *FS) SyncAll(ctx context.Context) error {
 // at once.
 func (f *FS) syncUnder(ctx context.Context, bucket, prefix string, open bool) error {
 	var mu sync.Mutex
-	var first error
+	first := f.flushMarkers(ctx, bucket, prefix)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(16)
 	for _, w := range f.writers.all() {
@@ -59,13 +59,18 @@ func (f *FS) syncUnder(ctx context.Context, bucket, prefix string, open bool) er
 	return first
 }
 
-// syncDir is a directory's fsync, or its s3.sync, in asynchronous mode:
-// the queued uploads of files under it reach S3 first.
+// syncDir is a directory's fsync, or its s3.sync: the attribute changes
+// of directories under it written behind, and in asynchronous mode the
+// queued uploads of files under it, reach S3 first.
 func (d *dirNode) syncDir(ctx context.Context) syscall.Errno {
-	if !d.fs.cfg.AsyncUpload {
-		return 0
+	ctx = uninterruptible(ctx)
+	var err error
+	if d.fs.cfg.AsyncUpload {
+		err = d.fs.syncUnder(ctx, d.bucket, d.path(), false)
+	} else {
+		err = d.fs.flushMarkers(ctx, d.bucket, d.path())
 	}
-	if err := d.fs.syncUnder(uninterruptible(ctx), d.bucket, d.path(), false); err != nil {
+	if err != nil {
 		return d.fail("sync", d.path(), err)
 	}
 	return 0

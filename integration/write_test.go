@@ -56,6 +56,16 @@ func (s *session) remount(flags ...string) {
 
 func (s *session) path(name string) string { return filepath.Join(s.mnt, name) }
 
+// sync runs `s3mount sync` on the session's mount: what is written
+// behind (directory attributes; uploads in asynchronous mode) is in S3
+// when it returns.
+func (s *session) sync() {
+	s.t.Helper()
+	if out, code := runOn(s.t, s.srv, "sync", s.mnt); code != 0 {
+		s.t.Fatalf("s3mount sync: exit %d: %s", code, out)
+	}
+}
+
 func sha(t *testing.T, path string) string {
 	t.Helper()
 	f, err := os.Open(path)

@@ -250,6 +250,12 @@ func serve(ctx context.Context, opts *Options, stderr io.Writer, ready *readines
 	logger.Info("unmounted", "mountpoint", opts.MountPoint)
 	// Only now: a busy mount point refuses the unmount and keeps serving.
 	_ = sdNotify("STOPPING=1\nSTATUS=unmounted; finishing queued uploads")
+	if uploads != nil && !opts.Write.AsyncUpload {
+		// Directory attribute changes are written behind in both modes.
+		if err := fsys.FlushMarkers(ctx); err != nil {
+			logger.Error("directory attribute changes not written to S3 at unmount are lost", "err", err)
+		}
+	}
 	if opts.Write.AsyncUpload && uploads != nil {
 		// A clean unmount waits for the uploads still queued; one that
 		// fails stays staged for the next mount.

@@ -134,6 +134,9 @@ func (s *statusSources) writeUploads(b *bytes.Buffer) {
 	fmt.Fprintf(b, "\nuploads: %d open for writing, %d in flight, %d failed and waiting for a retry; %s staged on disk\n",
 		open, inFlight, failed, humanBytes(st.StagedBytes))
 	fmt.Fprintf(b, "  since mount: %d uploads failed, %d retried in the background\n", st.UploadsFailed, st.UploadsRetried)
+	if n := s.fsys.PendingMarkers(); n > 0 {
+		fmt.Fprintf(b, "  %d directories with attribute changes (chmod, chown, touch) still to be written\n", n)
+	}
 	for i, u := range ups {
 		if i == maxStatusFiles {
 			fmt.Fprintf(b, "  ... and %d more\n", len(ups)-i)
