@@ -37,6 +37,11 @@ func (f *FS) Mount(mountpoint string, mo MountOptions) (*fuse.Server, error) {
 		Debug:        mo.Debug,
 		// security.* xattrs are asked for on every write; S3 has none.
 		IgnoreSecurityLabels: true,
+		// Nothing is read from a file descriptor: go-fuse would otherwise
+		// try to splice every ReadResultData reply through a pipe (a pipe
+		// write and, for 1 MiB reads, a refused resize and a log line per
+		// read) before it falls back to the plain write it then makes.
+		DisableSplice: true,
 		// The kernel checks permission bits itself, so --allow-other mounts
 		// still honour modes and owners.
 		Options: []string{"default_permissions"},
