@@ -97,10 +97,11 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 	if child := d.freshChild(name, out); child != nil {
 		return child, 0
 	}
-	if d.knownAbsent(name) {
+	prefix := d.path()
+	key := prefix + name
+	if d.knownAbsent(name) || d.fs.absent.has(d.bucket+"\x00"+key) || d.fs.listedAbsent(d.bucket, prefix, name) {
 		return nil, syscall.ENOENT
 	}
-	key := d.path() + name
 	if key+"/" == d.fs.parkPrefix() {
 		return nil, syscall.ENOENT
 	}
@@ -109,6 +110,7 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 		info := retainedInfo(w)
 		return d.fileChild(ctx, name, &info, out), 0
 	}
+	gen := d.fs.absent.generation()
 	r, err := d.fs.resolve(ctx, d.bucket, key)
 	if err != nil {
 		d.fs.log.Debug("lookup failed", "bucket", d.bucket, "key", printableKey(key), "err", err)
@@ -121,6 +123,7 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 	case r.info != nil:
 		return d.fileChild(ctx, name, r.info, out), 0
 	default:
+		d.fs.absent.add(d.bucket+"\x00"+key, gen, time.Now().Add(d.fs.cfg.NegativeTTL))
 		return nil, syscall.ENOENT
 	}
 }
@@ -144,6 +147,9 @@ func (d *dirNode) expireKnownLocked() {
 
 // made records that name now exists in the directory.
 func (d *dirNode) made(name string) {
+	prefix := d.path()
+	d.fs.absent.made(d.bucket + "\x00" + prefix + name)
+	d.fs.named(d.bucket, prefix, name)
 	d.mu.Lock()
 	d.expireKnownLocked()
 	if d.known != nil {

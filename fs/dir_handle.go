@@ -73,6 +73,7 @@ func (h *dirHandle) Readdirent(ctx context.Context) (*fuse.DirEntry, syscall.Err
 	}
 	h.pos++
 	h.last = e
+	h.order.named(e.name)
 	de := &fuse.DirEntry{Name: e.name, Off: h.pos}
 	if e.isDir {
 		de.Mode = syscall.S_IFDIR

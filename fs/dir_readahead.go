@@ -61,6 +61,9 @@ type dirStream struct {
 	listedAt time.Time
 	orders   []*fileOrder
 	group    *cache.Group // what was fetched ahead, while some order is followed
+	// names are every name the listing showed, and those made here since;
+	// nil when there were more than maxStreamFiles (see listedAbsent).
+	names map[string]struct{}
 }
 
 // fileOrder is a program's progress through a listing in one order.
@@ -80,10 +83,25 @@ func newFileOrder(files []*listedFile) *fileOrder {
 	return o
 }
 
-// listedOrder collects a listing's regular files for the read-ahead.
+// listedOrder collects a listing's regular files for the read-ahead, and
+// its names.
 type listedOrder struct {
-	files []listedFile
-	full  bool // more than maxStreamFiles: only the first are kept
+	files     []listedFile
+	full      bool // more than maxStreamFiles: only the first are kept
+	names     []string
+	namesFull bool // more than maxStreamFiles names: none are kept
+}
+
+// named records one name of the listing, of any type.
+func (o *listedOrder) named(name string) {
+	if o.namesFull {
+		return
+	}
+	if len(o.names) == maxStreamFiles {
+		o.names, o.namesFull = nil, true
+		return
+	}
+	o.names = append(o.names, name)
 }
 
 func (o *listedOrder) add(name string, ino uint64, info *s3io.ObjectInfo) {
@@ -99,18 +117,28 @@ func (o *listedOrder) add(name string, ino uint64, info *s3io.ObjectInfo) {
 	}})
 }
 
-// listed records the orders of a complete listing of bucket/prefix.
+// listed records the orders and names of a complete listing of
+// bucket/prefix.
 func (f *FS) listed(bucket, prefix string, o *listedOrder, at time.Time) {
-	if len(o.files) < streamStart {
+	st := &dirStream{listedAt: at}
+	if len(o.files) >= streamStart {
+		byName := make([]*listedFile, len(o.files))
+		for i := range o.files {
+			byName[i] = &o.files[i]
+		}
+		byIno := slices.Clone(byName)
+		slices.SortStableFunc(byIno, func(a, b *listedFile) int { return cmp.Compare(a.ino, b.ino) })
+		st.orders = []*fileOrder{newFileOrder(byName), newFileOrder(byIno)}
+	}
+	if !o.namesFull {
+		st.names = make(map[string]struct{}, len(o.names))
+		for _, name := range o.names {
+			st.names[name] = struct{}{}
+		}
+	}
+	if st.orders == nil && st.names == nil {
 		return
 	}
-	byName := make([]*listedFile, len(o.files))
-	for i := range o.files {
-		byName[i] = &o.files[i]
-	}
-	byIno := slices.Clone(byName)
-	slices.SortStableFunc(byIno, func(a, b *listedFile) int { return cmp.Compare(a.ino, b.ino) })
-	st := &dirStream{listedAt: at, orders: []*fileOrder{newFileOrder(byName), newFileOrder(byIno)}}
 	s := &f.streams
 	id := bucket + "\x00" + prefix
 	s.mu.Lock()
@@ -211,5 +239,31 @@ func (st *dirStream) stop() {
 	if st.group != nil {
 		st.group.Close()
 		st.group = nil
+	}
+}
+
+// listedAbsent reports whether the last complete listing of bucket/prefix
+// lacks name, when it began within --negative-metadata-ttl: a lookup of a
+// new name in a directory just listed (cp, tar -x or rsync into it after
+// ls, or rsync's own listing) then sends nothing.
+func (f *FS) listedAbsent(bucket, prefix, name string) bool {
+	s := &f.streams
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.byDir[bucket+"\x00"+prefix]
+	if st == nil || st.names == nil || time.Since(st.listedAt) >= f.cfg.NegativeTTL {
+		return false
+	}
+	_, ok := st.names[name]
+	return !ok
+}
+
+// named adds a name made in bucket/prefix to its listing's names.
+func (f *FS) named(bucket, prefix, name string) {
+	s := &f.streams
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if st := s.byDir[bucket+"\x00"+prefix]; st != nil && st.names != nil {
+		st.names[name] = struct{}{}
 	}
 }

@@ -31,6 +31,9 @@ type fileNode struct {
 	// TTL): a listing page fetched before that upload must not replace it.
 	wrote      string
 	wroteUntil time.Time
+	// guardsSet is set when tags or an ACL were put on the object since
+	// this mount uploaded it (see ownUpload).
+	guardsSet bool
 	// removed is set when the file was unlinked or replaced by a rename
 	// while the kernel still holds it (an open descriptor): it has no name
 	// any more, so fstat says nlink 0 and asks S3 nothing.
@@ -154,6 +157,23 @@ func (n *fileNode) uploaded(info s3io.ObjectInfo) {
 	n.update(info)
 	n.mu.Lock()
 	n.wrote, n.wroteUntil = versionOf(&info), time.Now().Add(n.fs.cfg.MetadataTTL)
+	n.guardsSet = false
+	n.mu.Unlock()
+}
+
+// ownUpload reports whether info is the version this mount uploaded,
+// within the TTL, with no tags or ACL put on it since: it then has no tags
+// and the ACL this mount's options give.
+func (n *fileNode) ownUpload(info *s3io.ObjectInfo) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.wrote != "" && n.wrote == versionOf(info) && time.Now().Before(n.wroteUntil) && !n.guardsSet
+}
+
+// setGuards notes that tags or an ACL were put on the object.
+func (n *fileNode) setGuards() {
+	n.mu.Lock()
+	n.guardsSet = true
 	n.mu.Unlock()
 }
 

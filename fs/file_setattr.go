@@ -66,6 +66,9 @@ func (n *fileNode) setattr(ctx context.Context, hasSize bool, size int64, change
 		if err != nil {
 			return n.fail("setattr", err)
 		}
+		if n.ownUpload(&info) {
+			w.BaseIsOurs()
+		}
 		if key := n.ssecOwn(); key != nil {
 			w.UseKey(key)
 		}

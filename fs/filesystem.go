@@ -31,6 +31,7 @@ type FS struct {
 	writers     openWriters     // every staged writer, retained ones included
 	streams     dirStreams      // directories read file after file (read-ahead)
 	markers     markersBehind   // directories whose attributes are still to be written
+	absent      absentNames     // names lookups found missing
 
 	// notImplemented remembers which calls the server refused, so that
 	// each is logged once; needsKey, which objects lacked their SSE-C key.

@@ -171,11 +171,13 @@ func (n *fileNode) Setxattr(ctx context.Context, attr string, data []byte, flags
 		return n.setattr(ctx, false, 0, func(m *writeback.Meta) { m.ContentType = ct }, true)
 	case attr == xACL:
 		var canned string
+		n.setGuards() // before the request: it may succeed and give an error
 		if canned, err = parseCanned(data); err == nil {
 			err = n.fs.store.PutObjectACL(ctx, bucket, key, canned)
 		}
 	case attr == xTags:
 		var tags []s3io.Tag
+		n.setGuards()
 		if tags, err = parseTags(data, s3io.MaxObjectTags); err == nil {
 			err = n.fs.store.PutObjectTagging(ctx, bucket, key, tags)
 		}
@@ -204,6 +206,7 @@ func (n *fileNode) Removexattr(ctx context.Context, attr string) syscall.Errno {
 	switch {
 	case attr == xTags:
 		bucket, key := n.location()
+		n.setGuards()
 		if err := n.fs.store.DeleteObjectTagging(ctx, bucket, key); err != nil {
 			return n.fs.xattrErrno("removexattr", attr, err)
 		}

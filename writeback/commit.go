@@ -89,7 +89,7 @@ func (f *File) commit(ctx context.Context, closing bool) (s3io.ObjectInfo, error
 	f.failures, f.lastErr = 0, ""
 	f.stateMu.Unlock()
 	f.partBytes.Store(0)
-	f.base = &info
+	f.base, f.baseOurs = &info, true
 	f.publishLocked()
 	f.baseLimit = f.size
 	f.dirty = nil
@@ -114,8 +114,12 @@ func (f *File) commitSingleLocked(ctx context.Context) (s3io.ObjectInfo, error) 
 	var guards objectGuards
 	if metaOnly {
 		var err error
-		if guards, err = f.m.readGuards(ctx, f.bucket, f.key); err != nil {
-			return s3io.ObjectInfo{}, fmt.Errorf("update metadata of %s: read its tags and ACL: %w", f.key, err)
+		// Written by this mount with these options, the base has no tags
+		// and gets its ACL again from the copy: nothing to read back.
+		if !f.baseOurs {
+			if guards, err = f.m.readGuards(ctx, f.bucket, f.key); err != nil {
+				return s3io.ObjectInfo{}, fmt.Errorf("update metadata of %s: read its tags and ACL: %w", f.key, err)
+			}
 		}
 		info, err := f.m.store.CopyObject(ctx, f.baseSourceLocked(), f.bucket, f.key,
 			s3io.CopyOptions{WriteOptions: opts, ReplaceMetadata: true})

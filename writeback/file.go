@@ -49,6 +49,7 @@ type File struct {
 	bucket     string
 	key        string
 	base       *s3io.ObjectInfo // the object the bytes start from; nil for a new one
+	baseOurs   bool             // base was uploaded by this mount (see BaseIsOurs)
 	baseLimit  int64            // bytes of base still visible: shrinking lowers it
 	size       int64
 	present    bitmap // blocks whose bytes are in the staging file
@@ -176,6 +177,16 @@ func (m *Manager) fileFor(staging *os.File, bucket, key string, base *s3io.Objec
 	f.shared = target{bucket, key, meta.clone(), nil}
 	f.publishLocked()
 	return f
+}
+
+// BaseIsOurs says that the base was uploaded by this mount, with its
+// write options and no tags or ACL set since: a change of metadata only
+// then copies it without first reading its tags and ACL to put back
+// (touch or chmod right after a close cost one request, not three).
+func (f *File) BaseIsOurs() {
+	f.opMu.Lock()
+	defer f.opMu.Unlock()
+	f.baseOurs = true
 }
 
 // UseKey makes the file read and write its object with this SSE-C key
