@@ -67,8 +67,5 @@ func parsePasswd(r io.Reader, path, bucket string) (Credentials, error) {
 	case def != nil:
 		return *def, nil
 	}
-	if bucket == "" {
-		return Credentials{}, fmt.Errorf("password file %s has no keys for every bucket (an ACCESS:SECRET line)", path)
-	}
 	return Credentials{}, fmt.Errorf("password file %s has no keys for bucket %q", path, bucket)
 }
