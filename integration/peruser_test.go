@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/s3mount/s3mount/internal/faultproxy"
 	"github.com/s3mount/s3mount/internal/miniotest"
 	"github.com/s3mount/s3mount/internal/s3test"
 )
@@ -140,12 +142,11 @@ func sharedTempDir(t *testing.T) string {
 }
 
 // perUserMount mounts srv with --per-user (as root, with no keys of its
-// own) and returns the mount point, the log file and the staging dir.
-func perUserMount(t *testing.T, srv *s3test.Server, flags ...string) (mnt, logFile, staging string) {
+// own), staging in staging, and returns the mount point and the log file.
+func perUserMount(t *testing.T, srv *s3test.Server, staging string, flags ...string) (mnt, logFile string) {
 	t.Helper()
 	mnt = sharedTempDir(t)
-	dir := t.TempDir()
-	logFile, staging = filepath.Join(dir, "s3mount.log"), filepath.Join(dir, "staging")
+	logFile = filepath.Join(t.TempDir(), "s3mount.log")
 	args := append(serverArgs(srv), "--staging-dir", staging, "--log-file", logFile, "--per-user", "--allow-other")
 	args = append(append(args, flags...), mnt)
 	cmd := exec.Command(env.bin, args...)
@@ -154,7 +155,7 @@ func perUserMount(t *testing.T, srv *s3test.Server, flags ...string) (mnt, logFi
 		t.Fatalf("s3mount %s: %v: %s", strings.Join(args, " "), err, out)
 	}
 	t.Cleanup(func() { unmount(t, mnt) })
-	return mnt, logFile, staging
+	return mnt, logFile
 }
 
 // bucketPolicy is an IAM policy document of statements (action list,
@@ -215,7 +216,8 @@ func TestPerUserMountIsolatesUsers(t *testing.T) {
 	if err := os.WriteFile(site, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	mnt, logFile, staging := perUserMount(t, srv, "--credentials-command", site)
+	staging := filepath.Join(t.TempDir(), "staging")
+	mnt, logFile := perUserMount(t, srv, staging, "--credentials-command", site)
 	t.Cleanup(func() {
 		if t.Failed() {
 			b, _ := os.ReadFile(logFile)
@@ -330,5 +332,71 @@ func TestPerUserMountIsolatesUsers(t *testing.T) {
 	}
 	if strings.Contains(string(log), "alice-secret") || strings.Contains(string(log), "bob-secret") {
 		t.Fatal("the log holds a secret")
+	}
+}
+
+// minioUserWithPolicy makes MinIO user key (secret secret) whose policy
+// allows everything on bucket only.
+func minioUserWithPolicy(t *testing.T, srv *s3test.Server, key, secret, bucket string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	doc := bucketPolicy([2][]string{{"s3:*"}, {"arn:aws:s3:::" + bucket, "arn:aws:s3:::" + bucket + "/*"}})
+	if err := srv.SetMinIOPolicy(ctx, "pu-"+key, doc); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.SetMinIOUser(ctx, key, secret, "pu-"+key); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestPerUserCrashRecoveryUploadsWithTheUsersKeys: a file alice closed
+// (--async-upload: staged, its upload failing) when the daemon was killed
+// is uploaded by the next mount at once, before alice comes back, from her
+// own staging directory with her keys (the daemon has none of its own).
+func TestPerUserCrashRecoveryUploadsWithTheUsersKeys(t *testing.T) {
+	srv := rotationServer(t)
+	alice := addLocalUser(t, "ralice")
+	a := serverSession(t, srv)
+	key := "purec" + strconv.Itoa(os.Getpid())
+	minioUserWithPolicy(t, srv, key, "secret-"+key, a.bucket)
+	alice.writeFile(t, ".passwd-s3fs", key+":secret-"+key+"\n")
+	p, err := faultproxy.Start(srv.Endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	removeFault := p.Add(faultproxy.Rule{
+		Match:  func(r *http.Request) bool { return r.Method == http.MethodPut || r.Method == http.MethodPost },
+		Action: faultproxy.Status(503, "SlowDown"),
+	})
+	staging := filepath.Join(t.TempDir(), "staging")
+	mnt, _ := perUserMount(t, srv, staging, "--endpoint-url", p.URL(), "--async-upload", "--max-retries", "1")
+	src := filepath.Join(sharedTempDir(t), "src")
+	if err := os.WriteFile(src, []byte("staged by alice"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	alice.must(t, "cp", src, filepath.Join(mnt, alice.name, a.bucket, "crashed"))
+	killDaemons(t, mnt)
+	lazyUnmount(t, mnt)
+	if _, ok := tryGet(t, a, "crashed"); ok {
+		t.Fatal("the file reached S3 through a proxy that refuses every PUT")
+	}
+	removeFault()
+
+	_, logFile := perUserMount(t, srv, staging, "--endpoint-url", p.URL())
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if got, ok := tryGet(t, a, "crashed"); ok {
+			if string(got) != "staged by alice" {
+				t.Fatalf("S3 has %q", got)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			b, _ := os.ReadFile(logFile)
+			t.Fatalf("alice's staged file was not uploaded by the recovering mount; its log:\n%s", b)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }
