@@ -27,10 +27,12 @@ const maxIO = 1 << 20
 
 // Mount mounts f at mountpoint and returns the running server.
 func (f *FS) Mount(mountpoint string, mo MountOptions) (*fuse.Server, error) {
-	return mountTree(mountpoint, f.Root(), f.Options(), mo, f.cfg.ReadOnly, f.log)
+	return mountTree(mountpoint, f.Root(), f.Options(), mo, f.cfg.ReadOnly, false, f.log)
 }
 
-func mountTree(mountpoint string, root gofs.InodeEmbedder, opts *gofs.Options, mo MountOptions, readOnly bool, log *slog.Logger) (*fuse.Server, error) {
+// mountTree mounts the tree of root; guard keeps root out of every node
+// but the root (see rootGuard).
+func mountTree(mountpoint string, root gofs.InodeEmbedder, opts *gofs.Options, mo MountOptions, readOnly, guard bool, log *slog.Logger) (*fuse.Server, error) {
 	opts.MountOptions = fuse.MountOptions{
 		FsName:       mo.FSName,
 		Name:         "s3mount",
@@ -54,8 +56,17 @@ func mountTree(mountpoint string, root gofs.InodeEmbedder, opts *gofs.Options, m
 	if mo.NonEmpty {
 		opts.MountOptions.Options = append(opts.MountOptions.Options, "nonempty")
 	}
-	server, err := gofs.Mount(mountpoint, root, opts)
+	// As gofs.Mount, with the guard between the kernel and the node tree.
+	var raw fuse.RawFileSystem = gofs.NewNodeFS(root, opts)
+	if guard {
+		raw = rootGuard{raw}
+	}
+	server, err := fuse.NewServer(raw, mountpoint, &opts.MountOptions)
 	if err != nil {
+		return nil, fmt.Errorf("mount %s: %w", mountpoint, err)
+	}
+	go server.Serve()
+	if err := server.WaitMount(); err != nil {
 		return nil, fmt.Errorf("mount %s: %w", mountpoint, err)
 	}
 	if err := setReadAhead(mountpoint, maxIO); err != nil {

@@ -31,7 +31,9 @@ import (
 // kernel its page cache, to another). Only the user may enter their
 // directory: Lookup checks the caller's uid (which the kernel sets, so it
 // cannot be forged), and the directory is 0700 and theirs, which the
-// kernel enforces once it holds the entry (default_permissions).
+// kernel enforces once it holds the entry (default_permissions). Root,
+// whom the kernel lets through such a directory, is refused by rootGuard
+// on every node below the mount's root.
 
 // User is a local user, as a --per-user mount knows them.
 type User struct {
@@ -139,7 +141,7 @@ func (p *PerUser) Options() *gofs.Options {
 
 // Mount mounts the per-user tree at mountpoint.
 func (p *PerUser) Mount(mountpoint string, mo MountOptions) (*fuse.Server, error) {
-	return mountTree(mountpoint, p.Root(), p.Options(), mo, p.cfg.ReadOnly, p.log)
+	return mountTree(mountpoint, p.Root(), p.Options(), mo, p.cfg.ReadOnly, true, p.log)
 }
 
 // FSes returns the users' file systems built so far.

@@ -3,6 +3,7 @@ package integration
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -269,6 +270,25 @@ func TestPerUserMountIsolatesUsers(t *testing.T) {
 	ib := bob.must(t, "stat", "-c", "%i", home(bob, a.bucket+"/pub/x"))
 	if ia == ib {
 		t.Fatalf("alice's and bob's pub/x share inode %s: the kernel would share its page cache", ia)
+	}
+
+	// Root gets nothing of what alice's keys fetched, even with the kernel
+	// holding her entries (it would let root through her 0700 directory).
+	for _, p := range []string{filepath.Join(mnt, alice.name), home(alice, a.bucket)} {
+		if _, err := os.ReadDir(p); !errors.Is(err, os.ErrPermission) {
+			t.Errorf("root lists %s: %v, want EACCES", p, err)
+		}
+	}
+	for _, p := range []string{home(alice, a.bucket+"/priv.txt"), home(alice, a.bucket+"/pub/x")} {
+		if _, err := os.ReadFile(p); !errors.Is(err, os.ErrPermission) {
+			t.Errorf("root reads %s: %v, want EACCES", p, err)
+		}
+	}
+	if _, err := exec.Command("getfattr", "-n", "s3.etag", home(alice, a.bucket+"/priv.txt")).Output(); err == nil {
+		t.Error("root reads an xattr of alice's priv.txt")
+	}
+	if ents, err := os.ReadDir(mnt); err != nil || len(ents) != 0 {
+		t.Errorf("root lists the mount's root: %v, %v; want nothing", ents, err)
 	}
 
 	// Another user's directory, and carol's own, are refused.
