@@ -75,7 +75,10 @@ type PerUserConfig struct {
 	// LogEvery bounds how often the same failure of one user is logged
 	// (default 10 min).
 	LogEvery time.Duration
-	Logger   *slog.Logger
+	// Status, when set, makes the text of the root's s3.status xattr
+	// (`s3mount status`), readable only by root.
+	Status func() []byte
+	Logger *slog.Logger
 }
 
 // PerUser is the file system of a --per-user mount.
@@ -92,6 +95,7 @@ type PerUser struct {
 
 // userSlot is one user's FS, built once.
 type userSlot struct {
+	user     User
 	done     chan struct{} // closed when fs or err is set
 	fs       *FS
 	err      error
@@ -144,19 +148,35 @@ func (p *PerUser) Mount(mountpoint string, mo MountOptions) (*fuse.Server, error
 	return mountTree(mountpoint, p.Root(), p.Options(), mo, p.cfg.ReadOnly, true, p.log)
 }
 
-// FSes returns the users' file systems built so far.
-func (p *PerUser) FSes() []*FS {
+// UserTree is one user's tree, built.
+type UserTree struct {
+	User User
+	FS   *FS
+}
+
+// Trees returns the users' trees built so far, sorted by uid.
+func (p *PerUser) Trees() []UserTree {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	var out []*FS
+	var out []UserTree
 	for _, s := range p.slots {
 		select {
 		case <-s.done:
 			if s.fs != nil {
-				out = append(out, s.fs)
+				out = append(out, UserTree{User: s.user, FS: s.fs})
 			}
 		default:
 		}
+	}
+	slices.SortFunc(out, func(a, b UserTree) int { return int(a.User.UID) - int(b.User.UID) })
+	return out
+}
+
+// FSes returns the users' file systems built so far.
+func (p *PerUser) FSes() []*FS {
+	var out []*FS
+	for _, t := range p.Trees() {
+		out = append(out, t.FS)
 	}
 	return out
 }
@@ -189,7 +209,7 @@ func (p *PerUser) UserFS(ctx context.Context, u User) (*FS, error) {
 		}
 	}
 	if s == nil {
-		s = &userSlot{done: make(chan struct{})}
+		s = &userSlot{user: u, done: make(chan struct{})}
 		p.slots[u.UID] = s
 		go p.build(context.WithoutCancel(ctx), u, s)
 	}
@@ -253,7 +273,19 @@ var (
 	_ = (gofs.NodeReaddirer)((*usersRoot)(nil))
 	_ = (gofs.NodeGetattrer)((*usersRoot)(nil))
 	_ = (gofs.NodeStatfser)((*usersRoot)(nil))
+	_ = (gofs.NodeGetxattrer)((*usersRoot)(nil))
 )
+
+// Getxattr has only s3.status, for root.
+func (r *usersRoot) Getxattr(ctx context.Context, attr string, dest []byte) (uint32, syscall.Errno) {
+	if attr != xStatus || r.p.cfg.Status == nil {
+		return 0, syscall.ENODATA
+	}
+	if c, ok := fuse.FromContext(ctx); !ok || c.Uid != 0 {
+		return 0, syscall.EACCES
+	}
+	return xattrValue(string(r.p.cfg.Status()), dest)
+}
 
 // caller returns the local user who made the request. Root has no tree:
 // it could read every user's keys anyway, but a tree of its own would

@@ -336,6 +336,15 @@ func TestPerUserMountIsolatesUsers(t *testing.T) {
 		}
 	}
 
+	// s3mount status: root sees who has a tree, no key names; users see
+	// nothing.
+	out, err := exec.Command(env.bin, "status", mnt).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), alice.name) || !strings.Contains(string(out), bob.name) ||
+		strings.Contains(string(out), carol.name) || strings.Contains(string(out), "priv.txt") {
+		t.Errorf("s3mount status as root: %v\n%s\nwant alice's and bob's trees, not carol's, and no key", err, out)
+	}
+	alice.mustFail(t, "permission denied (only the user who mounted it and root", env.bin, "status", mnt)
+
 	// Carol's refusals gave one log line naming her and why.
 	log, err := os.ReadFile(logFile)
 	if err != nil {

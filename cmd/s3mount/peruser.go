@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/s3mount/s3mount/cache"
 	"github.com/s3mount/s3mount/credcmd"
@@ -78,13 +79,16 @@ func servePerUser(ctx context.Context, opts *Options, readOpts s3io.ReadOptions,
 	}
 	o := &userOpener{opts: opts, readOpts: readOpts, log: logger, observe: rec.Observe}
 	defer o.close()
+	status := &statusSources{opts: opts, started: time.Now(), rec: rec, blocks: blocks}
 	p := fs.NewPerUser(fs.PerUserConfig{
 		MetadataTTL: opts.MetadataTTL,
 		NegativeTTL: opts.NegativeMetadataTTL,
 		ReadOnly:    opts.ReadOnly,
 		Open:        o.open,
+		Status:      status.text,
 		Logger:      logger,
 	}, blocks)
+	status.perUser = p
 	name := opts.FSName
 	if name == "" {
 		name = "s3mount-per-user"
