@@ -173,12 +173,14 @@ func bucketPolicy(statements ...[2][]string) string {
 // TestPerUserMountIsolatesUsers mounts one --per-user tree for three real
 // local users: alice (keys in ~/.passwd-s3fs, readwrite on bucket A), bob
 // (keys from the site's credentials command run as him; may read A's pub/
-// only, readwrite on B) and carol (no keys). Each reads, writes, lists and
+// only, readwrite on B), carol (no keys: the command fails for her) and
+// dave (a ~/.passwd-s3fs others may read: refused). Each reads, writes, lists and
 // signs with their own keys only, including right after another user has
 // read the same object through the same mount.
 func TestPerUserMountIsolatesUsers(t *testing.T) {
 	srv := rotationServer(t)
 	alice, bob, carol := addLocalUser(t, "alice"), addLocalUser(t, "bob"), addLocalUser(t, "carol")
+	dave := addLocalUser(t, "dave") // keys in a password file others may read
 	a, b := serverSession(t, srv), serverSession(t, srv)
 	a.put("priv.txt", []byte("alice's secret"))
 	a.put("pub/x", []byte("public in A"))
@@ -208,6 +210,10 @@ func TestPerUserMountIsolatesUsers(t *testing.T) {
 		t.Fatal(err)
 	}
 	alice.writeFile(t, ".passwd-s3fs", aliceKey+":alice-secret-"+tag+"\n")
+	dave.writeFile(t, ".passwd-s3fs", aliceKey+":alice-secret-"+tag+"\n")
+	if err := os.Chmod(filepath.Join(dave.home, ".passwd-s3fs"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	bob.writeFile(t, ".site-keys", bobKey+" bob-secret-"+tag+"\n")
 	// The site's command: it notes who ran it, then prints the keys in the
 	// user's home (carol has none: it fails for her).
@@ -226,6 +232,11 @@ func TestPerUserMountIsolatesUsers(t *testing.T) {
 		}
 	})
 	home := func(u localUser, rel string) string { return filepath.Join(mnt, u.name, rel) }
+	// A user's objects may carry any mode and owner (s3fs metadata): a
+	// setuid-root file in one's own bucket must not make root.
+	if opts := mountOptionsOf(t, mnt); !strings.Contains(","+opts+",", ",nosuid,") || !strings.Contains(","+opts+",", ",nodev,") {
+		t.Fatalf("the per-user mount's options are %q, want nosuid and nodev", opts)
+	}
 
 	// The root lists each user their own directory only, and nothing to
 	// a user without keys.
@@ -297,6 +308,7 @@ func TestPerUserMountIsolatesUsers(t *testing.T) {
 	carol.mustFail(t, "Permission denied", "ls", filepath.Join(mnt, carol.name))
 	carol.mustFail(t, "Permission denied", "ls", filepath.Join(mnt, carol.name))
 	carol.mustFail(t, "Permission denied", "ls", filepath.Join(mnt, alice.name))
+	dave.mustFail(t, "Permission denied", "ls", filepath.Join(mnt, dave.name))
 
 	// Writes: each as their policy allows.
 	src := filepath.Join(shared, "src")
@@ -350,14 +362,17 @@ func TestPerUserMountIsolatesUsers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var lines []string
+	lines := map[string][]string{}
 	for _, l := range strings.Split(string(log), "\n") {
-		if strings.Contains(l, "user has no tree") {
-			lines = append(lines, l)
+		for _, u := range []localUser{alice, bob, carol, dave} {
+			if strings.Contains(l, "user has no tree") && strings.Contains(l, "user="+u.name+" ") {
+				lines[u.name] = append(lines[u.name], l)
+			}
 		}
 	}
-	if len(lines) != 1 || !strings.Contains(lines[0], carol.name) || !strings.Contains(lines[0], "credentials command") {
-		t.Fatalf("log lines on users without keys: %q, want one naming %s and the failed command", lines, carol.name)
+	if len(lines) != 2 || len(lines[carol.name]) != 1 || !strings.Contains(lines[carol.name][0], "credentials command") ||
+		len(lines[dave.name]) != 1 || !strings.Contains(lines[dave.name][0], "readable by group or others") {
+		t.Fatalf("log lines on users without keys: %q, want one for carol (the command failed) and one for dave (his file is readable by others)", lines)
 	}
 	if strings.Contains(string(log), "alice-secret") || strings.Contains(string(log), "bob-secret") {
 		t.Fatal("the log holds a secret")
@@ -428,4 +443,22 @@ func TestPerUserCrashRecoveryUploadsWithTheUsersKeys(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// mountOptionsOf returns the mount options of the mount at mnt, from
+// /proc/self/mountinfo.
+func mountOptionsOf(t *testing.T, mnt string) string {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		f := strings.Fields(l)
+		if len(f) > 5 && f[4] == mnt {
+			return f[5]
+		}
+	}
+	t.Fatalf("%s is not mounted", mnt)
+	return ""
 }
