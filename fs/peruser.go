@@ -1,6 +1,7 @@
 package fs
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -168,7 +169,7 @@ func (p *PerUser) Trees() []UserTree {
 		default:
 		}
 	}
-	slices.SortFunc(out, func(a, b UserTree) int { return int(a.User.UID) - int(b.User.UID) })
+	slices.SortFunc(out, func(a, b UserTree) int { return cmp.Compare(a.User.UID, b.User.UID) })
 	return out
 }
 
