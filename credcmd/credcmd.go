@@ -38,6 +38,11 @@ type Command struct {
 	// Env is the command's environment; nil means this process's
 	// environment without secretEnv.
 	Env []string
+	// Credential, when set, runs the command as that user (uid, gid and
+	// supplementary groups): a --per-user mount runs it for each user as
+	// them. Dir is its working directory ("": this process's).
+	Credential *syscall.Credential
+	Dir        string
 }
 
 // Error is a run that gave no keys. Error() says why without quoting the
@@ -71,7 +76,8 @@ func (c *Command) Fetch(ctx context.Context) (s3io.Credentials, error) {
 	cmd.Stdout, cmd.Stderr = stdout, stderr // stdin: /dev/null
 	// A shell's children may hold stdout open after it is killed: kill the
 	// whole group, and stop waiting for the pipes soon after.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: c.Credential}
+	cmd.Dir = c.Dir
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = time.Second
 	err := cmd.Run()

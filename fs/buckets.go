@@ -63,7 +63,7 @@ func (r *bucketsRoot) list(ctx context.Context) ([]s3io.BucketInfo, error) {
 }
 
 func (r *bucketsRoot) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
-	r.fs.dirAttr(1, nil, time.Time{}, &out.Attr)
+	r.fs.rootAttr(&out.Attr)
 	return 0
 }
 
@@ -114,7 +114,7 @@ func (r *bucketsRoot) Readdir(ctx context.Context) (gofs.DirStream, syscall.Errn
 		if nameProblem(b.Name) != "" {
 			continue
 		}
-		entries = append(entries, fuse.DirEntry{Name: b.Name, Mode: syscall.S_IFDIR, Ino: r.fs.inodes.peek(b.Name + "/")})
+		entries = append(entries, fuse.DirEntry{Name: b.Name, Mode: syscall.S_IFDIR, Ino: r.fs.inodes.peek(r.fs.salt + b.Name + "/")})
 	}
 	return gofs.NewListDirStream(entries), 0
 }

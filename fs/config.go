@@ -20,6 +20,9 @@ type Config struct {
 	// FileMode and DirMode are permission bits (no type bits) used when an
 	// object carries no s3fs mode metadata.
 	FileMode, DirMode uint32
+	// RootMode, when set, is the permission bits of the directory of
+	// buckets (a user's directory of a --per-user mount is 0700).
+	RootMode uint32
 
 	// MetadataTTL is how long attributes and directory entries are trusted,
 	// by s3mount and by the kernel; NegativeTTL the same for "no such file".

@@ -36,7 +36,9 @@ func (d *dirNode) Rename(ctx context.Context, name string, newParent gofs.InodeE
 		return syscall.EINVAL
 	}
 	dst, ok := newParent.(*dirNode)
-	if !ok || dst.bucket != d.bucket {
+	// Another user's tree of a --per-user mount (only root can reach two)
+	// is another FS, with other keys.
+	if !ok || dst.bucket != d.bucket || dst.fs != d.fs {
 		return syscall.EXDEV // mv copies across buckets itself
 	}
 	if errno := dst.checkNewName(newName, ""); errno != 0 {
@@ -139,7 +141,7 @@ func (d *dirNode) renameFile(ctx context.Context, n *fileNode, dst *dirNode, src
 	if c := dst.GetChild(path.Base(dstKey)); c != nil && c.Operations() != gofs.InodeEmbedder(n) {
 		dst.markRemoved(path.Base(dstKey)) // the file replaced
 	}
-	d.fs.inodes.rename(d.bucket+"/"+srcKey, d.bucket+"/"+dstKey)
+	d.fs.inodes.rename(d.fs.salt+d.bucket+"/"+srcKey, d.fs.salt+d.bucket+"/"+dstKey)
 	d.touch()
 	dst.made(path.Base(dstKey))
 	return 0
@@ -240,7 +242,7 @@ func (d *dirNode) renameDir(ctx context.Context, child *gofs.Inode, srcPrefix, d
 		return toErrno(err)
 	}
 	d.fs.rekeyTree(ctx, child, srcPrefix, dstPrefix, moved)
-	d.fs.inodes.renamePrefix(d.bucket+"/"+srcPrefix, d.bucket+"/"+dstPrefix)
+	d.fs.inodes.renamePrefix(d.fs.salt+d.bucket+"/"+srcPrefix, d.fs.salt+d.bucket+"/"+dstPrefix)
 	d.touch()
 	return 0
 }

@@ -284,8 +284,8 @@ func (d *dirNode) markRemoved(name string) {
 	n.removed = true
 	bucket, key := n.bucket, n.key
 	n.mu.Unlock()
-	d.fs.inodes.forget(fileInoPath(bucket, key, syscall.S_IFREG))
-	d.fs.inodes.forget(fileInoPath(bucket, key, syscall.S_IFLNK))
+	d.fs.inodes.forget(d.fs.salt + fileInoPath(bucket, key, syscall.S_IFREG))
+	d.fs.inodes.forget(d.fs.salt + fileInoPath(bucket, key, syscall.S_IFLNK))
 }
 
 func (n *fileNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uint32, syscall.Errno) {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	gofs "github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
 
 	"github.com/s3mount/s3mount/cache"
 	"github.com/s3mount/s3mount/s3io"
@@ -16,11 +17,20 @@ import (
 
 // FS is the state shared by every node of one mount.
 type FS struct {
-	cfg       Config
-	store     s3io.Store
-	cache     *cache.Cache
-	wb        *writeback.Manager // nil on a read-only mount
-	inodes    *inodeTable
+	cfg    Config
+	store  s3io.Store
+	cache  *cache.Cache
+	wb     *writeback.Manager // nil on a read-only mount
+	inodes *inodeTable
+	// salt starts every path this FS hashes into the inode table and every
+	// block cache ID: "" for a mount of one FS; the user's own on a
+	// --per-user mount, whose FSes share one table (so that go-fuse, which
+	// knows a node by its number, never hands one user's node to another)
+	// and one block cache.
+	salt string
+	// rootIno is the number of the root node: 1, or the user's directory
+	// on a --per-user mount.
+	rootIno   uint64
 	log       *slog.Logger
 	mountTime time.Time
 
@@ -42,6 +52,10 @@ type FS struct {
 // New builds the file system. The store, cache and upload manager are
 // shared by all nodes; wb is nil on a read-only mount.
 func New(cfg Config, store s3io.Store, c *cache.Cache, wb *writeback.Manager) *FS {
+	return newFS(cfg, store, c, wb, newInodeTable(), "")
+}
+
+func newFS(cfg Config, store s3io.Store, c *cache.Cache, wb *writeback.Manager, inodes *inodeTable, salt string) *FS {
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -51,7 +65,9 @@ func New(cfg Config, store s3io.Store, c *cache.Cache, wb *writeback.Manager) *F
 		store:     store,
 		cache:     c,
 		wb:        wb,
-		inodes:    newInodeTable(),
+		inodes:    inodes,
+		salt:      salt,
+		rootIno:   1,
 		log:       log,
 		mountTime: time.Now(),
 	}
@@ -66,6 +82,15 @@ func (f *FS) Root() gofs.InodeEmbedder {
 	d := f.newDir(f.cfg.Bucket, f.cfg.Prefix)
 	d.checked = time.Now().Add(time.Duration(1<<62 - 1)) // the root never goes stale
 	return d
+}
+
+// rootAttr fills out for the root of the directory of buckets: its own
+// number, and RootMode when set.
+func (f *FS) rootAttr(out *fuse.Attr) {
+	f.dirAttr(f.rootIno, nil, time.Time{}, out)
+	if f.cfg.RootMode != 0 {
+		out.Mode = syscall.S_IFDIR | f.cfg.RootMode
+	}
 }
 
 // Options returns the go-fuse options: the kernel caches entries and
@@ -104,14 +129,14 @@ func (f *FS) fresh(t time.Time) bool {
 }
 
 func (f *FS) dirIno(bucket, prefix string) uint64 {
-	return f.inodes.get(bucket + "/" + prefix)
+	return f.inodes.get(f.salt + bucket + "/" + prefix)
 }
 
 // fileIno is the inode number of an object. A symlink has its own, so that
 // a key seen first as a file (in a listing, which has no metadata) and then
 // as a symlink gets a new node of the right type.
 func (f *FS) fileIno(bucket, key string, mode uint32) uint64 {
-	return f.inodes.get(fileInoPath(bucket, key, mode))
+	return f.inodes.get(f.salt + fileInoPath(bucket, key, mode))
 }
 
 func fileInoPath(bucket, key string, mode uint32) string {
@@ -126,9 +151,9 @@ func fileInoPath(bucket, key string, mode uint32) string {
 // collision), without reserving it.
 func (f *FS) entryIno(bucket, key string, isDir bool) uint64 {
 	if isDir {
-		return f.inodes.peek(bucket + "/" + key + "/")
+		return f.inodes.peek(f.salt + bucket + "/" + key + "/")
 	}
-	return f.inodes.peek(bucket + "/" + key)
+	return f.inodes.peek(f.salt + bucket + "/" + key)
 }
 
 var (

@@ -2,6 +2,7 @@ package fs
 
 import (
 	"fmt"
+	"log/slog"
 	"os"
 	"strconv"
 	"syscall"
@@ -26,7 +27,12 @@ const maxIO = 1 << 20
 
 // Mount mounts f at mountpoint and returns the running server.
 func (f *FS) Mount(mountpoint string, mo MountOptions) (*fuse.Server, error) {
-	opts := f.Options()
+	return mountTree(mountpoint, f.Root(), f.Options(), mo, f.cfg.ReadOnly, false, f.log)
+}
+
+// mountTree mounts the tree of root; guard keeps root out of every node
+// but the root (see rootGuard).
+func mountTree(mountpoint string, root gofs.InodeEmbedder, opts *gofs.Options, mo MountOptions, readOnly, guard bool, log *slog.Logger) (*fuse.Server, error) {
 	opts.MountOptions = fuse.MountOptions{
 		FsName:       mo.FSName,
 		Name:         "s3mount",
@@ -46,7 +52,7 @@ func (f *FS) Mount(mountpoint string, mo MountOptions) (*fuse.Server, error) {
 		// still honour modes and owners.
 		Options: []string{"default_permissions"},
 	}
-	if f.cfg.ReadOnly {
+	if readOnly {
 		opts.MountOptions.Options = append(opts.MountOptions.Options, "ro")
 	}
 	if mo.AllowRoot {
@@ -55,12 +61,21 @@ func (f *FS) Mount(mountpoint string, mo MountOptions) (*fuse.Server, error) {
 	if mo.NonEmpty {
 		opts.MountOptions.Options = append(opts.MountOptions.Options, "nonempty")
 	}
-	server, err := gofs.Mount(mountpoint, f.Root(), opts)
+	// As gofs.Mount, with the guard between the kernel and the node tree.
+	var raw fuse.RawFileSystem = gofs.NewNodeFS(root, opts)
+	if guard {
+		raw = rootGuard{raw}
+	}
+	server, err := fuse.NewServer(raw, mountpoint, &opts.MountOptions)
 	if err != nil {
 		return nil, fmt.Errorf("mount %s: %w", mountpoint, err)
 	}
+	go server.Serve()
+	if err := server.WaitMount(); err != nil {
+		return nil, fmt.Errorf("mount %s: %w", mountpoint, err)
+	}
 	if err := setReadAhead(mountpoint, maxIO); err != nil {
-		f.log.Debug("kernel readahead of the mount left at the kernel's default (128 KiB)", "err", err)
+		log.Debug("kernel readahead of the mount left at the kernel's default (128 KiB)", "err", err)
 	}
 	return server, nil
 }

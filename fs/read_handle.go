@@ -41,7 +41,7 @@ func (f *FS) newReadHandle(bucket, key string, info s3io.ObjectInfo, opts s3io.R
 // --cache-sse-c says otherwise.
 func (f *FS) cacheObject(bucket, key string, info *s3io.ObjectInfo, opts s3io.ReadOptions) cache.Object {
 	opts.IfMatch = info.ETag // never mix bytes of two versions
-	id := bucket + "\x00" + key + "\x00" + versionOf(info)
+	id := f.salt + bucket + "\x00" + key + "\x00" + versionOf(info)
 	if len(opts.SSEC) > 0 {
 		sum := sha256.Sum256(append([]byte("s3mount sse-c fingerprint\x00"), opts.SSEC...))
 		id += "\x00sse-c:" + hex.EncodeToString(sum[:8])

@@ -37,6 +37,12 @@ rejects them); --no-sign-request; the standard AWS chain
 --profile or AWS_PROFILE in ~/.aws/credentials and ~/.aws/config, web
 identity, instance metadata). Secrets are never accepted as flags.
 
+One mount for every user of a node (run by root):
+  s3mount --per-user --allow-other [--credentials-command CMD] MOUNTPOINT
+Each user sees only MOUNTPOINT/$USER (0700, theirs): the buckets their own
+keys can list, signed with their keys, from their ~/.passwd-s3fs (0600,
+theirs), else CMD run as them. -o per_user works too.
+
 /etc/fstab:
   mybucket /mnt/data fuse.s3mount _netdev,allow_other,endpoint-url=https://s3.example.org,force-path-style 0 0
 

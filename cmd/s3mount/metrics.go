@@ -44,12 +44,15 @@ func serveMetrics(addr string, rec *metrics.Recorder, logger *slog.Logger) (stop
 
 // registerMountMetrics adds to rec the counts the request limit, the
 // cache, the uploads and the file system keep themselves, read at scrape
-// time. uploads is nil on a read-only mount.
+// time. uploads is nil on a read-only mount; uploads, fsys and limit are
+// nil on a --per-user mount.
 func registerMountMetrics(rec *metrics.Recorder, limit *s3io.Limited, blocks *cache.Cache, uploads *writeback.Manager, fsys *fs.FS) {
-	rec.GaugeFunc("s3_requests_in_flight", "S3 requests running now (at most --max-requests).",
-		func() float64 { return float64(limit.InFlight()) })
-	rec.GaugeFunc("s3_requests_waiting", "S3 requests waiting for one of the --max-requests slots now.",
-		func() float64 { return float64(limit.Waiting()) })
+	if limit != nil { // a --per-user mount has one per user
+		rec.GaugeFunc("s3_requests_in_flight", "S3 requests running now (at most --max-requests).",
+			func() float64 { return float64(limit.InFlight()) })
+		rec.GaugeFunc("s3_requests_waiting", "S3 requests waiting for one of the --max-requests slots now.",
+			func() float64 { return float64(limit.Waiting()) })
+	}
 	rec.CounterFunc("cache_hits_total", "Block reads served from the block cache.",
 		func() float64 { return float64(blocks.Stats().Hits) })
 	rec.CounterFunc("cache_misses_total", "Block reads that had to fetch from S3.",

@@ -39,6 +39,8 @@ type Options struct {
 	CredentialsCommand string
 
 	ReadOnly, AllowOther, AllowRoot, AllowNonEmpty, Foreground, Debug bool
+	// PerUser: MOUNTPOINT/USER for each user, with their own keys.
+	PerUser bool
 
 	UID, GID          uint32
 	FileMode, DirMode uint32
@@ -97,6 +99,7 @@ func newFlagSet(o *Options, v *flagValues) *pflag.FlagSet {
 	fs.StringVar(&v.fileMode, "file-mode", "0644", "permission bits of files")
 	fs.StringVar(&v.dirMode, "dir-mode", "0755", "permission bits of directories")
 	fs.BoolVar(&o.AllowOther, "allow-other", false, "let other users use the mount (needs user_allow_other in /etc/fuse.conf unless root)")
+	fs.BoolVar(&o.PerUser, "per-user", false, "run by root with --allow-other and no bucket: each user gets MOUNTPOINT/$USER (0700), the buckets of their own keys (~/.passwd-s3fs, else --credentials-command run as them)")
 	fs.BoolVar(&o.AllowRoot, "allow-root", false, "let root use the mount")
 	fs.BoolVar(&o.AllowNonEmpty, "allow-non-empty", false, "mount over a non-empty directory")
 	fs.StringVar(&v.metadataTTL, "metadata-ttl", "60s", "how long attributes and entries are trusted: a duration, seconds, \"minimal\" (1s) or \"indefinite\"")
@@ -150,6 +153,11 @@ func parseArgs(progName string, args []string, getenv func(string) string) (*Opt
 	}
 	if err := finishOptions(o, &v, fs.Args()); err != nil {
 		return nil, err
+	}
+	if o.PerUser {
+		if err := checkPerUser(o, fs.Changed); err != nil {
+			return nil, err
+		}
 	}
 	return o, nil
 }

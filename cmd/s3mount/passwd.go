@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 )
@@ -31,8 +32,13 @@ func loadPasswdFile(path, bucket string) (Credentials, error) {
 		return Credentials{}, fmt.Errorf("password file: %w", err)
 	}
 	defer f.Close()
+	return parsePasswd(f, path, bucket)
+}
+
+// parsePasswd reads the lines of a password file (path is for errors).
+func parsePasswd(r io.Reader, path, bucket string) (Credentials, error) {
 	var def, forBucket *Credentials
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(r)
 	for n := 1; sc.Scan(); n++ {
 		line := strings.TrimSpace(sc.Text())
 		if line == "" || strings.HasPrefix(line, "#") {

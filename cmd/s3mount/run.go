@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -121,6 +122,9 @@ func serve(ctx context.Context, opts *Options, stderr io.Writer, ready *readines
 				"endpoint", opts.EndpointURL)
 		}
 	}
+	if opts.PerUser {
+		return servePerUser(ctx, opts, readOpts, logger, ready)
+	}
 	started := time.Now()
 	rec := metrics.New()
 	aws, err := newStore(ctx, opts, logger, rec.Observe)
@@ -170,26 +174,7 @@ func serve(ctx context.Context, opts *Options, stderr io.Writer, ready *readines
 
 	var uploads *writeback.Manager
 	if !opts.ReadOnly {
-		uploads, err = writeback.New(store, writeback.Options{
-			StagingDir:     w.StagingDir,
-			PartSize:       w.PartSize,
-			Concurrency:    w.UploadConcurrency,
-			MaxQueuedParts: int(w.MaxUploadMemory / w.PartSize),
-			Object: s3io.WriteOptions{
-				ContentMD5:   w.UploadChecksum == "md5",
-				SSE:          w.SSE,
-				SSEKMSKeyID:  w.SSEKMSKeyID,
-				SSEC:         readOpts.SSEC,
-				StorageClass: w.StorageClass,
-				ACL:          w.ACL,
-			},
-			ReadOptions:     readOpts,
-			Logger:          logger,
-			RetryDelay:      w.RetryDelay,
-			MaxStagingBytes: w.MaxStagingSize,
-			AsyncUpload:     w.AsyncUpload,
-			Identity:        writeback.Identity{Endpoint: endpointIdentity(opts), AccessKeyID: aws.AccessKeyID(ctx)},
-		})
+		uploads, err = writeback.New(store, uploadOptions(ctx, opts, readOpts, w.StagingDir, aws, logger))
 		if err != nil {
 			return fail(exitUsage, "%v", err)
 		}
@@ -204,27 +189,9 @@ func serve(ctx context.Context, opts *Options, stderr io.Writer, ready *readines
 	}
 
 	status := &statusSources{opts: opts, started: started, rec: rec, limit: store, blocks: blocks, uploads: uploads}
-	fsys := fs.New(fs.Config{
-		Bucket:         opts.Bucket,
-		Prefix:         opts.Prefix,
-		ReadOnly:       opts.ReadOnly,
-		UID:            opts.UID,
-		GID:            opts.GID,
-		FileMode:       opts.FileMode,
-		DirMode:        opts.DirMode,
-		MetadataTTL:    opts.MetadataTTL,
-		NegativeTTL:    opts.NegativeMetadataTTL,
-		ReadOptions:    readOpts,
-		CacheSSEC:      opts.CacheSSEC,
-		Region:         opts.Region,
-		PresignExpiry:  w.PresignExpiry,
-		Unsigned:       opts.NoSignRequest,
-		NoListMetadata: opts.ListMetadata == "none",
-		MaxRenameKeys:  opts.MaxRenameKeys,
-		AsyncUpload:    opts.Write.AsyncUpload,
-		Status:         status.text,
-		Logger:         logger,
-	}, store, blocks, uploads)
+	cfg := fsConfig(opts, readOpts, logger)
+	cfg.Status = status.text
+	fsys := fs.New(cfg, store, blocks, uploads)
 	status.fsys = fsys
 	registerMountMetrics(rec, store, blocks, uploads, fsys)
 	server, err := fsys.Mount(opts.MountPoint, fs.MountOptions{
@@ -267,6 +234,56 @@ func serve(ctx context.Context, opts *Options, stderr io.Writer, ready *readines
 		}
 	}
 	return nil
+}
+
+// uploadOptions are the upload manager's options: staging in stagingDir,
+// for the keys store signs with.
+func uploadOptions(ctx context.Context, opts *Options, readOpts s3io.ReadOptions, stagingDir string, store *awsstore.Store, logger *slog.Logger) writeback.Options {
+	w := opts.Write
+	return writeback.Options{
+		StagingDir:     stagingDir,
+		PartSize:       w.PartSize,
+		Concurrency:    w.UploadConcurrency,
+		MaxQueuedParts: int(w.MaxUploadMemory / w.PartSize),
+		Object: s3io.WriteOptions{
+			ContentMD5:   w.UploadChecksum == "md5",
+			SSE:          w.SSE,
+			SSEKMSKeyID:  w.SSEKMSKeyID,
+			SSEC:         readOpts.SSEC,
+			StorageClass: w.StorageClass,
+			ACL:          w.ACL,
+		},
+		ReadOptions:     readOpts,
+		Logger:          logger,
+		RetryDelay:      w.RetryDelay,
+		MaxStagingBytes: w.MaxStagingSize,
+		AsyncUpload:     w.AsyncUpload,
+		Identity:        writeback.Identity{Endpoint: endpointIdentity(opts), AccessKeyID: store.AccessKeyID(ctx)},
+	}
+}
+
+// fsConfig is the node tree's configuration from the options.
+func fsConfig(opts *Options, readOpts s3io.ReadOptions, logger *slog.Logger) fs.Config {
+	return fs.Config{
+		Bucket:         opts.Bucket,
+		Prefix:         opts.Prefix,
+		ReadOnly:       opts.ReadOnly,
+		UID:            opts.UID,
+		GID:            opts.GID,
+		FileMode:       opts.FileMode,
+		DirMode:        opts.DirMode,
+		MetadataTTL:    opts.MetadataTTL,
+		NegativeTTL:    opts.NegativeMetadataTTL,
+		ReadOptions:    readOpts,
+		CacheSSEC:      opts.CacheSSEC,
+		Region:         opts.Region,
+		PresignExpiry:  opts.Write.PresignExpiry,
+		Unsigned:       opts.NoSignRequest,
+		NoListMetadata: opts.ListMetadata == "none",
+		MaxRenameKeys:  opts.MaxRenameKeys,
+		AsyncUpload:    opts.Write.AsyncUpload,
+		Logger:         logger,
+	}
 }
 
 // unmountOnSignal unmounts when SIGINT or SIGTERM arrives. A busy mount

@@ -62,6 +62,8 @@ type statusSources struct {
 	blocks  *cache.Cache
 	uploads *writeback.Manager
 	fsys    *fs.FS
+	// perUser is set on a --per-user mount (uploads and fsys are not).
+	perUser *fs.PerUser
 }
 
 // text renders one screen of status, at most xattrSizeMax bytes.
@@ -69,6 +71,9 @@ func (s *statusSources) text() []byte {
 	var b bytes.Buffer
 	o := s.opts
 	what := "every bucket"
+	if o.PerUser {
+		what = "per user"
+	}
 	if o.Bucket != "" {
 		what = "bucket " + o.Bucket
 		if o.Prefix != "" {
@@ -78,9 +83,12 @@ func (s *statusSources) text() []byte {
 	fmt.Fprintf(&b, "s3mount %s on %s (%s at %s), pid %d, up %s\n", version, o.MountPoint, what, endpointName(o),
 		os.Getpid(), time.Since(s.started).Round(time.Second))
 
-	if s.uploads == nil {
+	switch {
+	case s.perUser != nil:
+		s.writeUsers(&b)
+	case s.uploads == nil:
 		b.WriteString("\nread-only: no uploads\n")
-	} else {
+	default:
 		s.writeUploads(&b)
 	}
 
@@ -115,6 +123,27 @@ func (s *statusSources) text() []byte {
 		out = append(out[:xattrSizeMax-len(cut)], cut...)
 	}
 	return out
+}
+
+// writeUsers lists the users whose tree is built, with counts of their
+// uploads only: their keys' names are theirs.
+func (s *statusSources) writeUsers(b *bytes.Buffer) {
+	trees := s.perUser.Trees()
+	fmt.Fprintf(b, "\nusers with a tree: %d\n", len(trees))
+	tw := tabwriter.NewWriter(b, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "  user\tuid\topen\tin flight\tfailed\t")
+	for i, t := range trees {
+		if i == maxStatusFiles {
+			fmt.Fprintf(tw, "  ... and %d more\n", len(trees)-i)
+			break
+		}
+		counts := map[string]int{}
+		for _, u := range t.FS.Uploads() {
+			counts[uploadKind(u)]++
+		}
+		fmt.Fprintf(tw, "  %s\t%d\t%d\t%d\t%d\t\n", t.User.Name, t.User.UID, counts["open"], counts["in flight"], counts["failed"])
+	}
+	tw.Flush()
 }
 
 func (s *statusSources) writeUploads(b *bytes.Buffer) {

@@ -15,19 +15,7 @@ import (
 // password file or a credentials command; otherwise the standard AWS chain
 // applies.
 func newStore(ctx context.Context, opts *Options, logger *slog.Logger, observe s3io.AttemptObserver) (*awsstore.Store, error) {
-	cfg := awsstore.Config{
-		Endpoint:        opts.EndpointURL,
-		Region:          opts.Region,
-		Profile:         opts.Profile,
-		ForcePathStyle:  opts.ForcePathStyle,
-		NoSignRequest:   opts.NoSignRequest,
-		CABundle:        opts.CABundle,
-		MaxConcurrency:  max(opts.MaxConcurrency, opts.MaxRequests),
-		MaxAttempts:     opts.MaxRetries,
-		ResponseTimeout: opts.RequestTimeout,
-		Logger:          logger,
-		Observe:         observe,
-	}
+	cfg := storeConfig(opts, logger, observe)
 	if opts.PasswdFile != "" {
 		creds, err := loadPasswdFile(opts.PasswdFile, opts.Bucket)
 		if err != nil {
@@ -54,6 +42,24 @@ func newStore(ctx context.Context, opts *Options, logger *slog.Logger, observe s
 		}
 	}
 	return store, nil
+}
+
+// storeConfig is the S3 client's configuration from the options, without
+// keys.
+func storeConfig(opts *Options, logger *slog.Logger, observe s3io.AttemptObserver) awsstore.Config {
+	return awsstore.Config{
+		Endpoint:        opts.EndpointURL,
+		Region:          opts.Region,
+		Profile:         opts.Profile,
+		ForcePathStyle:  opts.ForcePathStyle,
+		NoSignRequest:   opts.NoSignRequest,
+		CABundle:        opts.CABundle,
+		MaxConcurrency:  max(opts.MaxConcurrency, opts.MaxRequests),
+		MaxAttempts:     opts.MaxRetries,
+		ResponseTimeout: opts.RequestTimeout,
+		Logger:          logger,
+		Observe:         observe,
+	}
 }
 
 // credentialsCommandMessage is the one line a mount whose command failed

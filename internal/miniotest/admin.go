@@ -52,6 +52,16 @@ func SetUser(ctx context.Context, client *http.Client, endpoint string, root sig
 	return nil
 }
 
+// SetPolicy creates (or replaces) the canned policy name with the IAM
+// policy document doc (JSON), for SetUser to attach.
+func SetPolicy(ctx context.Context, client *http.Client, endpoint string, root sigv4.Keys, name, doc string) error {
+	target := "/minio/admin/v3/add-canned-policy?name=" + url.QueryEscape(name)
+	if err := adminCall(ctx, client, endpoint, root, http.MethodPut, target, []byte(doc)); err != nil {
+		return fmt.Errorf("minio admin add-canned-policy %s: %w", name, err)
+	}
+	return nil
+}
+
 // SetUser is the package's SetUser on this server, with its root keys.
 func (s *Server) SetUser(ctx context.Context, accessKey, secretKey, policy string) error {
 	return SetUser(ctx, s.client, s.Endpoint, s.keys(), accessKey, secretKey, policy)

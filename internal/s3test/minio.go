@@ -53,3 +53,13 @@ func (s *Server) SetMinIOUser(ctx context.Context, accessKey, secretKey, policy 
 	}
 	return miniotest.SetUser(ctx, s.client, s.Endpoint, s.keys(), accessKey, secretKey, policy)
 }
+
+// SetMinIOPolicy creates (or replaces) MinIO's canned policy name with the
+// IAM policy document doc, for SetMinIOUser; other servers give
+// ErrNotMinIO.
+func (s *Server) SetMinIOPolicy(ctx context.Context, name, doc string) error {
+	if s.Kind != MinIO {
+		return fmt.Errorf("%w: %s", ErrNotMinIO, s.Kind)
+	}
+	return miniotest.SetPolicy(ctx, s.client, s.Endpoint, s.keys(), name, doc)
+}
