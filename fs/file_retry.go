@@ -94,6 +94,15 @@ func (f *FS) retryDone(w *writeback.File, info s3io.ObjectInfo, uploaded bool) {
 	if n == nil {
 		return
 	}
+	if n.retryEnded(w) {
+		n.closeWriter(w) // after openMu: see closeWriter
+	}
+}
+
+// retryEnded is retryDone under openMu; it reports whether w is to be
+// closed.
+func (n *fileNode) retryEnded(w *writeback.File) bool {
+	f := n.fs
 	n.openMu.Lock()
 	defer n.openMu.Unlock()
 	n.mu.Lock()
@@ -101,26 +110,27 @@ func (f *FS) retryDone(w *writeback.File, info s3io.ObjectInfo, uploaded bool) {
 	n.mu.Unlock()
 	if !current {
 		f.retained.remove(w) // released already, by another loop's end
-		return
+		return false
 	}
 	if n.writers > 0 {
-		return
+		return false
 	}
 	if w.Unsaved() {
 		// Changed after the loop's last upload (a chmod or utimens right
 		// after close): upload again; a loop started for that change
 		// already makes this a no-op.
 		w.RetryInBackground(0, func(info s3io.ObjectInfo, uploaded bool) { f.retryDone(w, info, uploaded) })
-		return
+		return false
 	}
 	// releaseWriter records what the writer uploaded last; info may be
 	// older (a rename may have moved the file since the retry began).
-	n.releaseWriter(w)
+	return n.releaseWriter(w)
 }
 
-// releaseWriter drops the node's writer and its staging file. Called under
-// openMu with no handle open.
-func (n *fileNode) releaseWriter(w *writeback.File) {
+// releaseWriter drops the node's writer, and reports whether the caller
+// must then close it (closeWriter), once it has let go of openMu. Called
+// under openMu with no handle open.
+func (n *fileNode) releaseWriter(w *writeback.File) bool {
 	n.fs.retained.remove(w)
 	n.fs.writers.remove(w)
 	n.mu.Lock()
@@ -130,13 +140,21 @@ func (n *fileNode) releaseWriter(w *writeback.File) {
 	}
 	n.mu.Unlock()
 	if !current {
-		return // released before
+		return false // released before
 	}
 	if c := w.Committed(); c != nil && !w.Unsaved() {
 		// What the writer last uploaded (perhaps in the background) is
 		// what S3 holds now.
 		n.uploaded(*c)
 	}
+	return true
+}
+
+// closeWriter releases a writer's staging file. It may send requests (an
+// abort of a multipart upload, the delete of a parked copy), so it runs
+// after openMu is let go: an open or stat of the file must not wait for
+// them. Nothing refers to w any more.
+func (n *fileNode) closeWriter(w *writeback.File) {
 	if err := w.Close(); err != nil {
 		n.fs.log.Error("closed with data not in S3", "err", err)
 	}

@@ -212,21 +212,29 @@ func (h *writeHandle) Fsync(ctx context.Context, flags uint32) syscall.Errno {
 // Release drops the handle; the last one releases the staging file, or
 // keeps it when its bytes never reached S3 (Flush reported that already).
 func (h *writeHandle) Release(ctx context.Context) syscall.Errno {
+	if h.release() {
+		h.n.closeWriter(h.w)
+	}
+	return 0
+}
+
+// release is Release under openMu; it reports whether the writer is to be
+// closed, which Release does after letting go of openMu.
+func (h *writeHandle) release() bool {
 	n := h.n
 	h.setFlushed(true)
 	n.openMu.Lock()
 	defer n.openMu.Unlock()
 	n.writers--
 	if n.writers > 0 {
-		return 0
+		return false
 	}
 	if n.fs.cfg.AsyncUpload {
 		if h.w.Unsaved() {
 			n.queue(h.w) // uploaded in the background, many files at once
-			return 0
+			return false
 		}
-		n.releaseWriter(h.w)
-		return 0
+		return n.releaseWriter(h.w)
 	}
 	if h.w.ChangedSinceCommit() {
 		// Changed after the last flush (a truncate or chmod between close
@@ -236,10 +244,9 @@ func (h *writeHandle) Release(ctx context.Context) syscall.Errno {
 	}
 	if h.w.Unsaved() {
 		n.retain(h.w) // the program saw the error; the mount keeps trying
-		return 0
+		return false
 	}
-	n.releaseWriter(h.w)
-	return 0
+	return n.releaseWriter(h.w)
 }
 
 // contentType guesses a new object's Content-Type from its name.
