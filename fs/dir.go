@@ -110,6 +110,12 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 		info := retainedInfo(w)
 		return d.fileChild(ctx, name, &info, out), 0
 	}
+	if pending := d.fs.markers.creatingIn(d.bucket, prefix)[name]; pending != nil {
+		// Made here, its marker still to be written, and forgotten by the
+		// kernel meanwhile: S3 cannot tell of it yet.
+		m, _ := pending.markerInfo()
+		return d.dirChild(ctx, name, m, out), 0
+	}
 	gen := d.fs.absent.generation()
 	r, err := d.fs.resolve(ctx, d.bucket, key)
 	if err != nil {
@@ -217,15 +223,23 @@ func (d *dirNode) dirChild(ctx context.Context, name string, m *markerState, out
 
 func (d *dirNode) OpendirHandle(ctx context.Context, flags uint32) (gofs.FileHandle, uint32, syscall.Errno) {
 	ctx = uninterruptible(ctx) // see uninterruptible: no EINTR from a signal
-	return &dirHandle{dir: d, lister: d.newLister(), pending: d.pendingFiles(), opened: time.Now()}, 0, 0
+	return &dirHandle{dir: d, lister: d.newLister(), pending: d.pendingEntries(), opened: time.Now()}, 0, 0
 }
 
-// pendingFiles are the names of files created here that S3 does not have
-// yet (being written), sorted.
-func (d *dirNode) pendingFiles() []string {
-	names := d.fs.writers.pendingIn(d.bucket, d.path())
-	sort.Strings(names)
-	return names
+// pendingEntries are the files created here that S3 does not have yet
+// (being written, or queued for upload) and the directories made here
+// whose marker is still to be written (asynchronous mode), by name.
+func (d *dirNode) pendingEntries() []dirEntry {
+	prefix := d.path()
+	var out []dirEntry
+	for _, name := range d.fs.writers.pendingIn(d.bucket, prefix) {
+		out = append(out, dirEntry{name: name, pending: true})
+	}
+	for name := range d.fs.markers.creatingIn(d.bucket, prefix) {
+		out = append(out, dirEntry{name: name, isDir: true, pending: true})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+	return out
 }
 
 // newLister lists the directory, reusing what its children already know.

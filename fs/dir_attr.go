@@ -276,11 +276,10 @@ func (d *dirNode) Setattr(ctx context.Context, fh gofs.FileHandle, in *fuse.SetA
 			contentType = dirMarkerContentType
 		}
 		next.found, next.info.Key, next.info.ContentType = true, prefix, contentType
-		d.writeMarkerBehindLocked(writeback.Meta{ContentType: contentType, UserMetadata: meta})
+		d.writeMarkerBehindLocked(writeback.Meta{ContentType: contentType, UserMetadata: meta}, false)
 	}
 	d.mu.Lock()
 	d.marker, d.markerAt = &next, time.Now()
-	d.writingMarker = prefix != ""
 	if setsMtime {
 		d.mtime = time.Time{} // the stored mtime is the truth again
 	}

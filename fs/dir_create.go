@@ -126,6 +126,9 @@ func (d *dirNode) Mkdir(ctx context.Context, name string, mode uint32, out *fuse
 	key := d.path() + name + "/"
 	now := time.Now()
 	meta := writeback.Meta{ContentType: dirMarkerContentType, UserMetadata: d.newDirMeta(caller, mode, now)}
+	if d.fs.cfg.AsyncUpload {
+		return d.mkdirBehind(ctx, name, key, meta, now, out), 0
+	}
 	info, err := d.fs.wb.PutMarker(ctx, d.bucket, key, meta)
 	if err != nil {
 		return nil, d.fail("mkdir", key, err)
@@ -138,6 +141,21 @@ func (d *dirNode) Mkdir(ctx context.Context, name string, mode uint32, out *fuse
 	child.Operations().(*dirNode).madeEmpty()
 	d.made(name)
 	return child, 0
+}
+
+// mkdirBehind makes a directory whose marker is written behind (see
+// dir_marker_behind.go): asynchronous mode.
+func (d *dirNode) mkdirBehind(ctx context.Context, name, key string, meta writeback.Meta, now time.Time, out *fuse.EntryOut) *gofs.Inode {
+	info := s3io.ObjectInfo{Key: key, ContentType: meta.ContentType, Metadata: meta.UserMetadata, HasMetadata: true,
+		ModTime: now.Truncate(time.Second)}
+	child := d.dirChild(ctx, name, &markerState{found: true, info: info}, out)
+	n := child.Operations().(*dirNode)
+	n.setattrMu.Lock()
+	n.writeMarkerBehindLocked(meta, true)
+	n.setattrMu.Unlock()
+	n.madeEmpty()
+	d.made(name)
+	return child
 }
 
 // Symlink stores the target as the object's body with an S_IFLNK mode,

@@ -22,7 +22,7 @@ type dirHandle struct {
 	// pending are files created here and still being written, which S3
 	// cannot list yet: they come after the listing (those it shows are
 	// dropped).
-	pending []string
+	pending []dirEntry
 
 	// order is the listing's regular files so far, handed to the
 	// directory read-ahead when the listing is complete.
@@ -59,7 +59,7 @@ func (h *dirHandle) Readdirent(ctx context.Context) (*fuse.DirEntry, syscall.Err
 		return nil, toErrno(err)
 	}
 	if ok {
-		h.pending = slices.DeleteFunc(h.pending, func(n string) bool { return n == e.name })
+		h.pending = slices.DeleteFunc(h.pending, func(p dirEntry) bool { return p.name == e.name })
 	} else {
 		if len(h.pending) == 0 {
 			if !h.recorded {
@@ -68,7 +68,7 @@ func (h *dirHandle) Readdirent(ctx context.Context) (*fuse.DirEntry, syscall.Err
 			}
 			return nil, 0
 		}
-		e = dirEntry{name: h.pending[0], pending: true}
+		e = h.pending[0]
 		h.pending = h.pending[1:]
 	}
 	h.pos++
@@ -109,7 +109,7 @@ func (h *dirHandle) Seekdir(ctx context.Context, off uint64) syscall.Errno {
 	}
 	h.lister.close()
 	h.lister = h.dir.newLister()
-	h.pending = h.dir.pendingFiles()
+	h.pending = h.dir.pendingEntries()
 	h.pos = 0
 	h.order, h.opened, h.recorded = listedOrder{}, time.Now(), false
 	for h.pos < off {

@@ -24,7 +24,12 @@ import (
 // of a directory above it) and the unmount write pending markers first,
 // and the first three report a failure. rmdir drops a pending write. A
 // crash of the daemon loses at most the attribute changes of the last
-// markerDelay (or those still failing); mkdir itself is not delayed.
+// markerDelay (or those still failing). mkdir itself is not delayed,
+// except in asynchronous mode (--async-upload), where a new directory's
+// marker is written behind the same way (with the directory's first
+// attribute changes, one PUT): until then listings show it as they show
+// files still to be uploaded, and rmdir of it, or of a directory above it,
+// sees it.
 const (
 	markerDelay      = 100 * time.Millisecond
 	markerRetryDelay = time.Second
@@ -40,19 +45,57 @@ type markerWrite struct {
 	err      error // the last failure
 }
 
-// markersBehind are the directories with a marker write pending.
+// markersBehind are the directories with a marker write pending, and
+// whether that write makes the directory (an asynchronous mkdir: S3 has
+// no key for it yet).
 type markersBehind struct {
 	mu   sync.Mutex
-	dirs map[*dirNode]struct{}
+	dirs map[*dirNode]bool
 }
 
-func (m *markersBehind) add(d *dirNode) {
+func (m *markersBehind) add(d *dirNode, creating bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.dirs == nil {
-		m.dirs = make(map[*dirNode]struct{})
+		m.dirs = make(map[*dirNode]bool)
 	}
-	m.dirs[d] = struct{}{}
+	m.dirs[d] = m.dirs[d] || creating
+}
+
+// creatingIn returns the directories directly in bucket/prefix that S3
+// has no key for yet, by name: a listing cannot show them.
+func (m *markersBehind) creatingIn(bucket, prefix string) map[string]*dirNode {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out map[string]*dirNode
+	for d, creating := range m.dirs {
+		p := d.path()
+		if !creating || d.bucket != bucket || !strings.HasPrefix(p, prefix) {
+			continue
+		}
+		name := strings.TrimSuffix(p[len(prefix):], "/")
+		if name == "" || strings.Contains(name, "/") {
+			continue
+		}
+		if out == nil {
+			out = make(map[string]*dirNode)
+		}
+		out[name] = d
+	}
+	return out
+}
+
+// anyCreatingUnder reports whether a directory under bucket/prefix (not
+// the one of prefix itself) has no key in S3 yet.
+func (m *markersBehind) anyCreatingUnder(bucket, prefix string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for d, creating := range m.dirs {
+		if p := d.path(); creating && d.bucket == bucket && p != prefix && strings.HasPrefix(p, prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 func (m *markersBehind) remove(d *dirNode) {
@@ -82,14 +125,18 @@ func (m *markersBehind) under(bucket, prefix string) []*dirNode {
 }
 
 // writeMarkerBehindLocked schedules the marker's rewrite with meta,
-// replacing a pending one. The caller holds setattrMu.
-func (d *dirNode) writeMarkerBehindLocked(meta writeback.Meta) {
+// replacing a pending one; creating says that S3 has no key for the
+// directory yet. The caller holds setattrMu.
+func (d *dirNode) writeMarkerBehindLocked(meta writeback.Meta, creating bool) {
 	if d.behind == nil {
 		d.behind = &markerWrite{}
 		d.behind.timer = time.AfterFunc(markerDelay, d.flushMarkerInBackground)
-		d.fs.markers.add(d)
 	}
+	d.fs.markers.add(d, creating)
 	d.behind.meta = meta
+	d.mu.Lock()
+	d.writingMarker = true
+	d.mu.Unlock()
 }
 
 // flushMarkerInBackground is the timer's write.

@@ -94,6 +94,9 @@ func (d *dirNode) Rmdir(ctx context.Context, name string) (errno syscall.Errno) 
 			}()
 		}
 	}
+	if d.fs.writers.anyPendingUnder(d.bucket, prefix) || d.fs.markers.anyCreatingUnder(d.bucket, prefix) {
+		return syscall.ENOTEMPTY // files or directories in it that S3 does not have yet
+	}
 	empty, err := d.fs.emptyDir(ctx, d.bucket, prefix)
 	if err != nil {
 		return d.fail("rmdir", prefix, err)

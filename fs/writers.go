@@ -57,3 +57,16 @@ func (o *openWriters) pendingIn(bucket, prefix string) []string {
 	}
 	return names
 }
+
+// anyPendingUnder reports whether a file anywhere under bucket/prefix is
+// one S3 has no object for yet.
+func (o *openWriters) anyPendingUnder(bucket, prefix string) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for w := range o.ws {
+		if b, k := w.Location(); b == bucket && strings.HasPrefix(k, prefix) && w.Pending() {
+			return true
+		}
+	}
+	return false
+}

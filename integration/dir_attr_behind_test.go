@@ -1,9 +1,11 @@
 package integration
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -119,5 +121,55 @@ func TestFailingDirectoryAttributeWriteFailsSyncAndIsRetried(t *testing.T) {
 	}
 	if err := dir.Sync(); err != nil {
 		t.Errorf("fsync of the directory after the retry: %v", err)
+	}
+}
+
+// In asynchronous mode mkdir is written behind too: the directory shows at
+// once (stat, ls of its parent, files in it), an rmdir of its parent sees
+// it, one made and removed at once never reaches S3, and `s3mount sync`
+// writes the others' markers with their attributes, one PUT each.
+func TestAsyncMkdirIsWrittenBehindAndShownMeanwhile(t *testing.T) {
+	s, p, _ := asyncSession(t)
+	p.Add(faultproxy.Rule{Match: faultproxy.IsPutObject, Action: faultproxy.Delay(500 * time.Millisecond)})
+	if err := os.MkdirAll(s.path("top/sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(s.path("top/sub"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(s.path("brief"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(s.path("brief")); err != nil {
+		t.Fatalf("rmdir of a directory just made: %v", err)
+	}
+	if err := os.WriteFile(s.path("top/sub/f"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if keys := s.allKeys(); len(keys) != 0 {
+		t.Fatalf("S3 has %v before the write-behind delay and the queued upload", keys)
+	}
+	if out := run(t, "ls", s.mnt); out != "top\n" {
+		t.Errorf("ls of the root meanwhile: %q, want the new directory", out)
+	}
+	if out := run(t, "ls", "-l", s.path("top")); !strings.Contains(out, "drwx------") || !strings.Contains(out, " sub\n") {
+		t.Errorf("ls -l top meanwhile:\n%s", out)
+	}
+	if err := os.Remove(s.path("top")); !errors.Is(err, syscall.ENOTEMPTY) {
+		t.Errorf("rmdir of a directory holding one still to be written: %v, want ENOTEMPTY", err)
+	}
+	s.sync()
+	want := []string{"top/", "top/sub/", "top/sub/f"}
+	if keys := s.allKeys(); !slices.Equal(keys, want) {
+		t.Fatalf("keys after sync: %v, want %v", keys, want)
+	}
+	if puts := putsOf(p.Requests(), s.bucket, "top/sub/"); puts != 1 {
+		t.Errorf("%d PUTs of top/sub/ for mkdir and chmod, want 1", puts)
+	}
+	if md := s.metadata("top/sub/"); md["mode"] != fmt.Sprint(syscall.S_IFDIR|0o700) {
+		t.Errorf("top/sub/ marker: %v", md)
+	}
+	if puts := putsOf(p.Requests(), s.bucket, "brief/"); puts != 0 {
+		t.Errorf("a directory made and removed at once was PUT %d times", puts)
 	}
 }
