@@ -1,6 +1,7 @@
 package fs
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -161,5 +162,30 @@ func TestMetadataChangesOfAFileJustWrittenAreOneCopyEach(t *testing.T) {
 	fi, err := os.Stat(path)
 	if err != nil || fi.Mode().Perm() != 0o640 || !fi.ModTime().Equal(stamp) {
 		t.Errorf("after the changes: %v, %v", fi, err)
+	}
+}
+
+// rmdir of a directory holding a file still being written (S3 has no key
+// under it yet) gives ENOTEMPTY, as on a local disk.
+func TestRmdirOfADirectoryWithAFileBeingWrittenFails(t *testing.T) {
+	st := memstore.New()
+	st.AddBucket("b")
+	mnt := mountStore(t, Config{Bucket: "b"}, st)
+	dir := filepath.Join(mnt, "d")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(filepath.Join(dir, "f"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(dir); !errors.Is(err, syscall.ENOTEMPTY) {
+		t.Errorf("rmdir over a file being written: %v, want ENOTEMPTY", err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "f")); err != nil {
+		t.Errorf("the file after its close: %v", err)
 	}
 }
