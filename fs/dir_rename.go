@@ -104,6 +104,23 @@ func (d *dirNode) renameFile(ctx context.Context, n *fileNode, dst *dirNode, src
 	n.mu.Lock()
 	w := n.w
 	n.mu.Unlock()
+	if w != nil && w.Pending() {
+		// S3 has nothing at srcKey yet (a new file still being written,
+		// or queued for upload): its upload goes to dstKey instead, with
+		// no copy and no delete. rsync's temporary file then costs one PUT.
+		done, err := w.Retarget(d.bucket, dstKey)
+		if err != nil {
+			return n.fail("rename", err)
+		}
+		if done {
+			copied = true
+			n.mu.Lock()
+			n.key, n.info.Key = dstKey, dstKey
+			n.mu.Unlock()
+			d.renamed(n, dst, srcKey, dstKey)
+			return 0
+		}
+	}
 	if w != nil && w.Changed() {
 		if errno := n.commit(ctx, w); errno != 0 {
 			return errno
@@ -138,13 +155,19 @@ func (d *dirNode) renameFile(ctx context.Context, n *fileNode, dst *dirNode, src
 	if w != nil {
 		w.Rename(d.bucket, dstKey, &moved)
 	}
+	d.renamed(n, dst, srcKey, dstKey)
+	return 0
+}
+
+// renamed records in the tree that n moved from srcKey here to dstKey in
+// dst.
+func (d *dirNode) renamed(n *fileNode, dst *dirNode, srcKey, dstKey string) {
 	if c := dst.GetChild(path.Base(dstKey)); c != nil && c.Operations() != gofs.InodeEmbedder(n) {
 		dst.markRemoved(path.Base(dstKey)) // the file replaced
 	}
 	d.fs.inodes.rename(d.fs.salt+d.bucket+"/"+srcKey, d.fs.salt+d.bucket+"/"+dstKey)
 	d.touch()
 	dst.made(path.Base(dstKey))
-	return 0
 }
 
 // copyOptions keep an object's metadata and encryption on a copy.

@@ -2,6 +2,7 @@ package fs
 
 import (
 	"sync"
+	"time"
 
 	"github.com/s3mount/s3mount/s3io"
 	"github.com/s3mount/s3mount/writeback"
@@ -84,8 +85,15 @@ func (n *fileNode) queue(w *writeback.File) {
 		n.fs.log.Warn("staged file not sealed", "err", err)
 	}
 	n.fs.retained.set(w, n)
-	w.RetryInBackground(0, func(info s3io.ObjectInfo, uploaded bool) { n.fs.retryDone(w, info, uploaded) })
+	w.UploadInBackground(asyncUploadDelay, func(info s3io.ObjectInfo, uploaded bool) { n.fs.retryDone(w, info, uploaded) })
 }
+
+// asyncUploadDelay is how long a file closed in asynchronous mode waits
+// before its upload starts: what a program does right after a close
+// (rsync's chmod, utimens and rename of its temporary file, tar's
+// utimens) then goes with the one PUT, at the file's final name, instead
+// of a copy each. fsync, s3mount sync and the unmount do not wait for it.
+const asyncUploadDelay = 100 * time.Millisecond
 
 // retryDone releases a retained writer that needs no more retries, unless
 // a handle has it open again (its last release then decides).

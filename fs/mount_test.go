@@ -63,7 +63,7 @@ func mountStoreFS(t *testing.T, cfg Config, st s3io.Store) (*FS, string) {
 	var wb *writeback.Manager
 	if !cfg.ReadOnly {
 		wb, err = writeback.New(st, writeback.Options{StagingDir: t.TempDir(), PartSize: 5 << 20, Concurrency: 4,
-			Object: s3io.WriteOptions{ContentMD5: true}})
+			Object: s3io.WriteOptions{ContentMD5: true}, AsyncUpload: cfg.AsyncUpload})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -189,3 +189,69 @@ func TestRmdirOfADirectoryWithAFileBeingWrittenFails(t *testing.T) {
 		t.Errorf("the file after its close: %v", err)
 	}
 }
+
+// A file S3 has no object for yet, renamed (rsync's temporary file in
+// asynchronous mode, or any file renamed while still open for writing),
+// is uploaded once, at its new name: no copy, no delete, nothing left at
+// the old name.
+func TestRenameOfAFileNotInS3YetIsItsUploadAtTheNewName(t *testing.T) {
+	for _, async := range []bool{false, true} {
+		st := memstore.New()
+		st.AddBucket("b")
+		st.PutBytes("b", "d/target", []byte("old"), nil)
+		log := &opLog{}
+		fsys, mnt := mountStoreFS(t, Config{Bucket: "b", AsyncUpload: async}, s3io.Count(st, log.observe))
+		if _, err := os.Stat(filepath.Join(mnt, "d", "target")); err != nil {
+			t.Fatal(err)
+		}
+		n := log.settle()
+		tmp, dst := filepath.Join(mnt, "d", ".target.XXXX"), filepath.Join(mnt, "d", "target")
+		var f *os.File
+		var err error
+		if f, err = os.Create(tmp); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.WriteString("new bytes"); err != nil {
+			t.Fatal(err)
+		}
+		if async {
+			if err := f.Close(); err != nil { // queued: still not in S3
+				t.Fatal(err)
+			}
+		}
+		if err := os.Rename(tmp, dst); err != nil {
+			t.Fatalf("async %v: rename: %v", async, err)
+		}
+		if got, err := os.ReadFile(dst); err != nil || string(got) != "new bytes" {
+			t.Fatalf("async %v: the new name reads %q, %v", async, got, err)
+		}
+		if !async {
+			if err := f.Close(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := fsys.SyncAll(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		ops, _ := log.since(n)
+		puts := 0
+		for _, op := range ops {
+			switch op {
+			case "PutObject":
+				puts++
+			case "HeadObject", "ListObjectsV2", "GetObject": // the lookup of the new name; the read
+			default:
+				t.Errorf("async %v: create, rename over an existing file and close sent %s: %v", async, op, ops)
+			}
+		}
+		if puts != 1 {
+			t.Errorf("async %v: %d PUTs: %v, want the one at the new name", async, puts, ops)
+		}
+		if got, ok := st.Bytes("b", "d/target"); !ok || string(got) != "new bytes" {
+			t.Errorf("async %v: S3 holds %q (%v) at the new name", async, got, ok)
+		}
+		if _, err := st.HeadObject(t.Context(), "b", "d/.target.XXXX", s3io.ReadOptions{}); !errors.Is(err, s3io.ErrNotFound) {
+			t.Errorf("async %v: the old name is in S3: %v", async, err)
+		}
+	}
+}

@@ -305,6 +305,35 @@ func (f *File) Rename(bucket, key string, moved *s3io.ObjectInfo) {
 	f.shareLocked()
 }
 
+// Retarget makes a file that S3 has no object for yet (Pending: new, never
+// uploaded) go to bucket/key instead, with nothing to copy or delete: a
+// rename of it. The manifest, if written, names the new key before
+// Retarget returns, so a crash never publishes the file under the old one.
+// It reports false, changing nothing, when S3 has the object by now (an
+// upload ended meanwhile): the rename must then copy it.
+func (f *File) Retarget(bucket, key string) (bool, error) {
+	f.opMu.Lock()
+	defer f.opMu.Unlock()
+	if f.base != nil {
+		return false, nil
+	}
+	oldBucket, oldKey := f.bucket, f.key
+	f.bucket, f.key = bucket, key
+	f.manMu.Lock()
+	onDisk := f.onDisk
+	f.manMu.Unlock()
+	if onDisk != nil {
+		closed := onDisk.closed()
+		if err := f.writeManifestLocked(closed, closed && !f.m.opts.AsyncUpload); err != nil {
+			f.bucket, f.key = oldBucket, oldKey
+			return false, err
+		}
+	}
+	f.publishLocked()
+	f.shareLocked()
+	return true, nil
+}
+
 func (f *File) blockSize() int64 { return f.m.opts.BlockSize }
 
 // needsFetchLocked reports whether block i holds base bytes that are not

@@ -34,8 +34,19 @@ func (f *File) Keep() error {
 // Calling it again while a retry loop runs changes nothing.
 //
 // first is the wait before the first attempt: the retry delay after a
-// failed close, or 0 for a file queued by an asynchronous close.
+// failed close, or 0 to upload again at once.
 func (f *File) RetryInBackground(first time.Duration, done func(info s3io.ObjectInfo, uploaded bool)) {
+	f.background(first, true, done)
+}
+
+// UploadInBackground is RetryInBackground for a file closed in
+// asynchronous mode: its first upload, after waiting after; its first
+// attempt counts as no retry.
+func (f *File) UploadInBackground(after time.Duration, done func(info s3io.ObjectInfo, uploaded bool)) {
+	f.background(after, false, done)
+}
+
+func (f *File) background(first time.Duration, retry bool, done func(info s3io.ObjectInfo, uploaded bool)) {
 	f.stateMu.Lock()
 	if f.retrying {
 		f.stateMu.Unlock()
@@ -47,7 +58,7 @@ func (f *File) RetryInBackground(first time.Duration, done func(info s3io.Object
 	m.retries.Add(1)
 	go func() {
 		defer m.retries.Done()
-		info, uploaded, ok := f.retryLoop(first)
+		info, uploaded, ok := f.retryLoop(first, retry)
 		f.stateMu.Lock()
 		f.retrying = false
 		f.stateMu.Unlock()
@@ -58,7 +69,8 @@ func (f *File) RetryInBackground(first time.Duration, done func(info s3io.Object
 }
 
 // retryLoop runs the retries; ok is false when the mount ended first.
-func (f *File) retryLoop(first time.Duration) (info s3io.ObjectInfo, uploaded, ok bool) {
+// retry says whether the first attempt is a retry already.
+func (f *File) retryLoop(first time.Duration, retry bool) (info s3io.ObjectInfo, uploaded, ok bool) {
 	m := f.m
 	delay := first
 	bucket, key := f.Location()
@@ -84,7 +96,7 @@ func (f *File) retryLoop(first time.Duration) (info s3io.ObjectInfo, uploaded, o
 		case <-m.ctx.Done():
 			continue
 		}
-		if first > 0 || attempt > 1 {
+		if retry && first > 0 || attempt > 1 {
 			m.retried.Add(1)
 		}
 		info, err := f.Commit(m.ctx)
@@ -94,7 +106,7 @@ func (f *File) retryLoop(first time.Duration) (info s3io.ObjectInfo, uploaded, o
 			delay = 0 // changed again meanwhile (a chmod after close): upload that too
 			continue
 		case err == nil:
-			if first > 0 || attempt > 1 {
+			if retry && first > 0 || attempt > 1 {
 				m.log.Info("upload succeeded on retry after a failed close", "bucket", bucket, "key", key, "attempt", attempt)
 			}
 			return info, true, true
