@@ -99,7 +99,7 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 	}
 	prefix := d.path()
 	key := prefix + name
-	if d.knownAbsent(name) || d.fs.absent.has(d.bucket+"\x00"+key) || d.fs.listedAbsent(d.bucket, prefix, name) {
+	if d.knownMissing(name) {
 		return nil, syscall.ENOENT
 	}
 	if key+"/" == d.fs.parkPrefix() {
@@ -132,6 +132,14 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 		d.fs.absent.add(d.bucket+"\x00"+key, gen, time.Now().Add(d.fs.cfg.NegativeTTL))
 		return nil, syscall.ENOENT
 	}
+}
+
+// knownMissing reports whether S3 is known to have nothing at name (see
+// knownAbsent, absentNames and listedAbsent), so that nothing need be
+// asked. A node of that name (being written) is the caller's to check.
+func (d *dirNode) knownMissing(name string) bool {
+	prefix := d.path()
+	return d.knownAbsent(name) || d.fs.absent.has(d.bucket+"\x00"+prefix+name) || d.fs.listedAbsent(d.bucket, prefix, name)
 }
 
 // knownAbsent reports whether name is known not to exist without asking S3.

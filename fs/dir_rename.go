@@ -45,9 +45,12 @@ func (d *dirNode) Rename(ctx context.Context, name string, newParent gofs.InodeE
 		return errno
 	}
 	srcKey, dstKey := d.path()+name, dst.path()+newName
-	target, err := d.fs.resolve(ctx, d.bucket, dstKey)
-	if err != nil {
-		return d.fail("rename", dstKey, err)
+	var target resolution // nothing there, when that is known without asking
+	if dst.GetChild(newName) != nil || !dst.knownMissing(newName) {
+		var err error
+		if target, err = d.fs.resolve(ctx, d.bucket, dstKey); err != nil {
+			return d.fail("rename", dstKey, err)
+		}
 	}
 	exists := target.isDir || target.info != nil
 	if exists && flags&renameNoReplace != 0 {

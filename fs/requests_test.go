@@ -89,6 +89,13 @@ func TestCreatingNewNamesAsksNothingTheListingOrALookupAnswered(t *testing.T) {
 	if ops, _ := log.since(n); !slices.Equal(ops, []string{"PutObject", "PutObject", "PutObject"}) {
 		t.Errorf("three new files in a directory just listed sent %v, want three PUTs only", ops)
 	}
+	_, n = log.since(0)
+	if err := os.Rename(filepath.Join(mnt, "listed", "a"), filepath.Join(mnt, "listed", "z")); err != nil {
+		t.Fatal(err)
+	}
+	if ops, _ := log.since(n); !slices.Equal(ops, []string{"CopyObject", "DeleteObject"}) {
+		t.Errorf("a rename to a name the listing lacks sent %v, want the copy and the delete only", ops)
+	}
 	if _, err := os.Stat(filepath.Join(mnt, "unlisted")); err != nil {
 		t.Fatal(err)
 	}
