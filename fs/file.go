@@ -31,8 +31,9 @@ type fileNode struct {
 	// TTL): a listing page fetched before that upload must not replace it.
 	wrote      string
 	wroteUntil time.Time
-	// guardsSet is set when tags or an ACL were put on the object since
-	// this mount uploaded it (see ownUpload).
+	// guardsSet is set when the object may have tags or an ACL not of
+	// this mount's upload: put since through the mount, or kept by a copy
+	// of metadata onto an object another client made (see ownUpload).
 	guardsSet bool
 	// removed is set when the file was unlinked or replaced by a rename
 	// while the kernel still holds it (an open descriptor): it has no name
@@ -153,11 +154,11 @@ func (n *fileNode) updateListed(info s3io.ObjectInfo) s3io.ObjectInfo {
 }
 
 // uploaded records a version this mount just uploaded.
-func (n *fileNode) uploaded(info s3io.ObjectInfo) {
+func (n *fileNode) uploaded(info s3io.ObjectInfo, ours bool) {
 	n.update(info)
 	n.mu.Lock()
 	n.wrote, n.wroteUntil = versionOf(&info), time.Now().Add(n.fs.cfg.MetadataTTL)
-	n.guardsSet = false
+	n.guardsSet = !ours
 	n.mu.Unlock()
 }
 

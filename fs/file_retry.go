@@ -153,7 +153,7 @@ func (n *fileNode) releaseWriter(w *writeback.File) bool {
 	if c := w.Committed(); c != nil && !w.Unsaved() {
 		// What the writer last uploaded (perhaps in the background) is
 		// what S3 holds now.
-		n.uploaded(*c)
+		n.uploaded(*c, w.BaseOurs())
 	}
 	return true
 }

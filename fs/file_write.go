@@ -114,16 +114,16 @@ func (n *fileNode) fail(op string, err error) syscall.Errno {
 
 // commit makes S3 hold what was written through the node's writer.
 func (n *fileNode) commit(ctx context.Context, w *writeback.File) syscall.Errno {
-	return n.commitWith(ctx, w.Commit)
+	return n.commitWith(ctx, w, w.Commit)
 }
 
 // commitClose is commit for a program's close: a failed upload's data is
 // durable before the program is told (see writeback.File.CommitClose).
 func (n *fileNode) commitClose(ctx context.Context, w *writeback.File) syscall.Errno {
-	return n.commitWith(ctx, w.CommitClose)
+	return n.commitWith(ctx, w, w.CommitClose)
 }
 
-func (n *fileNode) commitWith(ctx context.Context, commit func(context.Context) (s3io.ObjectInfo, error)) syscall.Errno {
+func (n *fileNode) commitWith(ctx context.Context, w *writeback.File, commit func(context.Context) (s3io.ObjectInfo, error)) syscall.Errno {
 	ctx = uninterruptible(ctx)
 	info, err := commit(ctx)
 	switch {
@@ -132,7 +132,7 @@ func (n *fileNode) commitWith(ctx context.Context, commit func(context.Context) 
 	case err != nil:
 		return n.fail("upload", err)
 	}
-	n.uploaded(info)
+	n.uploaded(info, w.BaseOurs())
 	return 0
 }
 

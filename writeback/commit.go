@@ -89,7 +89,11 @@ func (f *File) commit(ctx context.Context, closing bool) (s3io.ObjectInfo, error
 	f.failures, f.lastErr = 0, ""
 	f.stateMu.Unlock()
 	f.partBytes.Store(0)
-	f.base, f.baseOurs = &info, true
+	// A copy of the base onto itself keeps what it had (tags and an ACL
+	// put back, for a base that was not this mount's own upload).
+	ours := !f.keptGuards || f.baseOurs
+	f.keptGuards = false
+	f.base, f.baseOurs = &info, ours
 	f.publishLocked()
 	f.baseLimit = f.size
 	f.dirty = nil
@@ -130,6 +134,7 @@ func (f *File) commitSingleLocked(ctx context.Context) (s3io.ObjectInfo, error) 
 		case err != nil:
 			return info, fmt.Errorf("update metadata of %s: %w", f.key, err)
 		default:
+			f.keptGuards = true
 			return info, f.restoreGuards(ctx, guards)
 		}
 	}

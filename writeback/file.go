@@ -50,6 +50,7 @@ type File struct {
 	key        string
 	base       *s3io.ObjectInfo // the object the bytes start from; nil for a new one
 	baseOurs   bool             // base was uploaded by this mount (see BaseIsOurs)
+	keptGuards bool             // the commit being made copied the base onto itself
 	baseLimit  int64            // bytes of base still visible: shrinking lowers it
 	size       int64
 	present    bitmap // blocks whose bytes are in the staging file
@@ -187,6 +188,16 @@ func (f *File) BaseIsOurs() {
 	f.opMu.Lock()
 	defer f.opMu.Unlock()
 	f.baseOurs = true
+}
+
+// BaseOurs reports whether the object S3 has for the file was uploaded by
+// this mount with no tags or ACL of another's (see BaseIsOurs): after a
+// commit of new bytes it is; after a copy of metadata onto a base that
+// was not, it is not.
+func (f *File) BaseOurs() bool {
+	f.opMu.Lock()
+	defer f.opMu.Unlock()
+	return f.baseOurs
 }
 
 // UseKey makes the file read and write its object with this SSE-C key
