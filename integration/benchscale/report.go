@@ -42,5 +42,7 @@ func report(w io.Writer, s *scale, rows []row, heaps [2]heap) {
 	for _, r := range rows {
 		peak = max(peak, r.hwm)
 	}
-	fmt.Fprintf(w, "peak RSS %d MiB for %d keys (%d entries with the directories)\n", peak>>20, s.l.total(), s.l.total()+s.l.dirs())
+	entries := s.l.total() + s.l.dirs()
+	fmt.Fprintf(w, "peak RSS %d MiB for %d keys (%d entries with the directories): %.0f bytes an entry above the %d MiB at start (target: about 1 KiB beyond --cache-size)\n",
+		peak>>20, s.l.total(), entries, float64(peak-s.startRSS)/float64(entries), s.startRSS>>20)
 }

@@ -57,6 +57,8 @@ type scale struct {
 	work   string
 	client *s3.Client
 	l      layout
+
+	startRSS int64 // the daemon's, after its first collection
 }
 
 func newScale(c config, srv *miniotest.Server, work string) *scale {

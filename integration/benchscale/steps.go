@@ -86,7 +86,8 @@ func (s *scale) measure(ctx context.Context) ([]row, [2]heap, error) {
 	if heaps[0], _, err = d.heapAfterGC(); err != nil {
 		return nil, heaps, err
 	}
-	fmt.Printf("start: live heap %.1f MiB, RSS %d MiB\n", heaps[0].live, d.proc("VmRSS:")>>20)
+	s.startRSS = d.proc("VmRSS:")
+	fmt.Printf("start: live heap %.1f MiB, RSS %d MiB\n", heaps[0].live, s.startRSS>>20)
 	steps := []struct {
 		name string
 		run  func(*daemon) (row, error)
