@@ -6,7 +6,7 @@ GO ?= go
 BIN := $(CURDIR)/bin
 GOFILES = $(shell find . -name '*.go' -not -path './.git/*' -not -path './bin/*' -not -path './.demo/*')
 
-.PHONY: all build install tools tools-servers test test-servers test-unit soak bench demo demo-stop fmt vet clean
+.PHONY: all build install tools tools-servers test test-servers test-unit soak bench bench-scale demo demo-stop fmt vet clean
 
 all: build
 
@@ -65,6 +65,12 @@ test-unit: vet
 BENCH_ARGS ?=
 bench: tools build
 	S3MOUNT_MINIO=$(BIN)/minio $(GO) run ./integration/bench --s3mount $(BIN)/s3mount $(BENCH_ARGS)
+
+# make bench-scale (1,000,000 keys, made first with parallel PUTs: many
+# minutes) or BENCH_SCALE_ARGS="--keys 20000" (a smoke run). Needs root.
+BENCH_SCALE_ARGS ?=
+bench-scale: tools build
+	S3MOUNT_MINIO=$(BIN)/minio $(GO) run ./integration/benchscale --s3mount $(BIN)/s3mount $(BENCH_SCALE_ARGS)
 
 demo: tools build
 	bash scripts/demo.sh start

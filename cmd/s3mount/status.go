@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	rtmetrics "runtime/metrics"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -105,6 +106,8 @@ func (s *statusSources) text() []byte {
 			s.opts.CacheDir, humanBytes(d.Bytes), d.Blocks, d.Hits, d.Misses, humanBytes(d.BytesWritten), d.Evicted, d.Corrupt)
 	}
 
+	fmt.Fprintf(&b, "\n%s\n", heapLine())
+
 	recent := s.rec.Recent()
 	fmt.Fprintf(&b, "\nlast minute: %d S3 requests, %d errors, %d retries\n", recent.Requests, recent.Errors, recent.Retries)
 	if s.limit != nil {
@@ -144,6 +147,30 @@ func (s *statusSources) writeUsers(b *bytes.Buffer) {
 		fmt.Fprintf(tw, "  %s\t%d\t%d\t%d\t%d\t\n", t.User.Name, t.User.UID, counts["open"], counts["in flight"], counts["failed"])
 	}
 	tw.Flush()
+}
+
+// heapSamples are the runtime metrics of the heap line. Reading them does
+// not stop the world or force a collection (runtime.ReadMemStats and
+// runtime.GC would), so a status read costs the same however big the heap.
+var heapSamples = []string{"/gc/heap/live:bytes", "/gc/cycles/total:gc-cycles", "/memory/classes/heap/objects:bytes"}
+
+// heapLine is the daemon's Go heap: what the last collection found live
+// (what the mount's state costs; it changes only when a collection runs,
+// at the latest every 2 minutes), and the heap objects now, garbage not
+// yet collected included.
+func heapLine() string {
+	s := make([]rtmetrics.Sample, len(heapSamples))
+	for i, name := range heapSamples {
+		s[i].Name = name
+	}
+	rtmetrics.Read(s)
+	val := func(i int) uint64 {
+		if s[i].Value.Kind() != rtmetrics.KindUint64 {
+			return 0
+		}
+		return s[i].Value.Uint64()
+	}
+	return fmt.Sprintf("heap: live %s after GC %d; %s of heap objects now", humanBytes(int64(val(0))), val(1), humanBytes(int64(val(2))))
 }
 
 func (s *statusSources) writeUploads(b *bytes.Buffer) {

@@ -62,20 +62,28 @@ func (m *mounted) unmount() {
 }
 
 // peakRSS is the s3mount process's VmHWM in bytes.
-func (m *mounted) peakRSS() (int64, error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", m.cmd.Process.Pid))
+func (m *mounted) peakRSS() (int64, error) { return m.status("VmHWM:") }
+
+// status is a size field of the s3mount process's /proc/PID/status
+// ("VmHWM:", "VmRSS:") in bytes.
+func (m *mounted) status(field string) (int64, error) {
+	return procStatus(m.cmd.Process.Pid, field)
+}
+
+func procStatus(pid int, field string) (int64, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, err
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+		if rest, ok := strings.CutPrefix(sc.Text(), field); ok {
 			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
 			return kb << 10, err
 		}
 	}
-	return 0, fmt.Errorf("no VmHWM")
+	return 0, fmt.Errorf("no %s in /proc/%d/status", field, pid)
 }
 
 func isMounted(dir string) bool {

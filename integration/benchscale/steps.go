@@ -1,0 +1,359 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"math/rand"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+)
+
+// markEvery is the granularity of the first- and last-window rates.
+const markEvery = 1000
+
+// row is one step of the report.
+type row struct {
+	step        string
+	entries     int
+	took, raw   time.Duration
+	rawWhat     string
+	first, last float64 // entries/s over the first and the last window; 0 when not measured
+	window      int
+	requests    map[string]float64
+	hwm, rss    int64
+	heap        heap
+}
+
+// marks records when each markEvery-th entry of a step was done.
+type marks struct {
+	start time.Time
+	at    []time.Time
+	n     atomic.Int64
+}
+
+func newMarks(total int) *marks {
+	return &marks{start: time.Now(), at: make([]time.Time, total/markEvery+1)}
+}
+
+// done counts one entry; safe from many goroutines (each mark is written
+// by the one that reached it).
+func (m *marks) done() {
+	if n := m.n.Add(1); n%markEvery == 0 && int(n/markEvery) < len(m.at) {
+		m.at[n/markEvery] = time.Now()
+	}
+}
+
+// rates are the entries/s of the first and of the last window entries.
+func (m *marks) rates(window int) (first, last float64) {
+	k := window / markEvery
+	full := int(m.n.Load() / markEvery) // marks 1..full are set
+	if k == 0 || full < 2*k {
+		return 0, 0
+	}
+	first = float64(window) / m.at[k].Sub(m.start).Seconds()
+	last = float64(window) / m.at[full].Sub(m.at[full-k]).Seconds()
+	return first, last
+}
+
+func (s *scale) window() int {
+	w := min(100000, s.l.total()/10)
+	return w / markEvery * markEvery
+}
+
+func (s *scale) measure(ctx context.Context) ([]row, [2]heap, error) {
+	var heaps [2]heap
+	d, err := s.mount()
+	if err != nil {
+		return nil, heaps, err
+	}
+	defer d.unmount()
+	if _, err := os.ReadDir(d.dir); err != nil {
+		return nil, heaps, err
+	}
+	fmt.Println("start: waiting for the daemon's first garbage collection (at the latest 2 minutes after start)")
+	if heaps[0], _, err = d.heapAfterGC(); err != nil {
+		return nil, heaps, err
+	}
+	s.startRSS = d.proc("VmRSS:")
+	fmt.Printf("start: live heap %.1f MiB, RSS %d MiB\n", heaps[0].live, s.startRSS>>20)
+	steps := []struct {
+		name string
+		run  func(*daemon) (row, error)
+	}{
+		{"find", s.find},
+		{"ls -l big/", s.lsBig},
+		{"stat", s.stat},
+		{"mv ren/", s.mv},
+	}
+	var rows []row
+	for _, st := range steps {
+		before, err := d.requests()
+		if err != nil {
+			return nil, heaps, err
+		}
+		r, err := st.run(d)
+		if err != nil {
+			return nil, heaps, fmt.Errorf("%s: %w", st.name, err)
+		}
+		after, err := d.requests()
+		if err != nil {
+			return nil, heaps, err
+		}
+		r.requests = map[string]float64{}
+		for op, n := range after {
+			if n -= before[op]; n > 0 {
+				r.requests[op] = n
+			}
+		}
+		r.hwm, r.rss = d.proc("VmHWM:"), d.proc("VmRSS:")
+		if r.heap, err = d.heap(); err != nil {
+			return nil, heaps, err
+		}
+		fmt.Printf("%s: %d entries in %s (raw %s: %s); first/last %d: %.0f / %.0f per s; requests %s; VmHWM %d MiB, VmRSS %d MiB, live heap %.1f MiB at GC %d\n",
+			r.step, r.entries, r.took.Round(time.Millisecond), r.rawWhat, r.raw.Round(time.Millisecond), r.window, r.first, r.last,
+			requestText(r.requests), r.hwm>>20, r.rss>>20, r.heap.live, r.heap.cycles)
+		rows = append(rows, r)
+	}
+	if err := dropCaches(2); err != nil {
+		return nil, heaps, err
+	}
+	time.Sleep(3 * time.Second) // the kernel's FORGETs reach the daemon
+	fmt.Println("after drop_caches 2: waiting for the daemon's next garbage collection")
+	h, waited, err := d.heapAfterGC()
+	if err != nil {
+		return nil, heaps, err
+	}
+	heaps[1] = h
+	fmt.Printf("after drop_caches 2: live heap %.1f MiB (GC %d, %s later), VmRSS %d MiB\n", h.live, h.cycles, waited.Round(time.Second), d.proc("VmRSS:")>>20)
+	return rows, heaps, nil
+}
+
+func requestText(req map[string]float64) string {
+	var ops []string
+	total := 0.0
+	for op, n := range req {
+		ops = append(ops, fmt.Sprintf("%s %.0f", op, n))
+		total += n
+	}
+	sort.Strings(ops)
+	if len(ops) == 0 {
+		return "0"
+	}
+	return fmt.Sprintf("%.0f (%s)", total, strings.Join(ops, ", "))
+}
+
+// find lists everything through the mount; raw: a listing of every key.
+func (s *scale) find(d *daemon) (row, error) {
+	r := row{step: "find over everything", rawWhat: "ListObjectsV2 of the bucket, metadata=true, no delimiter", window: s.window()}
+	want := s.l.total() + s.l.dirs() + 1
+	m := newMarks(want)
+	cmd := exec.Command("find", d.dir)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return r, err
+	}
+	if err := cmd.Start(); err != nil {
+		return r, err
+	}
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		m.done()
+	}
+	if err := cmd.Wait(); err != nil {
+		return r, fmt.Errorf("find: %w", err)
+	}
+	r.took, r.entries = time.Since(m.start), int(m.n.Load())
+	if r.entries != want {
+		return r, fmt.Errorf("find printed %d entries, want %d", r.entries, want)
+	}
+	r.first, r.last = m.rates(r.window)
+	n, raw, err := s.rawList(context.Background(), "", "")
+	if err != nil {
+		return r, err
+	}
+	if n != s.l.total() {
+		return r, fmt.Errorf("raw listing found %d keys, want %d", n, s.l.total())
+	}
+	r.raw = raw
+	return r, nil
+}
+
+// lsBig is ls -l of big/; raw: its listing with metadata, as s3mount asks.
+func (s *scale) lsBig(d *daemon) (row, error) {
+	r := row{step: fmt.Sprintf("ls -l of big/ (%d keys)", s.l.big), rawWhat: "ListObjectsV2 of big/, metadata=true"}
+	start := time.Now()
+	out, err := exec.Command("ls", "-l", filepath.Join(d.dir, "big")).Output()
+	r.took = time.Since(start)
+	if err != nil {
+		return r, fmt.Errorf("ls -l: %w", err)
+	}
+	if r.entries = strings.Count(string(out), "\n") - 1; r.entries != s.l.big {
+		return r, fmt.Errorf("ls -l listed %d entries, want %d", r.entries, s.l.big)
+	}
+	n, raw, err := s.rawList(context.Background(), "big/", "/")
+	if err != nil {
+		return r, err
+	}
+	if n != s.l.big {
+		return r, fmt.Errorf("raw listing of big/ found %d keys", n)
+	}
+	r.raw = raw
+	return r, nil
+}
+
+// stat stats every file by its path, c.workers at once. Right after find
+// the kernel still holds every entry (for --metadata-ttl) and would answer
+// alone: it is made to forget them first, so that each stat is a lookup in
+// the daemon.
+func (s *scale) stat(d *daemon) (row, error) {
+	r := row{step: fmt.Sprintf("stat of %d distinct files in a shuffled order, %d at once, after drop_caches 2", s.l.total(), s.c.workers),
+		rawWhat: "ListObjectsV2 of the bucket, metadata=true (the same listing)", window: s.window()}
+	if err := dropCaches(2); err != nil {
+		return r, err
+	}
+	time.Sleep(3 * time.Second) // the kernel's FORGETs reach the daemon
+	// In a shuffled order, so that the first and the last window are the
+	// same mix of big/, ren/ and tree/: a fall between them is the
+	// daemon's, not the layout's.
+	order := rand.New(rand.NewSource(1)).Perm(s.l.total())
+	m := newMarks(s.l.total())
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, s.c.workers)
+	for w := 0; w < s.c.workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= s.l.total() {
+					return
+				}
+				if _, err := os.Lstat(filepath.Join(d.dir, s.l.key(order[i]))); err != nil {
+					errs <- err
+					next.Store(int64(s.l.total()))
+					return
+				}
+				m.done()
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return r, err
+	}
+	r.took, r.entries = time.Since(m.start), int(m.n.Load())
+	r.first, r.last = m.rates(r.window)
+	_, raw, err := s.rawList(context.Background(), "", "")
+	r.raw = raw
+	return r, err
+}
+
+// mv renames ren/ through the mount; raw: the same copies and deletes,
+// 16 at once, of what the listing of the renamed directory finds.
+func (s *scale) mv(d *daemon) (row, error) {
+	r := row{step: fmt.Sprintf("mv of ren/ (%d keys)", s.l.ren), rawWhat: "list, CopyObject and DeleteObject of each key, 16 at once", entries: s.l.ren}
+	start := time.Now()
+	if out, err := exec.Command("mv", filepath.Join(d.dir, "ren"), filepath.Join(d.dir, "ren-moved")).CombinedOutput(); err != nil {
+		return r, fmt.Errorf("mv: %v: %s", err, out)
+	}
+	r.took = time.Since(start)
+	raw, err := s.rawRename(context.Background(), "ren-moved/", "ren-raw/")
+	r.raw = raw
+	return r, err
+}
+
+// listMetadata makes a ListObjectsV2 call ask MinIO for each object's
+// metadata (metadata=true, a MinIO extension), as s3mount does.
+func listMetadata(o *s3.Options) {
+	o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
+		return stack.Build.Add(middleware.BuildMiddlewareFunc("bench-list-metadata",
+			func(ctx context.Context, in middleware.BuildInput, next middleware.BuildHandler) (middleware.BuildOutput, middleware.Metadata, error) {
+				if req, ok := in.Request.(*smithyhttp.Request); ok {
+					q := req.URL.Query()
+					q.Set("metadata", "true")
+					req.URL.RawQuery = q.Encode()
+				}
+				return next.HandleBuild(ctx, in)
+			}), middleware.After)
+	})
+}
+
+// rawList pages through a listing with metadata=true and counts its keys.
+func (s *scale) rawList(ctx context.Context, prefix, delimiter string) (int, time.Duration, error) {
+	start := time.Now()
+	in := &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix)}
+	if delimiter != "" {
+		in.Delimiter = aws.String(delimiter)
+	}
+	p := s3.NewListObjectsV2Paginator(s.client, in)
+	n := 0
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx, listMetadata)
+		if err != nil {
+			return 0, 0, err
+		}
+		n += len(page.Contents)
+	}
+	return n, time.Since(start), nil
+}
+
+func (s *scale) rawRename(ctx context.Context, from, to string) (time.Duration, error) {
+	start := time.Now()
+	keys := make(chan string)
+	var wg sync.WaitGroup
+	var firstErr error
+	var once sync.Once
+	for w := 0; w < 16; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range keys {
+				_, err := s.client.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String(bucket), Key: aws.String(to + strings.TrimPrefix(k, from)),
+					CopySource: aws.String(bucket + "/" + k)})
+				if err == nil {
+					_, err = s.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(bucket), Key: aws.String(k)})
+				}
+				if err != nil {
+					once.Do(func() { firstErr = err })
+				}
+			}
+		}()
+	}
+	p := s3.NewListObjectsV2Paginator(s.client, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(from)})
+	n := 0
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			once.Do(func() { firstErr = err })
+			break
+		}
+		for _, o := range page.Contents {
+			keys <- *o.Key
+			n++
+		}
+	}
+	close(keys)
+	wg.Wait()
+	if firstErr == nil && n != s.l.ren {
+		firstErr = fmt.Errorf("raw rename found %d keys under %s, want %d (did mv move them?)", n, from, s.l.ren)
+	}
+	return time.Since(start), firstErr
+}
+
+func dropCaches(what int) error {
+	return os.WriteFile("/proc/sys/vm/drop_caches", []byte(fmt.Sprint(what)), 0)
+}
