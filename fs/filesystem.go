@@ -111,6 +111,10 @@ func (f *FS) Options() *gofs.Options {
 	}
 }
 
+// LiveNodes is how many inode numbers the kernel holds now: the daemon's
+// memory for nodes follows it.
+func (f *FS) LiveNodes() int { return f.inodes.size() }
+
 // logHidden notes, once per key, that a key is not shown.
 func (f *FS) logHidden(bucket, key, why string) {
 	id := bucket + "/" + key

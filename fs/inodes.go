@@ -18,7 +18,15 @@ type inodeTable struct {
 	mu     sync.Mutex
 	live   map[uint64]string // number -> path of the live node holding it
 	byPath map[string]uint64 // path -> number, for live nodes with a name
+	// peak is the most numbers held since the maps were last made: Go maps
+	// never give back the room of deleted entries, so after the kernel
+	// forgets most of a million inodes (find, then drop_caches) the maps
+	// are made again at their current size (see shrinkLocked).
+	peak int
 }
+
+// minShrink is the size below which the maps are never made again.
+const minShrink = 4096
 
 func newInodeTable() *inodeTable {
 	return &inodeTable{live: make(map[uint64]string), byPath: make(map[string]uint64)}
@@ -55,6 +63,7 @@ func (t *inodeTable) get(path string) uint64 {
 	}
 	t.live[n] = path
 	t.byPath[path] = n
+	t.peak = max(t.peak, len(t.live))
 	return n
 }
 
@@ -81,6 +90,25 @@ func (t *inodeTable) release(n uint64) {
 	if t.byPath[path] == n {
 		delete(t.byPath, path)
 	}
+	t.shrinkLocked()
+}
+
+// shrinkLocked makes the maps again when they hold less than a quarter of
+// their peak: the copy costs what was deleted since the last one, so each
+// release pays O(1) on average.
+func (t *inodeTable) shrinkLocked() {
+	if t.peak < minShrink || len(t.live) >= t.peak/4 {
+		return
+	}
+	live := make(map[uint64]string, len(t.live))
+	for n, p := range t.live {
+		live[n] = p
+	}
+	byPath := make(map[string]uint64, len(t.byPath))
+	for p, n := range t.byPath {
+		byPath[p] = n
+	}
+	t.live, t.byPath, t.peak = live, byPath, len(live)
 }
 
 // forget detaches path from its number: the file was removed, and a file

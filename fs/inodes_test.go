@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -80,6 +81,45 @@ func TestInodeTableFollowsTheKernel(t *testing.T) {
 		}
 		if s.Ino != ino {
 			t.Fatalf("%s: inode %d after the kernel forgot it, was %d", name, s.Ino, ino)
+		}
+	}
+}
+
+// Go maps keep the room of deleted entries: once the kernel has forgotten
+// most of many inodes, the table's maps are made again, and the memory
+// they held is given back (bench-scale: 114 MiB stayed after drop_caches
+// with a million paths seen).
+func TestInodeTableGivesBackTheRoomOfForgottenInodes(t *testing.T) {
+	heap := func() uint64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	base := heap()
+	tab := newInodeTable()
+	const n = 200000
+	nums := make([]uint64, n)
+	for i := range nums {
+		nums[i] = tab.get(fmt.Sprintf("bucket/some/longer/prefix/file-%07d", i))
+	}
+	full := heap()
+	for _, num := range nums[:n-10] {
+		tab.release(num)
+	}
+	after := heap()
+	if tab.size() != 10 {
+		t.Fatalf("%d numbers held, want 10", tab.size())
+	}
+	held := int64(full) - int64(base)
+	left := int64(after) - int64(base)
+	t.Logf("table of %d: %d MiB; after releasing all but 10: %d KiB", n, held>>20, left>>10)
+	if left > held/10 {
+		t.Errorf("after the kernel forgot all but 10 of %d inodes the table still holds %d KiB (%d KiB full)", n, left>>10, held>>10)
+	}
+	for _, num := range nums[n-10:] {
+		if tab.live[num] == "" {
+			t.Fatalf("number %d lost by the shrink", num)
 		}
 	}
 }

@@ -151,6 +151,7 @@ func serve(ctx context.Context, opts *Options, stderr io.Writer, ready *readines
 	}
 	// Keep the heap near the cache budget: without a limit the GC lets a
 	// streaming reader's garbage grow the heap to twice the live size.
+	// (followNodes raises it with the inodes the kernel holds, below.)
 	debug.SetMemoryLimit(opts.CacheSize + diskQueue + 64<<20)
 	blocks, err := cache.New(cache.Options{
 		CacheBytes:     opts.CacheSize,
@@ -193,6 +194,7 @@ func serve(ctx context.Context, opts *Options, stderr io.Writer, ready *readines
 	cfg.Status = status.text
 	fsys := fs.New(cfg, store, blocks, uploads)
 	status.fsys = fsys
+	followNodes(ctx, opts.CacheSize+diskQueue+64<<20, fsys.LiveNodes)
 	registerMountMetrics(rec, store, blocks, uploads, fsys)
 	server, err := fsys.Mount(opts.MountPoint, fs.MountOptions{
 		FSName:     fsName(opts),
