@@ -45,7 +45,8 @@ func (c *Cache) NewGroup(maxHeld int) *Group {
 }
 
 // Fetch starts fetching block 0 of obj in the background, unless it is
-// held or cached already or the read-ahead budget is spent. It reports
+// held or cached already (in memory or in the disk tier) or the read-ahead
+// budget is spent. It reports
 // whether a fetch was started.
 func (g *Group) Fetch(obj Object) bool {
 	c := g.c
@@ -55,6 +56,9 @@ func (g *Group) Fetch(obj Object) bool {
 	key := blockKey(obj.ID, 0)
 	if _, ok := c.blocks.Get(key); ok {
 		return false
+	}
+	if c.opts.Disk != nil && obj.OnDisk && c.opts.Disk.Has(obj.ID, 0) {
+		return false // the reader reads it from the disk tier, faster than a GET
 	}
 	cost := c.blockLen(&obj, 0)
 	g.mu.Lock()

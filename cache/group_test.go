@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -140,5 +141,36 @@ func TestReaderSharesAGroupFetchInFlight(t *testing.T) {
 	}
 	if n := fakes[0].fetches.Load(); n != 1 {
 		t.Fatalf("%d fetches, want the group's one", n)
+	}
+}
+
+// A file whose first block is in the disk tier is not fetched ahead from
+// S3: its reader reads it from the disk, faster than a GET.
+func TestGroupLeavesBlocksTheDiskHasToTheDisk(t *testing.T) {
+	const bs = 64 << 10
+	dir := filepath.Join(t.TempDir(), "disk")
+	f := newFake(16 << 10)
+	obj := f.object("on-disk")
+	obj.OnDisk = true
+	c, d := newDiskTestCache(t, dir, bs)
+	if got := readAll(t, c, obj); !bytes.Equal(got, f.data) {
+		t.Fatal("cold read differs")
+	}
+	c.Close()
+	d.Close() // writes what is queued
+	c, d = newDiskTestCache(t, dir, bs)
+	defer d.Close()
+	defer c.Close()
+	before := f.fetches.Load()
+	g := c.NewGroup(10)
+	defer g.Close()
+	if g.Fetch(obj) {
+		t.Error("a block the disk tier holds was fetched ahead")
+	}
+	if got := readAll(t, c, obj); !bytes.Equal(got, f.data) {
+		t.Fatal("read from the disk differs")
+	}
+	if n := f.fetches.Load() - before; n != 0 {
+		t.Errorf("%d fetches from S3 for a file the disk holds", n)
 	}
 }
