@@ -437,3 +437,41 @@ func TestRecoverLeavesALiveMountsStagedDataAlone(t *testing.T) {
 		t.Fatalf("staging files left: %v", left)
 	}
 }
+
+// A file retargeted by a rename before its upload (closed, not yet in S3)
+// is published by the next mount under its new key after a crash, never
+// under the old one; a retarget of a file S3 has is refused.
+func TestRecoverPublishesARetargetedFileAtItsNewKey(t *testing.T) {
+	fx := newFixture(t)
+	f, _ := fx.m.Create(testBucket, "tmp/.f.XXXX", Meta{})
+	data := randomBytes(31, 300<<10)
+	writeAll(t, f, data, 64<<10)
+	if err := f.SealAsync(); err != nil {
+		t.Fatal(err)
+	}
+	if done, err := f.Retarget(testBucket, "final/f"); err != nil || !done {
+		t.Fatalf("Retarget: %v, %v", done, err)
+	}
+	crash(f)
+	m2 := fx.restart(t)
+	rep, err := m2.Recover(context.Background())
+	if err != nil || len(rep.Uploaded) != 1 {
+		t.Fatalf("recover: %+v, %v; want the file uploaded", rep, err)
+	}
+	if got := fx.object(t, "final/f"); !bytes.Equal(got, data) {
+		t.Fatal("the new key holds other bytes")
+	}
+	if _, ok := fx.mem.Bytes(testBucket, "tmp/.f.XXXX"); ok {
+		t.Fatal("the old key was published")
+	}
+
+	g, _ := m2.Create(testBucket, "other", Meta{})
+	writeAll(t, g, []byte("x"), 1)
+	if _, err := g.Commit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if done, err := g.Retarget(testBucket, "elsewhere"); done || err != nil {
+		t.Fatalf("Retarget of a file S3 has: %v, %v; want false, nil", done, err)
+	}
+	g.Close()
+}
