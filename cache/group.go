@@ -3,6 +3,7 @@ package cache
 import (
 	"context"
 	"sync"
+	"time"
 )
 
 // Group fetches the first block of objects that a reader is expected to
@@ -10,7 +11,8 @@ import (
 // `tar c`, `cp -r`, `rsync` out), several at once, and holds each until a
 // Reader of that object version takes it or the group lets it go: at
 // Close, or when it holds maxHeld blocks and fetches another (the oldest
-// goes first; ristretto may still keep it).
+// goes first; ristretto may still keep it), or groupIdle after its last
+// Fetch.
 //
 // Held blocks are pinned outside ristretto (which may refuse a new block
 // at any time) and paid for from the same read-ahead budget as a reader's
@@ -27,7 +29,13 @@ type Group struct {
 	closed bool
 	held   map[string]*heldBlock // by block key
 	seq    int                   // fetches started, for the oldest-first order
+	idle   *time.Timer           // lets go of every held block groupIdle after the last Fetch
 }
+
+// groupIdle is how long a group keeps what it holds after its last Fetch:
+// a program that stopped reading the directory does not keep read-ahead
+// budget pinned until the group is closed.
+var groupIdle = 5 * time.Second // a variable for tests
 
 // heldBlock is one block the group fetched (or is fetching).
 type heldBlock struct {
@@ -78,6 +86,11 @@ func (g *Group) Fetch(obj Object) bool {
 		return false
 	}
 	g.seq++
+	if g.idle == nil {
+		g.idle = time.AfterFunc(groupIdle, g.releaseAll)
+	} else {
+		g.idle.Reset(groupIdle)
+	}
 	h := &heldBlock{g: g, seq: g.seq, cost: cost, done: make(chan struct{})}
 	g.held[key] = h
 	c.holding[key] = h
@@ -124,6 +137,20 @@ func (g *Group) Close() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.closed = true
+	if g.idle != nil {
+		g.idle.Stop()
+	}
+	g.releaseAllLocked()
+}
+
+// releaseAll lets go of every held block, the group staying usable.
+func (g *Group) releaseAll() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.releaseAllLocked()
+}
+
+func (g *Group) releaseAllLocked() {
 	for key, h := range g.held {
 		g.releaseLocked(key, h)
 	}

@@ -174,3 +174,21 @@ func TestGroupLeavesBlocksTheDiskHasToTheDisk(t *testing.T) {
 		t.Errorf("%d fetches from S3 for a file the disk holds", n)
 	}
 }
+
+// A group nobody fetches through any more lets go of what it holds: a
+// program that stopped reading the directory keeps no budget pinned.
+func TestIdleGroupLetsGoOfWhatItHolds(t *testing.T) {
+	defer func(d time.Duration) { groupIdle = d }(groupIdle)
+	groupIdle = 50 * time.Millisecond
+	c := newTestCache(t, 8<<20, 64<<10)
+	_, objs := groupObjects(4, 16<<10)
+	g := c.NewGroup(10)
+	defer g.Close()
+	for _, o := range objs[:3] {
+		g.Fetch(o)
+	}
+	waitFor(t, "the idle group to let go", func() bool { return g.Held() == 0 && c.ahead.inUse() == 0 })
+	if !g.Fetch(objs[3]) {
+		t.Fatal("an idle group no longer fetches")
+	}
+}
