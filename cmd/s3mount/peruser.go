@@ -13,7 +13,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/s3mount/s3mount/cache"
 	"github.com/s3mount/s3mount/credcmd"
 	"github.com/s3mount/s3mount/fs"
 	"github.com/s3mount/s3mount/metrics"
@@ -59,14 +58,9 @@ func servePerUser(ctx context.Context, opts *Options, readOpts s3io.ReadOptions,
 	debug.SetMemoryLimit(opts.CacheSize + 64<<20)
 	// One cache for every user, under a budget for all: each user's FS
 	// names its blocks with IDs of its own.
-	blocks, err := cache.New(cache.Options{
-		CacheBytes:     opts.CacheSize,
-		BlockSize:      opts.BlockSize,
-		MaxConcurrency: opts.MaxConcurrency,
-		Logger:         logger,
-	})
+	blocks, err := newBlockCache(opts, nil, logger)
 	if err != nil {
-		return fail(exitUsage, "cache: %v", err)
+		return err
 	}
 	defer blocks.Close()
 	if opts.MetricsAddr != "" {

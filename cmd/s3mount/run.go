@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/s3mount/s3mount/cache"
+	"github.com/s3mount/s3mount/diskcache"
 	"github.com/s3mount/s3mount/fs"
 	"github.com/s3mount/s3mount/metrics"
 	"github.com/s3mount/s3mount/s3io"
@@ -153,15 +154,9 @@ func serve(ctx context.Context, opts *Options, stderr io.Writer, ready *readines
 	// streaming reader's garbage grow the heap to twice the live size.
 	// (followNodes raises it with the inodes the kernel holds, below.)
 	debug.SetMemoryLimit(opts.CacheSize + diskQueue + 64<<20)
-	blocks, err := cache.New(cache.Options{
-		CacheBytes:     opts.CacheSize,
-		BlockSize:      opts.BlockSize,
-		MaxConcurrency: opts.MaxConcurrency,
-		Disk:           disk,
-		Logger:         logger,
-	})
+	blocks, err := newBlockCache(opts, disk, logger)
 	if err != nil {
-		return fail(exitUsage, "cache: %v", err)
+		return err
 	}
 	defer blocks.Close()
 
@@ -262,6 +257,22 @@ func uploadOptions(ctx context.Context, opts *Options, readOpts s3io.ReadOptions
 		AsyncUpload:     w.AsyncUpload,
 		Identity:        writeback.Identity{Endpoint: endpointIdentity(opts), AccessKeyID: store.AccessKeyID(ctx)},
 	}
+}
+
+// newBlockCache is the memory block cache the options ask for, over disk
+// (nil without --cache-dir).
+func newBlockCache(opts *Options, disk *diskcache.Cache, logger *slog.Logger) (*cache.Cache, error) {
+	blocks, err := cache.New(cache.Options{
+		CacheBytes:     opts.CacheSize,
+		BlockSize:      opts.BlockSize,
+		MaxConcurrency: opts.MaxConcurrency,
+		Disk:           disk,
+		Logger:         logger,
+	})
+	if err != nil {
+		return nil, fail(exitUsage, "cache: %v", err)
+	}
+	return blocks, nil
 }
 
 // fsConfig is the node tree's configuration from the options.
