@@ -62,7 +62,7 @@ func (d *dirNode) Create(ctx context.Context, name string, flags uint32, mode ui
 	d.fs.fileAttr(&info, ino, &out.Attr)
 	child := d.NewInode(ctx, n, gofs.StableAttr{Mode: syscall.S_IFREG, Ino: ino})
 	d.made(name)
-	return child, &writeHandle{n: n, w: w, opener: callerProcess(ctx)}, 0, 0
+	return child, &writeHandle{n: n, w: w, opener: callerThread(ctx)}, 0, 0
 }
 
 // Mknod makes regular files (some programs create files with it), and

@@ -25,7 +25,7 @@ type writeHandle struct {
 	reader bool
 
 	flushed bool // closed by the program (guarded by n.mu)
-	opener  int  // the process that opened the handle, 0 if unknown
+	opener  int  // the thread that opened the handle, 0 if unknown
 }
 
 var (
@@ -41,6 +41,15 @@ var (
 func (n *fileNode) openWriter(ctx context.Context, truncate bool) (*writeHandle, syscall.Errno) {
 	if n.fs.readOnly() {
 		return nil, syscall.EROFS
+	}
+	// The object's info (a HEAD, when a listing gave no metadata) is asked
+	// for before openMu, so that a reader's open of the file need not wait
+	// for it; under openMu it is then the node's (a writer that came and
+	// went meanwhile updated it).
+	if !n.hasWriter() {
+		if _, err := n.fullInfo(ctx); err != nil {
+			return nil, n.fail("open for writing", err)
+		}
 	}
 	n.openMu.Lock()
 	defer n.openMu.Unlock()
@@ -80,7 +89,14 @@ func (n *fileNode) openWriter(ctx context.Context, truncate bool) (*writeHandle,
 	n.mu.Lock()
 	n.unflushed++
 	n.mu.Unlock()
-	return &writeHandle{n: n, w: w, opener: callerProcess(ctx)}, 0
+	return &writeHandle{n: n, w: w, opener: callerThread(ctx)}, 0
+}
+
+// hasWriter reports whether the file is open for writing.
+func (n *fileNode) hasWriter() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.w != nil
 }
 
 // shareWriter returns a handle on the node's writer when it has one.
@@ -168,7 +184,7 @@ func (h *writeHandle) Flush(ctx context.Context) syscall.Errno {
 		h.setFlushed(true)
 		return 0
 	}
-	if p := callerProcess(ctx); h.opener != 0 && p != 0 && p != h.opener {
+	if p := callerThread(ctx); !sameProcess(p, h.opener) {
 		_, key := h.n.location()
 		h.n.fs.log.Debug("close by a process that did not open the file: upload left to the opener's close",
 			"key", printableKey(key), "pid", p, "opener", h.opener)

@@ -93,3 +93,61 @@ func TestHeldRequestsBlockNothingElse(t *testing.T) {
 		})
 	}
 }
+
+// The HEAD that an open for writing makes (a listing gave the file no
+// metadata) is not made under the node's open lock: while it hangs, stat
+// of the file, ls -l of its directory, an open of another file and a
+// read-only open of the file itself all answer.
+func TestHeldHeadOfAWriterBlocksNothingElse(t *testing.T) {
+	mem := memstore.New()
+	mem.AddBucket("b")
+	mem.PutBytes("b", "d/f", []byte("old"), nil)
+	mem.PutBytes("b", "d/other", []byte("other"), nil)
+	st := faultstore.New(mem)
+	mnt := mountStore(t, Config{NoListMetadata: true}, st)
+	if err := lsLong(filepath.Join(mnt, "d")); err != nil {
+		t.Fatal(err)
+	}
+	held := st.Hold(faultstore.Rule{Op: "HeadObject", Key: "d/f", Nth: 1})
+	defer held.Release()
+	writer := make(chan error, 1)
+	go func() {
+		f, err := os.OpenFile(filepath.Join(mnt, "d/f"), os.O_WRONLY|os.O_APPEND, 0)
+		if err != nil {
+			writer <- err
+			return
+		}
+		_, err = f.WriteString("new")
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		writer <- err
+	}()
+	select {
+	case <-held.Entered():
+	case err := <-writer:
+		t.Fatalf("the writer finished without the held HEAD: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the held HEAD never came")
+	}
+	within(t, "stat of the file", func() error { _, err := os.Stat(filepath.Join(mnt, "d/f")); return err })
+	within(t, "ls -l of its directory", func() error { return lsLong(filepath.Join(mnt, "d")) })
+	within(t, "open and read of another file", func() error {
+		_, err := os.ReadFile(filepath.Join(mnt, "d/other"))
+		return err
+	})
+	within(t, "read-only open of the file", func() error {
+		f, err := os.Open(filepath.Join(mnt, "d/f"))
+		if err != nil {
+			return err
+		}
+		return f.Close()
+	})
+	held.Release()
+	if err := <-writer; err != nil {
+		t.Fatalf("writer after the release: %v", err)
+	}
+	if got, _ := mem.Bytes("b", "d/f"); string(got) != "oldnew" {
+		t.Errorf("S3 has %q, want %q", got, "oldnew")
+	}
+}
