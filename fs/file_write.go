@@ -101,6 +101,11 @@ func (n *fileNode) hasWriter() bool {
 
 // shareWriter returns a handle on the node's writer when it has one.
 func (n *fileNode) shareWriter() *writeHandle {
+	if !n.hasWriter() {
+		// Not taking openMu: a chmod or truncate of a file nobody has
+		// open holds it across its copy or upload.
+		return nil
+	}
 	n.openMu.Lock()
 	defer n.openMu.Unlock()
 	n.mu.Lock()

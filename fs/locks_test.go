@@ -151,3 +151,39 @@ func TestHeldHeadOfAWriterBlocksNothingElse(t *testing.T) {
 		t.Errorf("S3 has %q, want %q", got, "oldnew")
 	}
 }
+
+// A chmod of a file nobody has open is a copy made under the node's open
+// lock; a reader's open of the file does not wait for it.
+func TestHeldMetadataCopyBlocksNoReader(t *testing.T) {
+	mem := memstore.New()
+	mem.AddBucket("b")
+	mem.PutBytes("b", "d/f", []byte("old"), nil)
+	st := faultstore.New(mem)
+	mnt := mountStore(t, Config{}, st)
+	path := filepath.Join(mnt, "d/f")
+	if _, err := os.Stat(path); err != nil {
+		t.Fatal(err)
+	}
+	held := st.Hold(faultstore.Rule{Op: "CopyObject", Key: "d/f"})
+	defer held.Release()
+	chmod := make(chan error, 1)
+	go func() { chmod <- os.Chmod(path, 0o600) }()
+	select {
+	case <-held.Entered():
+	case err := <-chmod:
+		t.Fatalf("chmod finished without the held copy: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the held copy never came")
+	}
+	within(t, "read of the file", func() error {
+		b, err := os.ReadFile(path)
+		if err == nil && string(b) != "old" {
+			t.Errorf("read %q", b)
+		}
+		return err
+	})
+	held.Release()
+	if err := <-chmod; err != nil {
+		t.Fatalf("chmod after the release: %v", err)
+	}
+}
