@@ -48,6 +48,7 @@ type diskRun struct {
 	warmPage             time.Duration // and another, the blocks now in the page cache
 	smallRaw, smallWarm  time.Duration // the small objects: raw SDK, fresh mount over a warm cache
 	smallCold            time.Duration
+	smallPlain           time.Duration // and a fresh mount without --cache-dir
 	diskBytes, diskFiles int64
 }
 
@@ -70,6 +71,9 @@ func (b *bench) measureDisk(ctx context.Context, run int) (diskRun, error) {
 	}
 	if r.smallRaw, err = b.rawSmallRead(ctx); err != nil {
 		return r, fmt.Errorf("raw small reads: %w", err)
+	}
+	if r.smallPlain, err = b.mountSmallRead(nil); err != nil {
+		return r, fmt.Errorf("small reads: %w", err)
 	}
 	if r.smallCold, err = b.mountSmallRead(flags); err != nil {
 		return r, fmt.Errorf("small reads into --cache-dir: %w", err)
@@ -165,7 +169,7 @@ func (b *bench) measureDiskOnly(ctx context.Context) ([]result, error) {
 		return nil, err
 	}
 	seq := newSweep("sequential read", "MB/s")
-	var seqCold, diskCold, diskWarm, diskPage, smallRaw, smallWarm, smallCold []float64
+	var seqCold, diskCold, diskWarm, diskPage, smallRaw, smallPlain, smallWarm, smallCold []float64
 	for r := 0; r < b.c.runs; r++ {
 		fmt.Printf("run %d/%d (%s)\n", r+1, b.c.runs, firstSide(r))
 		err := sides(r, func() error {
@@ -193,17 +197,19 @@ func (b *bench) measureDiskOnly(ctx context.Context) ([]result, error) {
 		diskPage = append(diskPage, mbps(b.c.size, dr.warmPage))
 		files := float64(b.c.smallFiles)
 		smallRaw = append(smallRaw, files/dr.smallRaw.Seconds())
+		smallPlain = append(smallPlain, files/dr.smallPlain.Seconds())
 		smallCold = append(smallCold, files/dr.smallCold.Seconds())
 		smallWarm = append(smallWarm, files/dr.smallWarm.Seconds())
-		fmt.Printf("  raw by concurrency %s; cold %.0f, cold+disk %.0f, warm disk %.0f, again %.0f MB/s; small raw %.0f, cold+disk %.0f, warm disk %.0f files/s\n",
-			seq.line(r), seqCold[r], diskCold[r], diskWarm[r], diskPage[r], smallRaw[r], smallCold[r], smallWarm[r])
+		fmt.Printf("  raw by concurrency %s; cold %.0f, cold+disk %.0f, warm disk %.0f, again %.0f MB/s; small raw %.0f, mount %.0f, cold+disk %.0f, warm disk %.0f files/s\n",
+			seq.line(r), seqCold[r], diskCold[r], diskWarm[r], diskPage[r], smallRaw[r], smallPlain[r], smallCold[r], smallWarm[r])
 	}
 	_, bestRaw := seq.best()
-	return diskResults(b, bestRaw, seqCold, diskCold, diskWarm, diskPage, smallRaw, smallCold, smallWarm), nil
+	return diskResults(b, bestRaw, seqCold, diskCold, diskWarm, diskPage, smallRaw, smallPlain, smallCold, smallWarm), nil
 }
 
-func diskResults(b *bench, seqRaw, seqCold, diskCold, diskWarm, diskPage, smallRaw, smallCold, smallWarm []float64) []result {
+func diskResults(b *bench, seqRaw, seqCold, diskCold, diskWarm, diskPage, smallRaw, smallPlain, smallCold, smallWarm []float64) []result {
 	return []result{
+		ratio(fmt.Sprintf("%d files of 16 KiB, ls then read one after another (cat dir/*), fresh mount, no --cache-dir", b.c.smallFiles), "files/s", smallPlain, smallRaw, 1.5),
 		ratio(fmt.Sprintf("sequential read %d MiB, fresh mount, warm --cache-dir (first read back: from the device)", b.c.size>>20), "MB/s", diskWarm, seqRaw, 1.5),
 		ratio(fmt.Sprintf("sequential read %d MiB, fresh mount, warm --cache-dir (read back again: page cache)", b.c.size>>20), "MB/s", diskPage, seqRaw, 1.5),
 		ratio(fmt.Sprintf("%d files of 16 KiB, ls then read one after another, fresh mount, warm --cache-dir", b.c.smallFiles), "files/s", smallWarm, smallRaw, 1.5),
