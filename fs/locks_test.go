@@ -39,6 +39,34 @@ func lsLong(dir string) error {
 	return nil
 }
 
+// heldWhile starts op, waits until it is stuck in the held request and
+// returns the channel op's result comes on.
+func heldWhile(t *testing.T, held *faultstore.Hold, what string, op func() error) <-chan error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- op() }()
+	select {
+	case <-held.Entered():
+	case err := <-done:
+		t.Fatalf("%s finished without the held request: %v", what, err)
+	case <-time.After(10 * time.Second):
+		t.Fatalf("the held request of %s never came", what)
+	}
+	return done
+}
+
+// answersBesideAHeldRequest checks that stat of d/f, ls -l of d and a
+// read of d/other do not wait.
+func answersBesideAHeldRequest(t *testing.T, mnt string) {
+	t.Helper()
+	within(t, "stat of the file", func() error { _, err := os.Stat(filepath.Join(mnt, "d/f")); return err })
+	within(t, "ls -l of its directory", func() error { return lsLong(filepath.Join(mnt, "d")) })
+	within(t, "open and read of another file", func() error {
+		_, err := os.ReadFile(filepath.Join(mnt, "d/other"))
+		return err
+	})
+}
+
 // No lock that stat, a listing or another open needs is held across an S3
 // request: while a writer's CreateMultipartUpload or PutObject hangs, the
 // file's stat, ls -l of its directory and an open of another file there
@@ -71,21 +99,8 @@ func TestHeldRequestsBlockNothingElse(t *testing.T) {
 			held := st.Hold(faultstore.Rule{Op: tc.op, Key: "d/f"})
 			defer held.Release()
 			mnt := mountStore(t, Config{}, st)
-			writer := make(chan error, 1)
-			go func() { writer <- tc.write(filepath.Join(mnt, "d/f")) }()
-			select {
-			case <-held.Entered():
-			case err := <-writer:
-				t.Fatalf("the writer finished without the held request: %v", err)
-			case <-time.After(10 * time.Second):
-				t.Fatal("the held request never came")
-			}
-			within(t, "stat of the file", func() error { _, err := os.Stat(filepath.Join(mnt, "d/f")); return err })
-			within(t, "ls -l of its directory", func() error { return lsLong(filepath.Join(mnt, "d")) })
-			within(t, "open and read of another file", func() error {
-				_, err := os.ReadFile(filepath.Join(mnt, "d/other"))
-				return err
-			})
+			writer := heldWhile(t, held, "the writer", func() error { return tc.write(filepath.Join(mnt, "d/f")) })
+			answersBesideAHeldRequest(t, mnt)
 			held.Release()
 			if err := <-writer; err != nil {
 				t.Fatalf("writer after the release: %v", err)
@@ -110,32 +125,18 @@ func TestHeldHeadOfAWriterBlocksNothingElse(t *testing.T) {
 	}
 	held := st.Hold(faultstore.Rule{Op: "HeadObject", Key: "d/f", Nth: 1})
 	defer held.Release()
-	writer := make(chan error, 1)
-	go func() {
+	writer := heldWhile(t, held, "the writer", func() error {
 		f, err := os.OpenFile(filepath.Join(mnt, "d/f"), os.O_WRONLY|os.O_APPEND, 0)
 		if err != nil {
-			writer <- err
-			return
+			return err
 		}
 		_, err = f.WriteString("new")
 		if cerr := f.Close(); err == nil {
 			err = cerr
 		}
-		writer <- err
-	}()
-	select {
-	case <-held.Entered():
-	case err := <-writer:
-		t.Fatalf("the writer finished without the held HEAD: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("the held HEAD never came")
-	}
-	within(t, "stat of the file", func() error { _, err := os.Stat(filepath.Join(mnt, "d/f")); return err })
-	within(t, "ls -l of its directory", func() error { return lsLong(filepath.Join(mnt, "d")) })
-	within(t, "open and read of another file", func() error {
-		_, err := os.ReadFile(filepath.Join(mnt, "d/other"))
 		return err
 	})
+	answersBesideAHeldRequest(t, mnt)
 	within(t, "read-only open of the file", func() error {
 		f, err := os.Open(filepath.Join(mnt, "d/f"))
 		if err != nil {
@@ -166,15 +167,7 @@ func TestHeldMetadataCopyBlocksNoReader(t *testing.T) {
 	}
 	held := st.Hold(faultstore.Rule{Op: "CopyObject", Key: "d/f"})
 	defer held.Release()
-	chmod := make(chan error, 1)
-	go func() { chmod <- os.Chmod(path, 0o600) }()
-	select {
-	case <-held.Entered():
-	case err := <-chmod:
-		t.Fatalf("chmod finished without the held copy: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("the held copy never came")
-	}
+	chmod := heldWhile(t, held, "chmod", func() error { return os.Chmod(path, 0o600) })
 	within(t, "read of the file", func() error {
 		b, err := os.ReadFile(path)
 		if err == nil && string(b) != "old" {
