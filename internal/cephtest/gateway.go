@@ -116,26 +116,16 @@ func Launch(opts Options) (*Gateway, error) {
 		return nil, err
 	}
 	version := binaryVersion()
-	var lastErr error
-	for try := 0; try < 3; try++ {
+	return testproc.Launch(removeOn, func(try int) (*Gateway, error) {
 		g, err := launchOnce(opts, try)
-		if err == nil {
-			g.Version = version
-			g.removeOn = removeOn
-			return g, nil
+		if err != nil {
+			return nil, err
 		}
-		lastErr = err
-		if !errors.Is(err, errPortTaken) {
-			break
-		}
-	}
-	if removeOn != "" {
-		os.RemoveAll(removeOn)
-	}
-	return nil, lastErr
+		g.Version = version
+		g.removeOn = removeOn
+		return g, nil
+	})
 }
-
-var errPortTaken = errors.New("port taken by another process")
 
 // useBluestore is directIO, replaced by a test of the memstore fallback.
 var useBluestore = directIO
@@ -265,7 +255,7 @@ func launchOnce(opts Options, try int) (_ *Gateway, err error) {
 }
 
 // failed kills what launchOnce started and explains err with the log of
-// any daemon that died, marking a lost port race with errPortTaken.
+// any daemon that died, marking a lost port race with testproc.ErrPortTaken.
 func (g *Gateway) failed(err error) error {
 	g.mu.Lock()
 	ds := g.daemonsLocked()
@@ -295,7 +285,7 @@ func (g *Gateway) failed(err error) error {
 		msg += "\n" + strings.Join(died, "\n")
 	}
 	if portTaken {
-		return fmt.Errorf("%w: %s", errPortTaken, msg)
+		return fmt.Errorf("%w: %s", testproc.ErrPortTaken, msg)
 	}
 	return errors.New(msg)
 }

@@ -126,25 +126,15 @@ func Launch(opts Options) (*Server, error) {
 		}
 		opts.Dir, removeOn = dir, dir
 	}
-	var lastErr error
-	for try := 0; try < 3; try++ {
+	return testproc.Launch(removeOn, func(try int) (*Server, error) {
 		srv, err := launchOnce(opts, try)
-		if err == nil {
-			srv.removeOn = removeOn
-			return srv, nil
+		if err != nil {
+			return nil, err
 		}
-		lastErr = err
-		if !errors.Is(err, errPortTaken) {
-			break
-		}
-	}
-	if removeOn != "" {
-		os.RemoveAll(removeOn)
-	}
-	return nil, lastErr
+		srv.removeOn = removeOn
+		return srv, nil
+	})
 }
-
-var errPortTaken = errors.New("port taken by another process")
 
 func launchOnce(opts Options, try int) (*Server, error) {
 	// Each try gets its own directory so a half-started server cannot leave
@@ -211,7 +201,7 @@ func launchOnce(opts Options, try int) (*Server, error) {
 		srv.Stop()
 		tail := srv.LogTail(2048)
 		if strings.Contains(tail, "already in use") {
-			return nil, fmt.Errorf("%w: %s", errPortTaken, addr)
+			return nil, fmt.Errorf("%w: %s", testproc.ErrPortTaken, addr)
 		}
 		return nil, fmt.Errorf("minio at %s: %w\n%s", addr, err, tail)
 	}

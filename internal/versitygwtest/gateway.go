@@ -110,26 +110,16 @@ func Launch(opts Options) (*Gateway, error) {
 	if opts.Dir, err = filepath.Abs(opts.Dir); err != nil {
 		return nil, err
 	}
-	var lastErr error
-	for try := 0; try < 3; try++ {
+	return testproc.Launch(removeOn, func(try int) (*Gateway, error) {
 		g, err := launchOnce(opts, try)
-		if err == nil {
-			g.Version = version
-			g.removeOn = removeOn
-			return g, nil
+		if err != nil {
+			return nil, err
 		}
-		lastErr = err
-		if !errors.Is(err, errPortTaken) {
-			break
-		}
-	}
-	if removeOn != "" {
-		os.RemoveAll(removeOn)
-	}
-	return nil, lastErr
+		g.Version = version
+		g.removeOn = removeOn
+		return g, nil
+	})
 }
-
-var errPortTaken = errors.New("port taken by another process")
 
 func launchOnce(opts Options, try int) (*Gateway, error) {
 	// Each try gets its own directory so a half-started gateway cannot
@@ -202,7 +192,7 @@ func launchOnce(opts Options, try int) (*Gateway, error) {
 		g.kill()
 		tail := g.LogTail(2048)
 		if strings.Contains(tail, "address already in use") {
-			return nil, fmt.Errorf("%w: %s", errPortTaken, addr)
+			return nil, fmt.Errorf("%w: %s", testproc.ErrPortTaken, addr)
 		}
 		return nil, fmt.Errorf("versitygw at %s: %w\n%s", addr, err, tail)
 	}
