@@ -21,24 +21,9 @@ import (
 // given here, not at completion.
 func (s *Store) CreateMultipartUpload(ctx context.Context, bucket, key string, opts s3io.WriteOptions) (string, error) {
 	in := &s3.CreateMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String(key), Metadata: opts.Metadata}
-	if opts.ContentType != "" {
-		in.ContentType = aws.String(opts.ContentType)
-	}
-	if opts.StorageClass != "" {
-		in.StorageClass = types.StorageClass(opts.StorageClass)
-	}
-	if opts.ACL != "" {
-		in.ACL = types.ObjectCannedACL(opts.ACL)
-	}
-	if opts.SSE != "" {
-		in.ServerSideEncryption = types.ServerSideEncryption(opts.SSE)
-	}
-	if opts.SSEKMSKeyID != "" {
-		in.SSEKMSKeyId = aws.String(opts.SSEKMSKeyID)
-	}
-	if len(opts.SSEC) > 0 {
-		in.SSECustomerAlgorithm, in.SSECustomerKey, in.SSECustomerKeyMD5 = ssec(opts.SSEC)
-	}
+	a := attrsOf(opts)
+	in.ContentType, in.StorageClass, in.ACL, in.ServerSideEncryption, in.SSEKMSKeyId = a.contentType, a.storageClass, a.acl, a.sse, a.kmsKeyID
+	in.SSECustomerAlgorithm, in.SSECustomerKey, in.SSECustomerKeyMD5 = a.ssecAlg, a.ssecKey, a.ssecMD5
 	out, err := s.client.CreateMultipartUpload(ctx, in)
 	if err != nil {
 		return "", mapError(ctx, "CreateMultipartUpload", bucket, key, err)

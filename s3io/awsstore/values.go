@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go/encoding/httpbinding"
 
 	"github.com/s3mount/s3mount/s3io"
@@ -79,4 +80,31 @@ func md5Signing(withMD5 bool) []func(*s3.Options) {
 		return nil
 	}
 	return []func(*s3.Options){s3.WithAPIOptions(v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware)}
+}
+
+// writeAttrs are a new object's attributes as the SDK's inputs of
+// PutObject, CreateMultipartUpload and CopyObject take them; nil and ""
+// leave them out of the request.
+type writeAttrs struct {
+	contentType               *string
+	storageClass              types.StorageClass
+	acl                       types.ObjectCannedACL
+	sse                       types.ServerSideEncryption
+	kmsKeyID                  *string
+	ssecAlg, ssecKey, ssecMD5 *string
+}
+
+func attrsOf(o s3io.WriteOptions) writeAttrs {
+	a := writeAttrs{storageClass: types.StorageClass(o.StorageClass), acl: types.ObjectCannedACL(o.ACL),
+		sse: types.ServerSideEncryption(o.SSE)}
+	if o.ContentType != "" {
+		a.contentType = aws.String(o.ContentType)
+	}
+	if o.SSEKMSKeyID != "" {
+		a.kmsKeyID = aws.String(o.SSEKMSKeyID)
+	}
+	if len(o.SSEC) > 0 {
+		a.ssecAlg, a.ssecKey, a.ssecMD5 = ssec(o.SSEC)
+	}
+	return a
 }

@@ -23,24 +23,9 @@ func (s *Store) PutObject(ctx context.Context, bucket, key string, body io.ReadS
 		ContentLength: aws.Int64(size),
 		Metadata:      opts.Metadata,
 	}
-	if opts.ContentType != "" {
-		in.ContentType = aws.String(opts.ContentType)
-	}
-	if opts.StorageClass != "" {
-		in.StorageClass = types.StorageClass(opts.StorageClass)
-	}
-	if opts.ACL != "" {
-		in.ACL = types.ObjectCannedACL(opts.ACL)
-	}
-	if opts.SSE != "" {
-		in.ServerSideEncryption = types.ServerSideEncryption(opts.SSE)
-	}
-	if opts.SSEKMSKeyID != "" {
-		in.SSEKMSKeyId = aws.String(opts.SSEKMSKeyID)
-	}
-	if len(opts.SSEC) > 0 {
-		in.SSECustomerAlgorithm, in.SSECustomerKey, in.SSECustomerKeyMD5 = ssec(opts.SSEC)
-	}
+	a := attrsOf(opts)
+	in.ContentType, in.StorageClass, in.ACL, in.ServerSideEncryption, in.SSEKMSKeyId = a.contentType, a.storageClass, a.acl, a.sse, a.kmsKeyID
+	in.SSECustomerAlgorithm, in.SSECustomerKey, in.SSECustomerKeyMD5 = a.ssecAlg, a.ssecKey, a.ssecMD5
 	if opts.IfNoneMatch != "" {
 		in.IfNoneMatch = aws.String(opts.IfNoneMatch)
 	}
@@ -85,28 +70,13 @@ func (s *Store) CopyObject(ctx context.Context, src s3io.CopySource, bucket, key
 	if len(src.SSEC) > 0 {
 		in.CopySourceSSECustomerAlgorithm, in.CopySourceSSECustomerKey, in.CopySourceSSECustomerKeyMD5 = ssec(src.SSEC)
 	}
+	a := attrsOf(opts.WriteOptions)
 	if opts.ReplaceMetadata {
 		in.MetadataDirective = types.MetadataDirectiveReplace
-		in.Metadata = opts.Metadata
-		if opts.ContentType != "" {
-			in.ContentType = aws.String(opts.ContentType)
-		}
+		in.Metadata, in.ContentType = opts.Metadata, a.contentType
 	}
-	if opts.StorageClass != "" {
-		in.StorageClass = types.StorageClass(opts.StorageClass)
-	}
-	if opts.ACL != "" {
-		in.ACL = types.ObjectCannedACL(opts.ACL)
-	}
-	if opts.SSE != "" {
-		in.ServerSideEncryption = types.ServerSideEncryption(opts.SSE)
-	}
-	if opts.SSEKMSKeyID != "" {
-		in.SSEKMSKeyId = aws.String(opts.SSEKMSKeyID)
-	}
-	if len(opts.SSEC) > 0 {
-		in.SSECustomerAlgorithm, in.SSECustomerKey, in.SSECustomerKeyMD5 = ssec(opts.SSEC)
-	}
+	in.StorageClass, in.ACL, in.ServerSideEncryption, in.SSEKMSKeyId = a.storageClass, a.acl, a.sse, a.kmsKeyID
+	in.SSECustomerAlgorithm, in.SSECustomerKey, in.SSECustomerKeyMD5 = a.ssecAlg, a.ssecKey, a.ssecMD5
 	out, err := s.client.CopyObject(ctx, in)
 	if err != nil {
 		return s3io.ObjectInfo{}, mapError(ctx, "CopyObject", bucket, key, err)
