@@ -18,6 +18,10 @@ import (
 // close seals it, an asynchronous close queues it, a multipart upload is
 // recorded for it. A mount killed while it is open loses its bytes, which
 // no close has reported as kept.
+//
+// memStageMax is below the smallest part (minPartSize): a memory-staged
+// file never streams parts, whose uploads read the staging file without
+// opMu (commitMultipartLocked spills all the same).
 const (
 	memStageMax            = 1 << 20
 	defaultMemStagingBytes = 64 << 20
