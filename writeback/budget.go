@@ -28,7 +28,10 @@ type budget struct {
 
 	mu    sync.Mutex
 	freed *sync.Cond
-	used  int64 // bytes the staging files occupy on disk
+	used  int64 // bytes the staging files occupy on disk, and in memory
+	// mem is what memory-staged files hold (counted in used too), at
+	// most memMax (see memstage.go).
+	mem, memMax int64
 	// Free space as of the last statfs, and used at that moment: space
 	// taken since then is subtracted without asking the kernel again.
 	free, usedAtStatfs, floorBytes int64
@@ -36,8 +39,8 @@ type budget struct {
 	logged                         bool // the refusal was logged since space was last freed
 }
 
-func newBudget(dir string, max int64, floor float64) *budget {
-	b := &budget{dir: dir, max: max, floor: floor}
+func newBudget(dir string, max, memMax int64, floor float64) *budget {
+	b := &budget{dir: dir, max: max, memMax: memMax, floor: floor}
 	b.freed = sync.NewCond(&b.mu)
 	return b
 }
@@ -130,6 +133,9 @@ func (f *File) newBytesLocked(off, end int64) int64 {
 
 // measureLocked counts the staging file's disk use in the budget.
 func (f *File) measureLocked() {
+	if f.mem != nil {
+		return // counted as it grows (growMemLocked)
+	}
 	var st syscall.Stat_t
 	if err := syscall.Fstat(int(f.staging.Fd()), &st); err != nil {
 		return
@@ -141,6 +147,10 @@ func (f *File) measureLocked() {
 
 // unmeasure takes the staging file out of the budget.
 func (f *File) unmeasure() {
-	f.m.budget.adjust(-f.diskUsed)
+	if f.mem != nil {
+		f.m.budget.adjustMem(-f.diskUsed)
+	} else {
+		f.m.budget.adjust(-f.diskUsed)
+	}
 	f.diskUsed = 0
 }

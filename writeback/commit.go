@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"sync"
 
 	"golang.org/x/sync/errgroup"
@@ -142,7 +141,7 @@ func (f *File) commitSingleLocked(ctx context.Context) (s3io.ObjectInfo, error) 
 	if err := f.fetchLocked(ctx, 0, (f.size+bs-1)/bs); err != nil {
 		return s3io.ObjectInfo{}, err
 	}
-	info, err := f.m.store.PutObject(ctx, f.bucket, f.key, io.NewSectionReader(f.staging, 0, f.size), f.size, opts)
+	info, err := f.m.store.PutObject(ctx, f.bucket, f.key, f.stageBody(0, f.size), f.size, opts)
 	if err != nil {
 		return info, fmt.Errorf("upload %s: %w", f.key, err)
 	}
@@ -174,6 +173,11 @@ func (f *File) commitMultipartLocked(ctx context.Context) (s3io.ObjectInfo, erro
 	count := l.parts(f.size)
 	if count > maxParts {
 		return s3io.ObjectInfo{}, fmt.Errorf("%d bytes need more than %d parts", f.size, maxParts)
+	}
+	// The upload is recorded in the manifest, and parts are read from
+	// the staging file without opMu.
+	if err := f.spillLocked(); err != nil {
+		return s3io.ObjectInfo{}, err
 	}
 	up, err := f.ensureUpload(ctx)
 	if err != nil {

@@ -84,6 +84,9 @@ func (f *File) unstagedBaseLocked() int64 {
 
 // parkLocked copies the base to key on the server and reads it from there.
 func (f *File) parkLocked(ctx context.Context, key string) error {
+	if err := f.spillLocked(); err != nil { // the record is named after the staging file
+		return err
+	}
 	record := filepath.Join(f.m.dir, "parked-"+filepath.Base(f.path)+".json")
 	b, err := json.Marshal(parkedRecord{Bucket: f.bucket, Key: key, Made: time.Now().UTC()})
 	if err != nil {

@@ -7,7 +7,12 @@
 // block, only where a read or a partial write needs them. The staging file,
 // not memory, is the buffer: uploads read their bodies from it, so memory
 // use does not grow with the file, and when an upload fails the bytes are
-// still on disk.
+// still on disk. The exception is a new file of at most 1 MiB (64 MiB
+// for all of them per mount): its bytes stay in memory (memstage.go), so
+// that a small file whose close uploads it costs no local I/O; it spills
+// to a staging file as soon as it grows past that, a multipart upload is
+// begun for it, or its bytes must outlive the process (a failed close, an
+// asynchronous close).
 //
 // A file written sequentially streams: each part the writer has moved past
 // is uploaded in the background as a multipart part while the program keeps
@@ -22,7 +27,8 @@
 // the job after a crash. It says whether the program closed the file: a
 // failed close seals it (bytes, then manifest, fsynced) before the program
 // is told, and only sealed files are uploaded by Recover; a file its mount
-// died in the middle of writing is kept aside, never published. It also
+// died in the middle of writing is kept aside, never published (one still
+// in memory has nothing to keep: no close reported its bytes). It also
 // names every multipart upload begun for the file and not yet ended,
 // recorded before the request that creates it, so that Recover aborts the
 // uploads of a dead mount.

@@ -42,8 +42,9 @@ var ErrDiscarded = errors.New("file was removed while open")
 // background part uploads share with them.
 type File struct {
 	m       *Manager
-	staging *os.File
-	path    string
+	staging *os.File  // nil while the bytes are in mem
+	mem     *memStage // a new file's bytes until they spill (memstage.go)
+	path    string    // of the staging file; stateMu and manMu guard its change
 
 	opMu       sync.Mutex
 	bucket     string
@@ -122,9 +123,12 @@ type streamedPart struct {
 
 // Create starts a new object: it is committed even if nothing is written.
 func (m *Manager) Create(bucket, key string, meta Meta) (*File, error) {
-	f, err := m.newFile(bucket, key, nil, meta)
-	if err != nil {
-		return nil, err
+	f := m.newMemFile(bucket, key, meta)
+	if f == nil {
+		var err error
+		if f, err = m.newFile(bucket, key, nil, meta); err != nil {
+			return nil, err
+		}
 	}
 	if err := f.markChangedLocked(); err != nil {
 		f.remove()
@@ -151,28 +155,25 @@ func (m *Manager) Open(bucket, key string, base s3io.ObjectInfo) (*File, error) 
 }
 
 func (m *Manager) newFile(bucket, key string, base *s3io.ObjectInfo, meta Meta) (*File, error) {
-	staging, err := os.CreateTemp(m.dir, "s3mount-*.data")
+	staging, err := m.createStaging()
 	if err != nil {
-		return nil, fmt.Errorf("staging file: %w", err)
-	}
-	// The lock tells Recover in another mount that this file is live.
-	if err := syscall.Flock(int(staging.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		staging.Close()
-		os.Remove(staging.Name())
-		return nil, fmt.Errorf("staging file: %w", err)
+		return nil, err
 	}
 	return m.fileFor(staging, bucket, key, base, meta), nil
 }
 
-// fileFor wraps a locked staging file.
+// fileFor wraps a locked staging file (nil for a memory-staged file).
 func (m *Manager) fileFor(staging *os.File, bucket, key string, base *s3io.ObjectInfo, meta Meta) *File {
 	f := &File{
-		m: m, staging: staging, path: staging.Name(),
+		m: m, staging: staging,
 		bucket: bucket, key: key, base: base, meta: meta.clone(),
 		gen:      make(map[int]uint64),
 		streamed: make(map[int]streamedPart),
 		inflight: make(map[int]bool),
 		queue:    make(chan struct{}, m.opts.MaxQueuedParts),
+	}
+	if staging != nil {
+		f.path = staging.Name()
 	}
 	f.idle = sync.NewCond(&f.stateMu)
 	f.shared = target{bucket, key, meta.clone(), nil}
@@ -384,7 +385,7 @@ func (f *File) fetchLocked(ctx context.Context, from, to int64) error {
 			if n < len(buf) {
 				return fmt.Errorf("read %s at %d for staging: %w", f.key, off, io.ErrUnexpectedEOF)
 			}
-			if _, err := f.staging.WriteAt(buf, off); err != nil {
+			if _, err := f.stageWriteAt(buf, off); err != nil {
 				return fmt.Errorf("staging file %s: %w", f.path, err)
 			}
 			return nil
@@ -412,7 +413,7 @@ func (f *File) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
 	if err := f.fetchLocked(ctx, off/bs, (off+n+bs-1)/bs); err != nil {
 		return 0, err
 	}
-	got, err := f.staging.ReadAt(p[:n], off)
+	got, err := f.stageReadAt(p[:n], off)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return got, fmt.Errorf("staging file %s: %w", f.path, err)
 	}
@@ -451,7 +452,7 @@ func (f *File) WriteAt(ctx context.Context, p []byte, off int64) (int, error) {
 		f.opMu.Unlock()
 		return 0, err
 	}
-	n, err := f.staging.WriteAt(p, off)
+	n, err := f.stageWriteAt(p, off)
 	f.measureLocked()
 	if n > 0 {
 		written := off + int64(n)
@@ -508,7 +509,7 @@ func (f *File) Truncate(ctx context.Context, size int64) error {
 	if err := f.unsealLocked(); err != nil {
 		return err
 	}
-	if err := f.staging.Truncate(size); err != nil {
+	if err := f.stageTruncate(size); err != nil {
 		f.broken = fmt.Errorf("staging file %s: %w", f.path, err)
 		f.publishLocked()
 		return f.broken
@@ -558,6 +559,12 @@ func (f *File) Close() error {
 		// The data must survive a crash before the program is told it is
 		// kept (a failed close sealed it already; see CommitClose).
 		err := f.sealLocked()
+		if f.staging == nil { // no staging file could be made for it
+			f.remove()
+			f.m.log.Error("upload never completed and the data could not be staged on disk: lost",
+				"bucket", f.bucket, "key", f.key, "err", err)
+			return fmt.Errorf("%s/%s not uploaded: %w", f.bucket, f.key, err)
+		}
 		f.unmeasure() // the next mount's now
 		f.staging.Close()
 		f.m.log.Error("upload never completed: data kept in the staging directory",
@@ -570,9 +577,18 @@ func (f *File) Close() error {
 
 func (f *File) remove() {
 	f.unmeasure()
+	if f.staging == nil {
+		f.mem = nil
+		return
+	}
 	f.staging.Close()
-	os.Remove(f.path)
-	os.Remove(manifestPath(f.path))
+	unlinkMissingOK(f.path)
+	f.manMu.Lock()
+	onDisk := f.onDisk
+	f.manMu.Unlock()
+	if onDisk != nil || f.manifested {
+		unlinkMissingOK(manifestPath(f.path))
+	}
 }
 
 // newInfo is what S3 holds after a successful commit.

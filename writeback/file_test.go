@@ -125,15 +125,22 @@ type fixture struct {
 	staging string
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t *testing.T) *fixture { return newFixtureWith(t, nil) }
+
+// newFixtureWith is newFixture with options changed by opts.
+func newFixtureWith(t *testing.T, opts func(*Options)) *fixture {
 	t.Helper()
 	mem := memstore.New()
 	mem.AddBucket(testBucket)
 	faults := faultstore.New(mem)
 	cs := &countingStore{Store: faults, calls: make(map[string]int)}
 	dir := t.TempDir()
-	m, err := New(cs, Options{StagingDir: dir, PartSize: testPart, BlockSize: testBlock, Concurrency: 4,
-		Object: s3io.WriteOptions{ContentMD5: true}})
+	o := Options{StagingDir: dir, PartSize: testPart, BlockSize: testBlock, Concurrency: 4,
+		Object: s3io.WriteOptions{ContentMD5: true}}
+	if opts != nil {
+		opts(&o)
+	}
+	m, err := New(cs, o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -49,6 +49,10 @@ type Options struct {
 	// the upload runs in the background (fs drives it).
 	AsyncUpload     bool
 	MinFreeFraction float64
+	// MemoryStagingBytes bounds the memory that new files small enough
+	// are staged in before they reach the staging disk (see memstage.go;
+	// 0: 64 MiB, negative: none). It counts in MaxStagingBytes too.
+	MemoryStagingBytes int64
 }
 
 // Identity names where staged bytes belong: the endpoint (or the AWS
@@ -95,6 +99,8 @@ type Manager struct {
 	// failed counts failed commits; retried, the commits the background
 	// loop made again after a failed close (status and metrics).
 	failed, retried atomic.Int64
+	// stagingFiles counts the staging files created (Stats).
+	stagingFiles atomic.Int64
 }
 
 // New checks opts and prepares the staging directory.
@@ -141,8 +147,12 @@ func New(store Store, opts Options) (*Manager, error) {
 	if floor == 0 {
 		floor = defaultMinFreeFraction
 	}
+	memMax := opts.MemoryStagingBytes
+	if memMax == 0 {
+		memMax = defaultMemStagingBytes
+	}
 	return &Manager{
-		budget:     newBudget(dir, opts.MaxStagingBytes, floor),
+		budget:     newBudget(dir, opts.MaxStagingBytes, memMax, floor),
 		background: make(chan struct{}, 4*opts.Concurrency),
 		store:      store,
 		opts:       opts,

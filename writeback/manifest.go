@@ -81,6 +81,9 @@ func manifestPath(dataPath string) string {
 // (keeping the block list current would cost a disk write per write) and
 // is durable only when asked (see unsealLocked).
 func (f *File) writeManifestLocked(closed, durable bool) error {
+	if err := f.toDiskLocked(); err != nil { // the manifest names the staging file
+		return err
+	}
 	m := manifest{Bucket: f.bucket, Key: f.key, Size: f.size, ContentType: f.meta.ContentType,
 		Metadata: f.meta.UserMetadata, BaseLimit: f.baseLimit, BlockSize: f.blockSize(), Written: time.Now().UTC(),
 		Identity: f.m.opts.Identity, State: stateOpen}
@@ -228,6 +231,9 @@ func (f *File) markChangedLocked() error {
 	}
 	f.changed = true
 	f.publishLocked()
+	if f.mem != nil {
+		return nil // nothing on disk to describe until it spills
+	}
 	if err := f.writeManifestLocked(false, false); err != nil {
 		return err
 	}
@@ -241,6 +247,9 @@ func (f *File) markChangedLocked() error {
 func (f *File) sealLocked() error {
 	if f.sealed {
 		return nil
+	}
+	if err := f.toDiskLocked(); err != nil {
+		return err
 	}
 	if err := f.staging.Sync(); err != nil {
 		return fmt.Errorf("staging file %s: %w", f.path, err)
@@ -276,7 +285,7 @@ func (f *File) committedLocked() {
 		return
 	}
 	f.manMu.Lock()
-	os.Remove(manifestPath(f.path))
+	unlinkMissingOK(manifestPath(f.path))
 	f.onDisk = nil
 	f.manMu.Unlock()
 	f.manifested = false

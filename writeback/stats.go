@@ -3,8 +3,12 @@ package writeback
 // Stats are the mount's upload counters, for `s3mount status` and the
 // metrics endpoint.
 type Stats struct {
-	// StagedBytes is the disk the staging files occupy now.
-	StagedBytes int64
+	// StagedBytes is the disk the staging files occupy now, and the
+	// memory that new files are staged in (MemStagedBytes of it).
+	StagedBytes, MemStagedBytes int64
+	// StagingFilesCreated counts the staging files made so far: a small
+	// file uploaded by its close makes none.
+	StagingFilesCreated int64
 	// UploadsFailed counts commits that failed (not those an unmount or a
 	// cancelled sync interrupted); UploadsRetried, the background attempts
 	// made again after a failed close.
@@ -14,9 +18,10 @@ type Stats struct {
 // Stats returns the counters so far.
 func (m *Manager) Stats() Stats {
 	m.budget.mu.Lock()
-	used := m.budget.used
+	used, mem := m.budget.used, m.budget.mem
 	m.budget.mu.Unlock()
-	return Stats{StagedBytes: used, UploadsFailed: m.failed.Load(), UploadsRetried: m.retried.Load()}
+	return Stats{StagedBytes: used, MemStagedBytes: mem, StagingFilesCreated: m.stagingFiles.Load(),
+		UploadsFailed: m.failed.Load(), UploadsRetried: m.retried.Load()}
 }
 
 // UploadState is what one staged file is doing, for `s3mount status`.

@@ -88,8 +88,12 @@ func registerMountMetrics(rec *metrics.Recorder, limit *s3io.Limited, blocks *ca
 	if uploads == nil {
 		return
 	}
-	rec.GaugeFunc("staged_bytes", "Disk the staging files occupy now.",
+	rec.GaugeFunc("staged_bytes", "Disk the staging files occupy now, and memory new small files are staged in.",
 		func() float64 { return float64(uploads.Stats().StagedBytes) })
+	rec.GaugeFunc("staged_memory_bytes", "Of staged_bytes, the memory new small files are staged in.",
+		func() float64 { return float64(uploads.Stats().MemStagedBytes) })
+	rec.CounterFunc("staging_files_created_total", "Staging files made (a small new file uploaded by its close makes none).",
+		func() float64 { return float64(uploads.Stats().StagingFilesCreated) })
 	rec.CounterFunc("uploads_failed_total", "Uploads (commits of a file) that failed.",
 		func() float64 { return float64(uploads.Stats().UploadsFailed) })
 	rec.CounterFunc("uploads_retried_total", "Uploads tried again in the background after a failed close.",
