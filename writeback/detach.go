@@ -65,7 +65,7 @@ func (f *File) Detach(ctx context.Context, parkKey string) error {
 		return err
 	}
 	f.discarded = true
-	f.base, f.baseLimit = nil, 0
+	f.detached, f.base, f.baseLimit = f.base, nil, 0
 	f.publishLocked()
 	return nil
 }
@@ -159,7 +159,10 @@ func (f *File) Reattach() error {
 		f.publishLocked()
 		return nil
 	}
-	// Every byte is staged: the next commit uploads them all to the key.
+	// Every byte is staged: the next commit uploads them all to the key,
+	// over the object that is still there (a rename must copy and delete
+	// it, not take the file for one S3 never had).
+	f.base, f.detached = f.detached, nil
 	bs := f.blockSize()
 	for i := int64(0); i*bs < f.size; i++ {
 		f.dirty.set(i)

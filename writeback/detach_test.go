@@ -168,3 +168,39 @@ func TestCommitAfterRenameDropsPartsStreamedUnderTheOldKey(t *testing.T) {
 	}
 	fx.noUploadsLeft(t)
 }
+
+// A removal whose DELETE failed leaves the object in S3: after Reattach
+// the file is no longer "new" (a rename of it must copy and delete the old
+// object, not just move its upload), and its commit replaces the object.
+func TestReattachAfterAFetchingDetachKeepsTheBase(t *testing.T) {
+	fx := newFixture(t)
+	ctx := context.Background()
+	fx.mem.PutBytes(testBucket, "small", []byte("old bytes"), nil)
+	base, _ := fx.mem.HeadObject(ctx, testBucket, "small", s3io.ReadOptions{})
+	f, err := fx.m.Open(testBucket, "small", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteAt(ctx, []byte("new"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Detach(ctx, ""); err != nil { // fetches: the base is small
+		t.Fatal(err)
+	}
+	if err := f.Reattach(); err != nil { // the DELETE failed
+		t.Fatal(err)
+	}
+	if f.Pending() {
+		t.Fatal("after a failed removal the file counts as never uploaded, though S3 still has its object")
+	}
+	if done, err := f.Retarget(testBucket, "elsewhere"); done || err != nil {
+		t.Fatalf("Retarget moved the upload of a file S3 has an object for (%v, %v): the old object would stay", done, err)
+	}
+	if _, err := f.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := fx.mem.Bytes(testBucket, "small"); string(got) != "new bytes" {
+		t.Fatalf("S3 has %q, want %q", got, "new bytes")
+	}
+}

@@ -97,6 +97,9 @@ type File struct {
 	// parked is the copy of the base that a removed file reads its
 	// unstaged bytes from (see Detach), if any.
 	parked *parkedBase
+	// detached is the base a fetching Detach let go of, for Reattach: a
+	// removal that failed leaves that object in S3.
+	detached *s3io.ObjectInfo
 	// diskUsed is what the staging file occupied on disk when last
 	// measured, as counted in the mount's staging budget.
 	diskUsed int64

@@ -2,6 +2,7 @@ package faultproxy
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 )
 
@@ -54,6 +55,19 @@ func IsGet(r *http.Request) bool {
 // x-amz-copy-source header.
 func IsCopy(r *http.Request) bool {
 	return r.Method == http.MethodPut && isCopy(r)
+}
+
+// IsCopyOntoItself matches a CopyObject whose source is its destination:
+// a change of the object's metadata, not a rename's copy.
+func IsCopyOntoItself(r *http.Request) bool {
+	if !IsCopy(r) {
+		return false
+	}
+	src, _, _ := strings.Cut(r.Header.Get("X-Amz-Copy-Source"), "?")
+	if unescaped, err := url.PathUnescape(src); err == nil {
+		src = unescaped
+	}
+	return strings.TrimPrefix(src, "/") == strings.TrimPrefix(r.URL.Path, "/")
 }
 
 func isCopy(r *http.Request) bool {

@@ -75,3 +75,26 @@ func TestPartOfBodyStopsInTheMiddle(t *testing.T) {
 		}
 	}
 }
+
+func TestCopyOntoItselfIsToldFromARenamesCopy(t *testing.T) {
+	for _, tt := range []struct {
+		source, target string
+		want           bool
+	}{
+		{"/b/d/k", "/b/d/k?x-id=CopyObject", true},
+		{"b/d/k", "/b/d/k", true},
+		{"/b/a%20b", "/b/a%20b", true},
+		{"/b/d/k?versionId=v1", "/b/d/k", true},
+		{"/b/d/k", "/b/e/k", false},
+		{"/b/d/k", "/b/d/k2", false},
+	} {
+		r := httptest.NewRequest("PUT", tt.target, nil)
+		r.Header.Set("X-Amz-Copy-Source", tt.source)
+		if got := IsCopyOntoItself(r); got != tt.want {
+			t.Errorf("copy of %s to %s: onto itself %v, want %v", tt.source, tt.target, got, tt.want)
+		}
+	}
+	if IsCopyOntoItself(httptest.NewRequest("PUT", "/b/k", nil)) {
+		t.Error("a PUT without a copy source is no copy")
+	}
+}
