@@ -316,7 +316,7 @@ func (n *fileNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uin
 		fuseFlags |= fuse.FOPEN_KEEP_CACHE
 	}
 	n.fs.openedForReading(n.bucket, info.Key)
-	return n.fs.newReadHandle(n.bucket, info.Key, info, n.readOptions()), fuseFlags, 0
+	return n.fs.newReadHandle(n, n.bucket, info.Key, info, n.readOptions()), fuseFlags, 0
 }
 
 // maxSymlinkSize bounds the object read as a symlink target.

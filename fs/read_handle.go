@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"sync"
 	"syscall"
 
 	gofs "github.com/hanwen/go-fuse/v2/fs"
@@ -17,10 +18,14 @@ import (
 // readHandle is an open, read-only file: one version of one object, read
 // through the block cache with its own prefetch state.
 type readHandle struct {
-	fs     *FS
+	fs *FS
+	n  *fileNode // the file opened, followed when it is renamed
+
+	mu     sync.Mutex // guards key, reader and old
 	bucket string
 	key    string
 	reader *cache.Reader
+	old    []*cache.Reader // readers of keys left by renames, closed at release
 }
 
 var (
@@ -29,9 +34,40 @@ var (
 	_ = (gofs.FileFsyncer)((*readHandle)(nil))
 )
 
-func (f *FS) newReadHandle(bucket, key string, info s3io.ObjectInfo, opts s3io.ReadOptions) *readHandle {
+func (f *FS) newReadHandle(n *fileNode, bucket, key string, info s3io.ObjectInfo, opts s3io.ReadOptions) *readHandle {
 	f.openHandles.Add(1)
-	return &readHandle{fs: f, bucket: bucket, key: key, reader: f.cache.NewReader(f.cacheObject(bucket, key, &info, opts))}
+	return &readHandle{fs: f, n: n, bucket: bucket, key: key, reader: f.cache.NewReader(f.cacheObject(bucket, key, &info, opts))}
+}
+
+// current returns the handle's key and reader.
+func (h *readHandle) current() (string, *cache.Reader) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.key, h.reader
+}
+
+// followRename moves the handle to the key its file was renamed to since
+// it was opened (the old key is gone: reads of it found nothing), as a
+// descriptor follows its file on a local disk. It reports whether it did.
+func (h *readHandle) followRename(ctx context.Context, from string) bool {
+	bucket, key := h.n.location()
+	if key == from {
+		return false
+	}
+	info, err := h.n.currentInfo(ctx)
+	if err != nil {
+		return false
+	}
+	reader := h.fs.cache.NewReader(h.fs.cacheObject(bucket, key, &info, h.n.readOptions()))
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.key != from { // another read followed it meanwhile
+		reader.Close()
+		return true
+	}
+	h.old = append(h.old, h.reader)
+	h.bucket, h.key, h.reader = bucket, key, reader
+	return true
 }
 
 // cacheObject is how the block cache knows one version of an object. Its
@@ -57,7 +93,12 @@ func (f *FS) cacheObject(bucket, key string, info *s3io.ObjectInfo, opts s3io.Re
 }
 
 func (h *readHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
-	n, span, err := h.reader.ReadSpan(ctx, dest, off)
+	key, reader := h.current()
+	n, span, err := reader.ReadSpan(ctx, dest, off)
+	if errors.Is(err, s3io.ErrNotFound) && h.followRename(ctx, key) {
+		key, reader = h.current()
+		n, span, err = reader.ReadSpan(ctx, dest, off)
+	}
 	if span != nil {
 		return &spanResult{span}, 0
 	}
@@ -66,7 +107,7 @@ func (h *readHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.Rea
 		if errors.Is(err, context.Canceled) {
 			level = h.fs.log.Debug
 		}
-		level("read failed", "bucket", h.bucket, "key", printableKey(h.key), "offset", off, "err", err)
+		level("read failed", "bucket", h.bucket, "key", printableKey(key), "offset", off, "err", err)
 		if errors.Is(err, s3io.ErrInvalidObjectState) {
 			h.fs.log.Warn("object is archived (Glacier or Deep Archive) and cannot be read until restored: "+
 				"setfattr -n s3.restore -v DAYS on it", "bucket", h.bucket, "key", printableKey(h.key))
@@ -91,7 +132,12 @@ func (h *readHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.Rea
 func (h *readHandle) Fsync(ctx context.Context, flags uint32) syscall.Errno { return 0 }
 
 func (h *readHandle) Release(ctx context.Context) syscall.Errno {
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	h.reader.Close()
+	for _, r := range h.old {
+		r.Close()
+	}
 	h.fs.log.Debug("closed", "bucket", h.bucket, "key", printableKey(h.key), "cache", h.fs.cache.Stats())
 	h.fs.openHandles.Add(-1)
 	return 0
