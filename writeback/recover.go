@@ -267,9 +267,24 @@ const (
 	pendingAfter  = 10 * time.Minute
 )
 
+// pendingSettle is how long after a pending record's Started its uploads
+// are listed: a CreateMultipartUpload the dead mount had sent may still be
+// carried out by the server (or a proxy in front of it) after the mount
+// died, and an upload created after the listing would be left behind (the
+// crash test saw one in about 100 kill points). Recovery waits for it only
+// when the mount died within that time of starting the upload.
+const pendingSettle = 3 * time.Second
+
 // uploadsBegunAround returns the IDs of the uploads a pending record
 // stands for.
 func (m *Manager) uploadsBegunAround(ctx context.Context, u uploadRef) ([]string, error) {
+	if wait := time.Until(u.Started.Add(pendingSettle)); wait > 0 {
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 	ups, err := m.store.ListMultipartUploads(ctx, u.Bucket, u.Key)
 	if errors.Is(err, s3io.ErrBucketNotFound) {
 		return nil, nil

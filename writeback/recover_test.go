@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/s3mount/s3mount/s3io"
 	"github.com/s3mount/s3mount/s3io/faultstore"
@@ -329,6 +330,40 @@ func TestRecoverAbortsAnUploadWhoseCreationTheMountDidNotSeeEnd(t *testing.T) {
 	rep, err := fx.restart(t).Recover(context.Background())
 	if err != nil || len(rep.Kept) != 1 {
 		t.Fatalf("recover: %+v, %v", rep, err)
+	}
+	fx.noUploadsLeft(t)
+}
+
+// The server may carry out a CreateMultipartUpload that a mount sent just
+// before it died only after the next mount has listed the key's uploads
+// (the crash test saw it through its proxy): recovery lists a pending
+// record's uploads only once it is pendingSettle old.
+func TestRecoverAbortsAnUploadTheServerCreatedAfterTheMountDied(t *testing.T) {
+	fx := newFixtureWith(t, func(o *Options) { o.MemoryStagingBytes = -1 })
+	f, _ := fx.m.Create(testBucket, "late", Meta{})
+	writeAll(t, f, []byte("bytes of a file still being written"), 8)
+	crash(f)
+	// The dead mount had recorded an upload it was about to create.
+	mpath := manifestPath(f.path)
+	man, err := readManifest(mpath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	man.Uploads = append(man.Uploads, uploadRef{Bucket: testBucket, Key: "late", Started: time.Now().UTC()})
+	if err := saveManifest(mpath, man, false); err != nil {
+		t.Fatal(err)
+	}
+	created := make(chan error, 1)
+	go func() {
+		time.Sleep(300 * time.Millisecond) // the server gets to it late
+		_, err := fx.mem.CreateMultipartUpload(context.Background(), testBucket, "late", s3io.WriteOptions{})
+		created <- err
+	}()
+	if _, err := fx.restart(t).Recover(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-created; err != nil {
+		t.Fatal(err)
 	}
 	fx.noUploadsLeft(t)
 }
