@@ -271,7 +271,7 @@ const (
 // are listed: a CreateMultipartUpload the dead mount had sent may still be
 // carried out by the server (or a proxy in front of it) after the mount
 // died, and an upload created after the listing would be left behind (the
-// crash test saw one in about 100 kill points). Recovery waits for it only
+// crash test left one twice in 12 runs). Recovery waits for it only
 // when the mount died within that time of starting the upload.
 const pendingSettle = 3 * time.Second
 
