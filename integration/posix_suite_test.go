@@ -202,6 +202,13 @@ func posixFixture(t *testing.T, root string) {
 	must(os.Chown(p("own"), 65534, 65534))
 	must(os.Chown(p("sticky/mine"), 65534, 65534))
 	must(os.Symlink("f", p("ln")))
+	// One mtime in both trees: a case that compares the time of a file it
+	// did not change must not see the second the fixture was made in.
+	made := time.Unix(1_000_000_000, 0)
+	for _, n := range []string{"f", "priv", "d/g", "own", "sub/x/y", "sticky/mine", "sticky/theirs",
+		"d", "open", "sub/x", "sub", "sticky/theirdir", "sticky"} {
+		must(os.Chtimes(p(n), made, made))
+	}
 }
 
 // posixState describes a path after an operation: type, mode, owner and
