@@ -158,6 +158,16 @@ func TestDirectoryOperations(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(mnt, "m"), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	// The marker is written behind; an fsync of the parent, as on a local
+	// disk, makes the mkdir durable.
+	parent, err := os.Open(mnt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := parent.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	parent.Close()
 	objectBytes(t, st, "m/")
 	if err := os.WriteFile(filepath.Join(mnt, "m", "f"), []byte("x"), 0o644); err != nil {
 		t.Fatal(err)

@@ -22,6 +22,7 @@ func TestErrnoOfEachOperationIsAsPromised(t *testing.T) {
 	if err := os.Mkdir(s.path("empty"), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	fsyncDir(t, s.mnt) // the marker is written behind: in S3 now
 	long := strings.Repeat("n", 256)
 	p := s.path
 	cases := []struct {

@@ -96,6 +96,7 @@ func TestFailingDirectoryAttributeWriteFailsSyncAndIsRetried(t *testing.T) {
 	if err := os.Mkdir(s.path("d"), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	fsyncDir(t, s.mnt) // the marker is in S3 before the server fails
 	remove := p.Add(faultproxy.Rule{Match: faultproxy.IsPutObject, Action: faultproxy.Status(500, "InternalError")})
 	if err := os.Chmod(s.path("d"), 0o700); err != nil {
 		t.Fatalf("chmod: %v (the write is behind it)", err)
@@ -172,5 +173,19 @@ func TestAsyncMkdirIsWrittenBehindAndShownMeanwhile(t *testing.T) {
 	}
 	if puts := putsOf(p.Requests(), s.bucket, "brief/"); puts != 0 {
 		t.Errorf("a directory made and removed at once was PUT %d times", puts)
+	}
+}
+
+// fsyncDir fsyncs the directory at path, the barrier that makes the
+// directory changes written behind under it durable.
+func fsyncDir(t *testing.T, path string) {
+	t.Helper()
+	d, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		t.Fatalf("fsync of %s: %v", path, err)
 	}
 }
