@@ -180,7 +180,13 @@ func (s *scale) find(d *daemon) (row, error) {
 	tree := newMarks(treeEntries)
 	bigStart, bigEnd := time.Time{}, time.Time{}
 	bigDir, treeDir := filepath.Join(d.dir, "big"), filepath.Join(d.dir, "tree")
+	// find writes to a pipe in 4 KiB blocks: a line's time would be its
+	// block's, and a directory's name would come with its entries, after
+	// they are read. Line by line, each entry's time is its own.
 	cmd := exec.Command("find", d.dir)
+	if stdbuf, err := exec.LookPath("stdbuf"); err == nil {
+		cmd = exec.Command(stdbuf, "-oL", "find", d.dir)
+	}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return r, err
