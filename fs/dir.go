@@ -273,7 +273,7 @@ func (d *dirNode) knownChild(name string, listed *s3io.ObjectInfo) (s3io.ObjectI
 	n.mu.Lock()
 	checked := n.checked
 	n.mu.Unlock()
-	if !d.fs.fresh(checked) {
+	if !d.fs.freshMono(checked) {
 		return s3io.ObjectInfo{}, false
 	}
 	return n.knownAs(listed)

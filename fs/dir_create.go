@@ -57,8 +57,9 @@ func (d *dirNode) Create(ctx context.Context, name string, flags uint32, mode ui
 	d.fs.writers.add(w)
 	info := s3io.ObjectInfo{Key: key, ModTime: time.Now(), ContentType: meta.ContentType,
 		Metadata: meta.UserMetadata, HasMetadata: true}
-	n := &fileNode{fs: d.fs, bucket: d.bucket, key: key, info: info, checked: time.Now(), w: w, writers: 1, unflushed: 1}
-	ino := d.fs.fileIno(d.bucket, key, syscall.S_IFREG)
+	ino, key := d.fs.fileIno(d.bucket, key, syscall.S_IFREG)
+	n := d.newFileNode(key, &info)
+	n.w, n.writers, n.unflushed = w, 1, 1
 	d.fs.fileAttr(&info, ino, &out.Attr)
 	child := d.NewInode(ctx, n, gofs.StableAttr{Mode: syscall.S_IFREG, Ino: ino})
 	d.made(name)

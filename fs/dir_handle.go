@@ -3,6 +3,7 @@ package fs
 import (
 	"context"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -72,6 +73,10 @@ func (h *dirHandle) Readdirent(ctx context.Context) (*fuse.DirEntry, syscall.Err
 		h.pending = h.pending[1:]
 	}
 	h.pos++
+	// go-fuse keeps the name of a child READDIRPLUS hands the kernel for
+	// as long as the kernel holds it: a name cut out of its listed key
+	// would keep the whole key.
+	e.name = strings.Clone(e.name)
 	h.last = e
 	h.order.named(e.name)
 	de := &fuse.DirEntry{Name: e.name, Off: h.pos}

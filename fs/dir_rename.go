@@ -118,7 +118,7 @@ func (d *dirNode) renameFile(ctx context.Context, n *fileNode, dst *dirNode, src
 		if done {
 			copied = true
 			n.mu.Lock()
-			n.key, n.info.Key = dstKey, dstKey
+			n.key = dstKey
 			n.mu.Unlock()
 			d.renamed(n, dst, srcKey, dstKey)
 			return 0
@@ -153,7 +153,7 @@ func (d *dirNode) renameFile(ctx context.Context, n *fileNode, dst *dirNode, src
 	moved.StorageClass, moved.SSE, moved.SSEKMSKeyID = opts.StorageClass, opts.SSE, opts.SSEKMSKeyID
 	n.mu.Lock()
 	n.key = dstKey
-	n.info = moved
+	n.info = packInfo(&moved)
 	n.mu.Unlock()
 	if w != nil {
 		w.Rename(d.bucket, dstKey, &moved)
@@ -332,7 +332,6 @@ func (f *FS) rekeyTree(ctx context.Context, in *gofs.Inode, srcPrefix, dstPrefix
 	case *fileNode:
 		n.mu.Lock()
 		n.key = dstPrefix + strings.TrimPrefix(n.key, srcPrefix)
-		n.info.Key = n.key
 		w, key := n.w, n.key
 		n.mu.Unlock()
 		if w != nil {

@@ -15,26 +15,23 @@ import (
 	"github.com/s3mount/s3mount/writeback"
 )
 
-// fileNode is one object (a regular file or an s3fs-style symlink).
+// fileNode is one object (a regular file or an s3fs-style symlink). The
+// kernel may hold a million of them, so the node is kept small (see
+// nodeInfo): what only some files need (an SSE-C key of their own, the
+// record of this mount's last upload) is in fileLater, nil until needed.
 type fileNode struct {
 	gofs.Inode
 	fs     *FS
 	bucket string
 
-	mu       sync.Mutex
-	key      string // changes when the file is renamed
-	info     s3io.ObjectInfo
-	checked  time.Time           // when info was last confirmed by S3
-	openedAs string              // version of the object at the last open, for the kernel page cache
-	ssec     s3io.SSECustomerKey // this file's own SSE-C key (setxattr s3.sse_c_key), if any
-	// wrote is the version this mount last uploaded, until wroteUntil (the
-	// TTL): a listing page fetched before that upload must not replace it.
-	wrote      string
-	wroteUntil time.Time
-	// guardsSet is set when the object may have tags or an ACL not of
-	// this mount's upload: put since through the mount, or kept by a copy
-	// of metadata onto an object another client made (see ownUpload).
-	guardsSet bool
+	mu      sync.Mutex
+	key     string // changes when the file is renamed
+	info    nodeInfo
+	checked int64 // when info was last confirmed by S3 (a monoNow value)
+	later   *fileLater
+	// opened is set when the file was last opened for reading at the
+	// version info holds: the kernel's cached pages are of that version.
+	opened bool
 	// removed is set when the file was unlinked or replaced by a rename
 	// while the kernel still holds it (an open descriptor): it has no name
 	// any more, so fstat says nlink 0 and asks S3 nothing.
@@ -50,6 +47,33 @@ type fileNode struct {
 	// (guarded by mu): fchmod and futimens reach us without a handle, and
 	// go out with the upload at close while one is open.
 	unflushed int
+}
+
+// fileLater is the state of a file node that few files have (guarded by
+// the node's mu).
+type fileLater struct {
+	ssec s3io.SSECustomerKey // this file's own SSE-C key (setxattr s3.sse_c_key), if any
+	// wrote is the version this mount last uploaded, until wroteUntil (the
+	// TTL): a listing page fetched before that upload must not replace it.
+	wrote      string
+	wroteUntil time.Time
+	// guardsSet is set when the object may have tags or an ACL not of
+	// this mount's upload: put since through the mount, or kept by a copy
+	// of metadata onto an object another client made (see ownUpload).
+	guardsSet bool
+}
+
+// laterLocked returns the node's fileLater, making it.
+func (n *fileNode) laterLocked() *fileLater {
+	if n.later == nil {
+		n.later = &fileLater{}
+	}
+	return n.later
+}
+
+// newFileNode is the node of key, with info just confirmed by S3.
+func (d *dirNode) newFileNode(key string, info *s3io.ObjectInfo) *fileNode {
+	return &fileNode{fs: d.fs, bucket: d.bucket, key: key, info: packInfo(info), checked: monoNow()}
 }
 
 var (
@@ -73,7 +97,7 @@ func (d *dirNode) fileChild(ctx context.Context, name string, info *s3io.ObjectI
 		}
 	}
 	mode := fileMode(info, d.fs.cfg.FileMode)
-	ino := d.fs.fileIno(d.bucket, key, mode)
+	ino, key := d.fs.fileIno(d.bucket, key, mode)
 	if child := d.GetChild(name); child != nil {
 		if n, ok := child.Operations().(*fileNode); ok && child.StableAttr().Mode == mode&syscall.S_IFMT {
 			if current, writing := n.writingInfo(); writing {
@@ -87,7 +111,7 @@ func (d *dirNode) fileChild(ctx context.Context, name string, info *s3io.ObjectI
 			return child
 		}
 	}
-	n := &fileNode{fs: d.fs, bucket: d.bucket, key: key, info: *info, checked: time.Now()}
+	n := d.newFileNode(key, info)
 	n.adoptRetained()
 	if current, writing := n.writingInfo(); writing {
 		info = &current
@@ -101,7 +125,7 @@ func (d *dirNode) fileChild(ctx context.Context, name string, info *s3io.ObjectI
 func (n *fileNode) knownAs(listed *s3io.ObjectInfo) (s3io.ObjectInfo, bool) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	old := n.info
+	old := n.info.unpack(n.key)
 	if !old.HasMetadata || versionOf(&old) != versionOf(listed) {
 		return s3io.ObjectInfo{}, false
 	}
@@ -124,15 +148,20 @@ func (n *fileNode) location() (bucket, key string) {
 // cached pages.
 func (n *fileNode) update(info s3io.ObjectInfo) s3io.ObjectInfo {
 	n.mu.Lock()
-	old := n.info
+	old := n.info.unpack(n.key)
 	if !info.HasMetadata && old.HasMetadata && versionOf(&old) == versionOf(&info) {
 		info.Metadata, info.ContentType, info.HasMetadata = old.Metadata, old.ContentType, true
 		info.SSE, info.SSEKMSKeyID, info.VersionID = old.SSE, old.SSEKMSKeyID, old.VersionID
 	}
-	n.info, n.checked = info, time.Now()
+	changed := versionOf(&old) != versionOf(&info)
+	n.info, n.checked = packInfo(&info), monoNow()
+	info = n.info.unpack(n.key) // as later reads of the node will see it
+	if changed {
+		n.opened = false
+	}
 	writing := n.w != nil
 	n.mu.Unlock()
-	if versionOf(&old) != versionOf(&info) && !writing {
+	if changed && !writing {
 		// Not from inside this request: the kernel may hold locks we need.
 		go n.NotifyContent(0, 0)
 	}
@@ -144,8 +173,9 @@ func (n *fileNode) update(info s3io.ObjectInfo) s3io.ObjectInfo {
 // that upload finished) is ignored.
 func (n *fileNode) updateListed(info s3io.ObjectInfo) s3io.ObjectInfo {
 	n.mu.Lock()
-	stale := n.wrote != "" && time.Now().Before(n.wroteUntil) && versionOf(&info) != n.wrote
-	current := n.info
+	l := n.later
+	stale := l != nil && l.wrote != "" && time.Now().Before(l.wroteUntil) && versionOf(&info) != l.wrote
+	current := n.info.unpack(n.key)
 	n.mu.Unlock()
 	if stale {
 		return current
@@ -157,8 +187,9 @@ func (n *fileNode) updateListed(info s3io.ObjectInfo) s3io.ObjectInfo {
 func (n *fileNode) uploaded(info s3io.ObjectInfo, ours bool) {
 	n.update(info)
 	n.mu.Lock()
-	n.wrote, n.wroteUntil = versionOf(&info), time.Now().Add(n.fs.cfg.MetadataTTL)
-	n.guardsSet = !ours
+	l := n.laterLocked()
+	l.wrote, l.wroteUntil = versionOf(&info), time.Now().Add(n.fs.cfg.MetadataTTL)
+	l.guardsSet = !ours
 	n.mu.Unlock()
 }
 
@@ -168,13 +199,18 @@ func (n *fileNode) uploaded(info s3io.ObjectInfo, ours bool) {
 func (n *fileNode) ownUpload(info *s3io.ObjectInfo) bool {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return n.wrote != "" && n.wrote == versionOf(info) && time.Now().Before(n.wroteUntil) && !n.guardsSet
+	l := n.later
+	return l != nil && l.wrote != "" && l.wrote == versionOf(info) && time.Now().Before(l.wroteUntil) && !l.guardsSet
 }
 
-// setGuards notes that tags or an ACL were put on the object.
+// setGuards notes that tags or an ACL were put on the object. Only a
+// file this mount uploaded has anything to note: ownUpload is false for
+// the others, and uploaded sets the flag afresh.
 func (n *fileNode) setGuards() {
 	n.mu.Lock()
-	n.guardsSet = true
+	if n.later != nil {
+		n.later.guardsSet = true
+	}
 	n.mu.Unlock()
 }
 
@@ -194,7 +230,7 @@ func (n *fileNode) writingInfo() (s3io.ObjectInfo, bool) {
 // for writing is always fresh: its staged state is the truth.
 func (n *fileNode) freshInfo() (s3io.ObjectInfo, bool) {
 	n.mu.Lock()
-	info, w, checked := n.info, n.w, n.checked
+	info, w, checked := n.info.unpack(n.key), n.w, n.checked
 	n.mu.Unlock()
 	if w != nil {
 		if c := w.Committed(); c != nil && versionOf(c) != versionOf(&info) {
@@ -207,7 +243,7 @@ func (n *fileNode) freshInfo() (s3io.ObjectInfo, bool) {
 		info.Metadata, info.ContentType = meta.UserMetadata, meta.ContentType
 		return info, true
 	}
-	return info, n.fs.fresh(checked)
+	return info, n.fs.freshMono(checked)
 }
 
 // currentInfo returns the node's info, asking S3 again when it is stale.
@@ -307,8 +343,9 @@ func (n *fileNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uin
 	}
 	version := versionOf(&info)
 	n.mu.Lock()
-	keep := version != "" && n.openedAs == version
-	n.openedAs = version
+	same := n.info.version() == version
+	keep := version != "" && n.opened && same
+	n.opened = same
 	n.mu.Unlock()
 	var fuseFlags uint32
 	if keep {

@@ -77,7 +77,7 @@ func (n *fileNode) openWriter(ctx context.Context, truncate bool) (*writeHandle,
 			w.UseKey(key)
 		}
 		n.mu.Lock()
-		n.w, n.openedAs = w, ""
+		n.w, n.opened = w, false
 		n.mu.Unlock()
 		n.fs.writers.add(w)
 	} else if truncate {

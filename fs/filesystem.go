@@ -139,8 +139,14 @@ func (f *FS) dirIno(bucket, prefix string) uint64 {
 // fileIno is the inode number of an object. A symlink has its own, so that
 // a key seen first as a file (in a listing, which has no metadata) and then
 // as a symlink gets a new node of the right type.
-func (f *FS) fileIno(bucket, key string, mode uint32) uint64 {
-	return f.inodes.get(f.salt + fileInoPath(bucket, key, mode))
+// It returns key too, as a string that shares the inode table's copy of
+// the path: a node holding it holds one string, not two.
+func (f *FS) fileIno(bucket, key string, mode uint32) (uint64, string) {
+	ino, path := f.inodes.getHeld(f.salt + fileInoPath(bucket, key, mode))
+	if start := len(f.salt) + len(bucket) + 1; len(path) >= start+len(key) && path[start:start+len(key)] == key {
+		key = path[start : start+len(key)]
+	}
+	return ino, key
 }
 
 func fileInoPath(bucket, key string, mode uint32) string {

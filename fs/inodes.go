@@ -46,10 +46,17 @@ func hashIno(path string) uint64 {
 // get returns the number of path for a node about to be handed to the
 // kernel, reserving it until release.
 func (t *inodeTable) get(path string) uint64 {
+	n, _ := t.getHeld(path)
+	return n
+}
+
+// getHeld is get that also returns the table's copy of path, which the
+// node can share (see FS.fileIno).
+func (t *inodeTable) getHeld(path string) (uint64, string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if n, ok := t.byPath[path]; ok {
-		return n
+		return n, t.live[n]
 	}
 	n := hashIno(path)
 	for {
@@ -64,7 +71,7 @@ func (t *inodeTable) get(path string) uint64 {
 	t.live[n] = path
 	t.byPath[path] = n
 	t.peak = max(t.peak, len(t.live))
-	return n
+	return n, path
 }
 
 // peek returns path's number without reserving it (for readdir entries,

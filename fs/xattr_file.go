@@ -327,8 +327,8 @@ func (n *fileNode) setKey(data []byte) syscall.Errno {
 		key = decoded
 	}
 	n.mu.Lock()
-	n.ssec = s3io.SSECustomerKey(append([]byte(nil), key...))
-	n.checked = n.checked.AddDate(-1, 0, 0) // read the object again with the key
+	n.laterLocked().ssec = s3io.SSECustomerKey(append([]byte(nil), key...))
+	n.checked = longAgo // read the object again with the key
 	n.mu.Unlock()
 	return 0
 }
@@ -337,7 +337,10 @@ func (n *fileNode) setKey(data []byte) syscall.Errno {
 func (n *fileNode) ssecOwn() s3io.SSECustomerKey {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return n.ssec
+	if n.later == nil {
+		return nil
+	}
+	return n.later.ssec
 }
 
 // readOptions are the options of reads of this file: the mount's, with
@@ -345,8 +348,8 @@ func (n *fileNode) ssecOwn() s3io.SSECustomerKey {
 func (n *fileNode) readOptions() s3io.ReadOptions {
 	opts := n.fs.cfg.ReadOptions
 	n.mu.Lock()
-	if n.ssec != nil {
-		opts.SSEC = n.ssec
+	if n.later != nil && n.later.ssec != nil {
+		opts.SSEC = n.later.ssec
 	}
 	n.mu.Unlock()
 	return opts

@@ -107,6 +107,10 @@ func (s *statusSources) text() []byte {
 	}
 
 	fmt.Fprintf(&b, "\n%s\n", heapLine())
+	if s.fsys != nil {
+		// What the heap follows (see followNodes): bench-scale divides by it.
+		fmt.Fprintf(&b, "inodes: %d held by the kernel\n", s.fsys.LiveNodes())
+	}
 
 	recent := s.rec.Recent()
 	fmt.Fprintf(&b, "\nlast minute: %d S3 requests, %d errors, %d retries\n", recent.Requests, recent.Errors, recent.Retries)

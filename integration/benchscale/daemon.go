@@ -140,9 +140,13 @@ var opLabel = regexp.MustCompile(`operation="([^"]+)"`)
 type heap struct {
 	live   float64 // MiB
 	cycles int64
+	held   int // inodes the kernel holds, as the daemon counts them; -1: not reported
 }
 
-var heapLine = regexp.MustCompile(`heap: live ([0-9.]+) (B|KiB|MiB|GiB) after GC (\d+)`)
+var (
+	heapLine  = regexp.MustCompile(`heap: live ([0-9.]+) (B|KiB|MiB|GiB) after GC (\d+)`)
+	inodeLine = regexp.MustCompile(`inodes: (\d+) held by the kernel`)
+)
 
 func (d *daemon) heap() (heap, error) {
 	buf := make([]byte, 64<<10)
@@ -157,7 +161,11 @@ func (d *daemon) heap() (heap, error) {
 	v, _ := strconv.ParseFloat(m[1], 64)
 	v *= map[string]float64{"B": 1.0 / (1 << 20), "KiB": 1.0 / 1024, "MiB": 1, "GiB": 1024}[m[2]]
 	c, _ := strconv.ParseInt(m[3], 10, 64)
-	return heap{live: v, cycles: c}, nil
+	held := -1
+	if m := inodeLine.FindStringSubmatch(string(buf[:n])); m != nil {
+		held, _ = strconv.Atoi(m[1])
+	}
+	return heap{live: v, cycles: c, held: held}, nil
 }
 
 // heapAfterGC waits for a collection that starts after now (the runtime

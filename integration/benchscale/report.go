@@ -29,8 +29,11 @@ func report(w io.Writer, s *scale, rows []row, heaps [2]heap) {
 		if r.last < 0.9*r.first {
 			verdict = "MISS"
 		}
-		fmt.Fprintf(w, "%s: rate of the last %d entries %.0f/s against %.0f/s for the first (target: falls by at most 10 %%): %s\n",
-			r.step, r.window, r.last, r.first, verdict)
+		fmt.Fprintf(w, "%s: rate of the last %d entries %.0f/s against %.0f/s for the first, %s (target: falls by at most 10 %%): %s\n",
+			r.step, r.window, r.last, r.first, r.windowWhat, verdict)
+		if r.note != "" {
+			fmt.Fprintf(w, "%s: %s (information)\n", r.step, r.note)
+		}
 	}
 	verdict := "PASS"
 	if heaps[1].live > heaps[0].live+50 {
@@ -42,7 +45,20 @@ func report(w io.Writer, s *scale, rows []row, heaps [2]heap) {
 	for _, r := range rows {
 		peak = max(peak, r.hwm)
 	}
+	for _, r := range rows {
+		if r.heap.held <= 0 {
+			continue
+		}
+		// The live heap is the last collection's, the count is now's.
+		fmt.Fprintf(w, "%s: live heap %.0f bytes a held inode above the start (%d inodes held, %.1f MiB live)\n",
+			r.step, (r.heap.live-heaps[0].live)*(1<<20)/float64(r.heap.held), r.heap.held, r.heap.live)
+	}
 	entries := s.l.total() + s.l.dirs()
+	if len(rows) > 0 && rows[0].heap.held >= 0 && rows[0].heap.held < entries*9/10 {
+		fmt.Fprintf(w, "WARNING: after find the kernel held %d inodes of %d entries: something made it forget them "+
+			"(a drop_caches of other work on this machine, memory pressure), and the per-entry RSS below is of fewer nodes\n",
+			rows[0].heap.held, entries)
+	}
 	fmt.Fprintf(w, "peak RSS %d MiB for %d keys (%d entries with the directories): %.0f bytes an entry above the %d MiB at start (target: about 1 KiB beyond --cache-size)\n",
 		peak>>20, s.l.total(), entries, float64(peak-s.startRSS)/float64(entries), s.startRSS>>20)
 }

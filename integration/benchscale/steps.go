@@ -31,6 +31,8 @@ type row struct {
 	rawWhat     string
 	first, last float64 // entries/s over the first and the last window; 0 when not measured
 	window      int
+	windowWhat  string // what the windows cover, for the report
+	note        string // another rate, for information
 	requests    map[string]float64
 	hwm, rss    int64
 	heap        heap
@@ -46,6 +48,9 @@ type marks struct {
 func newMarks(total int) *marks {
 	return &marks{start: time.Now(), at: make([]time.Time, total/markEvery+1)}
 }
+
+// restart moves the start to now, for a subsequence that begins later.
+func (m *marks) restart() { m.start = time.Now() }
 
 // done counts one entry; safe from many goroutines (each mark is written
 // by the one that reached it).
@@ -67,8 +72,12 @@ func (m *marks) rates(window int) (first, last float64) {
 	return first, last
 }
 
-func (s *scale) window() int {
-	w := min(100000, s.l.total()/10)
+func (s *scale) window() int { return windowOf(s.l.total()) }
+
+// windowOf is the window for a step of n entries: 100,000, or a tenth of
+// them when there are fewer than a million.
+func windowOf(n int) int {
+	w := min(100000, n/10)
 	return w / markEvery * markEvery
 }
 
@@ -121,9 +130,12 @@ func (s *scale) measure(ctx context.Context) ([]row, [2]heap, error) {
 		if r.heap, err = d.heap(); err != nil {
 			return nil, heaps, err
 		}
-		fmt.Printf("%s: %d entries in %s (raw %s: %s); first/last %d: %.0f / %.0f per s; requests %s; VmHWM %d MiB, VmRSS %d MiB, live heap %.1f MiB at GC %d\n",
-			r.step, r.entries, r.took.Round(time.Millisecond), r.rawWhat, r.raw.Round(time.Millisecond), r.window, r.first, r.last,
-			requestText(r.requests), r.hwm>>20, r.rss>>20, r.heap.live, r.heap.cycles)
+		fmt.Printf("%s: %d entries in %s (raw %s: %s); first/last %d (%s): %.0f / %.0f per s; requests %s; VmHWM %d MiB, VmRSS %d MiB, live heap %.1f MiB at GC %d, %d inodes held\n",
+			r.step, r.entries, r.took.Round(time.Millisecond), r.rawWhat, r.raw.Round(time.Millisecond), r.window, r.windowWhat, r.first, r.last,
+			requestText(r.requests), r.hwm>>20, r.rss>>20, r.heap.live, r.heap.cycles, r.heap.held)
+		if r.note != "" {
+			fmt.Printf("%s: %s\n", r.step, r.note)
+		}
 		rows = append(rows, r)
 	}
 	if err := dropCaches(2); err != nil {
@@ -155,11 +167,26 @@ func requestText(req map[string]float64) string {
 }
 
 // find lists everything through the mount; raw: a listing of every key.
+// Its rate windows are both within tree/ (directories of 100 files, each
+// listed with a HEAD of its marker): find walks big/ (one flat directory)
+// first, and a window over big/ against one over tree/ compares layouts,
+// not the first entries with the last. big/'s rate is a note.
 func (s *scale) find(d *daemon) (row, error) {
-	r := row{step: "find over everything", rawWhat: "ListObjectsV2 of the bucket, metadata=true, no delimiter", window: s.window()}
+	treeEntries := s.l.tree + s.l.dirs() - 3 // tree/'s files and directories below it
+	r := row{step: "find over everything", rawWhat: "ListObjectsV2 of the bucket, metadata=true, no delimiter",
+		window: windowOf(treeEntries), windowWhat: "entries under tree/, directories of 100 files"}
 	want := s.l.total() + s.l.dirs() + 1
 	m := newMarks(want)
+	tree := newMarks(treeEntries)
+	bigStart, bigEnd := time.Time{}, time.Time{}
+	bigDir, treeDir := filepath.Join(d.dir, "big"), filepath.Join(d.dir, "tree")
+	// find writes to a pipe in 4 KiB blocks: a line's time would be its
+	// block's, and a directory's name would come with its entries, after
+	// they are read. Line by line, each entry's time is its own.
 	cmd := exec.Command("find", d.dir)
+	if stdbuf, err := exec.LookPath("stdbuf"); err == nil {
+		cmd = exec.Command(stdbuf, "-oL", "find", d.dir)
+	}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return r, err
@@ -170,15 +197,31 @@ func (s *scale) find(d *daemon) (row, error) {
 	sc := bufio.NewScanner(out)
 	for sc.Scan() {
 		m.done()
+		switch line := sc.Text(); {
+		case line == bigDir:
+			bigStart = time.Now()
+		case strings.HasPrefix(line, bigDir+"/"):
+			bigEnd = time.Now()
+		case line == treeDir:
+			tree.restart() // find prints a directory, then what is in it
+		case strings.HasPrefix(line, treeDir+"/"):
+			tree.done()
+		}
 	}
 	if err := cmd.Wait(); err != nil {
 		return r, fmt.Errorf("find: %w", err)
+	}
+	if !bigStart.IsZero() && bigEnd.After(bigStart) {
+		r.note = fmt.Sprintf("big/ (%d files in one directory): %.0f per s", s.l.big, float64(s.l.big)/bigEnd.Sub(bigStart).Seconds())
 	}
 	r.took, r.entries = time.Since(m.start), int(m.n.Load())
 	if r.entries != want {
 		return r, fmt.Errorf("find printed %d entries, want %d", r.entries, want)
 	}
-	r.first, r.last = m.rates(r.window)
+	if n := int(tree.n.Load()); n != treeEntries {
+		return r, fmt.Errorf("find printed %d entries under tree/, want %d", n, treeEntries)
+	}
+	r.first, r.last = tree.rates(r.window)
 	n, raw, err := s.rawList(context.Background(), "", "")
 	if err != nil {
 		return r, err
@@ -219,7 +262,8 @@ func (s *scale) lsBig(d *daemon) (row, error) {
 // the daemon.
 func (s *scale) stat(d *daemon) (row, error) {
 	r := row{step: fmt.Sprintf("stat of %d distinct files in a shuffled order, %d at once, after drop_caches 2", s.l.total(), s.c.workers),
-		rawWhat: "ListObjectsV2 of the bucket, metadata=true (the same listing)", window: s.window()}
+		rawWhat: "ListObjectsV2 of the bucket, metadata=true (the same listing)", window: s.window(),
+		windowWhat: "stats in a shuffled order: both the same mix of big/, ren/ and tree/"}
 	if err := dropCaches(2); err != nil {
 		return r, err
 	}
