@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 
@@ -164,6 +165,19 @@ func (fx *fixture) object(t *testing.T, key string) []byte {
 		t.Fatalf("%s is not in the store", key)
 	}
 	return b
+}
+
+// failWhile makes the store fail the ops named while the returned flag is
+// true (it starts true).
+func (fx *fixture) failWhile(ops ...string) *bool {
+	failing := true
+	fx.store.fail = func(op string, _ int32) error {
+		if failing && slices.Contains(ops, op) {
+			return errors.New("injected")
+		}
+		return nil
+	}
+	return &failing
 }
 
 func (fx *fixture) noUploadsLeft(t *testing.T) {

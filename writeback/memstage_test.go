@@ -138,13 +138,7 @@ func writeAll2(t *testing.T, f *File, data []byte, from, chunk int) {
 // returns, so a dead mount's successor uploads it.
 func TestFailedCloseOfMemoryStagedFileIsRecovered(t *testing.T) {
 	fx := newFixture(t)
-	failing := true
-	fx.store.fail = func(op string, _ int32) error {
-		if failing && op == "PutObject" {
-			return errors.New("injected")
-		}
-		return nil
-	}
+	failing := fx.failWhile("PutObject")
 	data := randomBytes(3, 16<<10)
 	f, _ := fx.m.Create(testBucket, "failed", Meta{ContentType: "text/plain"})
 	writeAll(t, f, data, 16<<10)
@@ -159,7 +153,7 @@ func TestFailedCloseOfMemoryStagedFileIsRecovered(t *testing.T) {
 		t.Fatalf("manifest after a failed close: %+v, %v; want it sealed", man, err)
 	}
 	crash(f) // the mount dies right after telling the program
-	failing = false
+	*failing = false
 	rep, err := fx.restart(t).Recover(context.Background())
 	if err != nil || len(rep.Uploaded) != 1 || len(rep.Kept)+len(rep.Failed) != 0 {
 		t.Fatalf("recover: %+v, %v", rep, err)

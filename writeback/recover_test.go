@@ -28,13 +28,7 @@ func (fx *fixture) restart(t *testing.T) *Manager {
 
 func TestRecoverUploadsWhatAFailedCloseKept(t *testing.T) {
 	fx := newFixture(t)
-	failing := true
-	fx.store.fail = func(op string, part int32) error {
-		if failing && (op == "PutObject" || op == "UploadPart") {
-			return errors.New("injected")
-		}
-		return nil
-	}
+	failing := fx.failWhile("PutObject", "UploadPart")
 	f, _ := fx.m.Create(testBucket, "new", Meta{ContentType: "text/plain"})
 	data := randomBytes(9, 12<<20)
 	writeAll(t, f, data, 1<<20)
@@ -44,7 +38,7 @@ func TestRecoverUploadsWhatAFailedCloseKept(t *testing.T) {
 	if err := f.Close(); err == nil {
 		t.Fatal("close kept data without an error")
 	}
-	failing = false
+	*failing = false
 	rep, err := fx.restart(t).Recover(context.Background())
 	if err != nil || len(rep.Uploaded) != 1 || len(rep.Kept)+len(rep.Failed) != 0 {
 		t.Fatalf("recover: %+v, %v", rep, err)
@@ -156,20 +150,14 @@ func TestRecoverKeepsAsideAFileItsProgramNeverClosed(t *testing.T) {
 // mount still uploads what the program closed.
 func TestRecoverUploadsAFailedCloseEvenIfTheMountDiedRightAfter(t *testing.T) {
 	fx := newFixture(t)
-	failing := true
-	fx.store.fail = func(op string, _ int32) error {
-		if failing && op == "PutObject" {
-			return errors.New("injected")
-		}
-		return nil
-	}
+	failing := fx.failWhile("PutObject")
 	f, _ := fx.m.Create(testBucket, "f", Meta{})
 	writeAll(t, f, []byte("closed, upload failed"), 4)
 	if _, err := f.CommitClose(context.Background()); err == nil {
 		t.Fatal("commit succeeded against a failing store")
 	}
 	crash(f) // before Close
-	failing = false
+	*failing = false
 	rep, err := fx.restart(t).Recover(context.Background())
 	if err != nil || len(rep.Uploaded) != 1 || len(rep.Kept) != 0 {
 		t.Fatalf("recover: %+v, %v; want the closed file uploaded", rep, err)
@@ -250,13 +238,7 @@ func TestManifestRecordsAMultipartUploadUntilItEnds(t *testing.T) {
 	if err != nil || len(ups) != 1 || len(man.Uploads) != 1 || man.Uploads[0].ID != ups[0].ID || man.Uploads[0].Key != "big" {
 		t.Fatalf("streaming: manifest uploads %+v (%v), server's %+v", man.Uploads, err, ups)
 	}
-	failing := true
-	fx.store.fail = func(op string, _ int32) error {
-		if failing && op == "CompleteMultipartUpload" {
-			return errors.New("injected")
-		}
-		return nil
-	}
+	failing := fx.failWhile("CompleteMultipartUpload")
 	if _, err := f.Commit(context.Background()); err == nil {
 		t.Fatal("commit succeeded against a failing store")
 	}
@@ -264,7 +246,7 @@ func TestManifestRecordsAMultipartUploadUntilItEnds(t *testing.T) {
 	if man, err := readManifest(manifestPath(f.path)); err != nil || len(man.Uploads) != 0 {
 		t.Fatalf("after the abort: manifest uploads %+v, %v; want none", man.Uploads, err)
 	}
-	failing = false
+	*failing = false
 	if _, err := f.Commit(context.Background()); err != nil {
 		t.Fatal(err)
 	}
