@@ -169,19 +169,11 @@ func (b *bench) measureDiskOnly(ctx context.Context) ([]result, error) {
 		return nil, err
 	}
 	seq := newSweep("sequential read", "MB/s")
-	var seqCold, diskCold, diskWarm, diskPage, smallRaw, smallPlain, smallWarm, smallCold []float64
+	var seqCold []float64
+	var disk diskSeries
 	for r := 0; r < b.c.runs; r++ {
 		fmt.Printf("run %d/%d (%s)\n", r+1, b.c.runs, firstSide(r))
-		err := sides(r, func() error {
-			for _, n := range rawConcurrencies {
-				d, err := b.rawSequential(ctx, n)
-				if err != nil {
-					return err
-				}
-				seq.runs[n] = append(seq.runs[n], mbps(b.c.size, d))
-			}
-			return nil
-		}, func() error {
+		err := sides(r, func() error { return b.rawSweep(ctx, seq) }, func() error {
 			d, err := b.mountReadBig(nil)
 			seqCold = append(seqCold, mbps(b.c.size, d))
 			return err
@@ -193,27 +185,43 @@ func (b *bench) measureDiskOnly(ctx context.Context) ([]result, error) {
 		if err != nil {
 			return nil, err
 		}
-		diskCold, diskWarm = append(diskCold, mbps(b.c.size, dr.cold)), append(diskWarm, mbps(b.c.size, dr.warm))
-		diskPage = append(diskPage, mbps(b.c.size, dr.warmPage))
-		files := float64(b.c.smallFiles)
-		smallRaw = append(smallRaw, files/dr.smallRaw.Seconds())
-		smallPlain = append(smallPlain, files/dr.smallPlain.Seconds())
-		smallCold = append(smallCold, files/dr.smallCold.Seconds())
-		smallWarm = append(smallWarm, files/dr.smallWarm.Seconds())
-		fmt.Printf("  raw by concurrency %s; cold %.0f, cold+disk %.0f, warm disk %.0f, again %.0f MB/s; small raw %.0f, mount %.0f, cold+disk %.0f, warm disk %.0f files/s\n",
-			seq.line(r), seqCold[r], diskCold[r], diskWarm[r], diskPage[r], smallRaw[r], smallPlain[r], smallCold[r], smallWarm[r])
+		disk.add(b, dr)
+		fmt.Printf("  raw by concurrency %s; cold %.0f MB/s\n", seq.line(r), seqCold[r])
 	}
 	_, bestRaw := seq.best()
-	return diskResults(b, bestRaw, seqCold, diskCold, diskWarm, diskPage, smallRaw, smallPlain, smallCold, smallWarm), nil
+	return disk.results(b, bestRaw, seqCold), nil
 }
 
-func diskResults(b *bench, seqRaw, seqCold, diskCold, diskWarm, diskPage, smallRaw, smallPlain, smallCold, smallWarm []float64) []result {
+// diskSeries are the disk-cache figures of every run.
+type diskSeries struct {
+	cold, warm, page                           []float64 // MB/s
+	smallRaw, smallPlain, smallCold, smallWarm []float64 // files/s
+}
+
+// add records one run's figures and prints them.
+func (s *diskSeries) add(b *bench, dr diskRun) {
+	s.cold = append(s.cold, mbps(b.c.size, dr.cold))
+	s.warm = append(s.warm, mbps(b.c.size, dr.warm))
+	s.page = append(s.page, mbps(b.c.size, dr.warmPage))
+	files := float64(b.c.smallFiles)
+	s.smallRaw = append(s.smallRaw, files/dr.smallRaw.Seconds())
+	s.smallPlain = append(s.smallPlain, files/dr.smallPlain.Seconds())
+	s.smallCold = append(s.smallCold, files/dr.smallCold.Seconds())
+	s.smallWarm = append(s.smallWarm, files/dr.smallWarm.Seconds())
+	r := len(s.cold) - 1
+	fmt.Printf("  --cache-dir: cold %.0f, warm %.0f, again %.0f MB/s; small files: raw %.0f, mount %.0f, into --cache-dir %.0f, warm --cache-dir %.0f files/s; %d files, %d MiB after the run\n",
+		s.cold[r], s.warm[r], s.page[r], s.smallRaw[r], s.smallPlain[r], s.smallCold[r], s.smallWarm[r], dr.diskFiles, dr.diskBytes>>20)
+}
+
+// results are the disk-cache rows, against the best raw sequential read
+// and the cold read without a cache.
+func (s *diskSeries) results(b *bench, seqRaw, seqCold []float64) []result {
 	return []result{
-		ratio(fmt.Sprintf("%d files of 16 KiB, ls then read one after another (cat dir/*), fresh mount, no --cache-dir", b.c.smallFiles), "files/s", smallPlain, smallRaw, 1.5),
-		ratio(fmt.Sprintf("sequential read %d MiB, fresh mount, warm --cache-dir (first read back: from the device)", b.c.size>>20), "MB/s", diskWarm, seqRaw, 1.5),
-		ratio(fmt.Sprintf("sequential read %d MiB, fresh mount, warm --cache-dir (read back again: page cache)", b.c.size>>20), "MB/s", diskPage, seqRaw, 1.5),
-		ratio(fmt.Sprintf("%d files of 16 KiB, ls then read one after another, fresh mount, warm --cache-dir", b.c.smallFiles), "files/s", smallWarm, smallRaw, 1.5),
-		ratio(fmt.Sprintf("%d files of 16 KiB, the same into an empty --cache-dir", b.c.smallFiles), "files/s", smallCold, smallRaw, 0),
-		ratio("sequential read, cold, empty --cache-dir, against cold without (raw column)", "MB/s", diskCold, seqCold, 0.9),
+		ratio(fmt.Sprintf("%d files of 16 KiB, ls then read one after another (cat dir/*), fresh mount, no --cache-dir", b.c.smallFiles), "files/s", s.smallPlain, s.smallRaw, 1.5),
+		ratio(fmt.Sprintf("sequential read %d MiB, fresh mount, warm --cache-dir (first read back: from the device)", b.c.size>>20), "MB/s", s.warm, seqRaw, 1.5),
+		ratio(fmt.Sprintf("sequential read %d MiB, fresh mount, warm --cache-dir (read back again: page cache)", b.c.size>>20), "MB/s", s.page, seqRaw, 1.5),
+		ratio(fmt.Sprintf("%d files of 16 KiB, ls then read one after another, fresh mount, warm --cache-dir", b.c.smallFiles), "files/s", s.smallWarm, s.smallRaw, 1.5),
+		ratio(fmt.Sprintf("%d files of 16 KiB, the same into an empty --cache-dir", b.c.smallFiles), "files/s", s.smallCold, s.smallRaw, 0),
+		ratio("sequential read, cold, empty --cache-dir, against cold without (raw column)", "MB/s", s.cold, seqCold, 0.9),
 	}
 }

@@ -12,12 +12,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
-	"strings"
 
-	"github.com/s3mount/s3mount/internal/miniotest"
+	"github.com/s3mount/s3mount/integration/internal/benchkit"
 )
 
 type config struct {
@@ -61,30 +57,13 @@ func main() {
 }
 
 func run(ctx context.Context, c config) error {
-	work, err := os.MkdirTemp("", "s3mount-bench-")
+	env, err := benchkit.Start("bench", c.bin)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(work)
-	if c.bin == "" {
-		c.bin = filepath.Join(work, "s3mount")
-		build := exec.Command("go", "build", "-o", c.bin, "github.com/s3mount/s3mount/cmd/s3mount")
-		build.Stderr = os.Stderr
-		if err := build.Run(); err != nil {
-			return fmt.Errorf("build s3mount: %w", err)
-		}
-	}
-	srv, err := miniotest.Launch(miniotest.Options{Dir: filepath.Join(work, "minio")})
-	if err != nil {
-		return err
-	}
-	defer srv.Stop()
-	describe, _ := exec.Command("git", "describe", "--always", "--dirty").Output()
-	kernel, _ := exec.Command("uname", "-r").Output()
-	fmt.Printf("s3mount bench: %s, %d cores, kernel %s, Go %s, MinIO on %s\n",
-		strings.TrimSpace(string(describe)), runtime.NumCPU(), strings.TrimSpace(string(kernel)), runtime.Version(), srv.Endpoint)
+	defer env.Close()
 
-	b := newBench(c, srv, work)
+	b := newBench(c, env)
 	if err := b.setup(ctx); err != nil {
 		return err
 	}

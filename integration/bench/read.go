@@ -16,8 +16,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/smithy-go/middleware"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/s3mount/s3mount/integration/internal/benchkit"
 )
 
 // readPart is the size of the raw side's ranged GETs: s3mount's
@@ -27,7 +27,7 @@ const readPart = 8 << 20
 func (b *bench) measureRead(ctx context.Context) ([]result, sweep, error) {
 	seq := newSweep(fmt.Sprintf("sequential read %d MiB, raw ranged GETs of 8 MiB", b.c.size>>20), "MB/s")
 	var seqCold, seqPage, seqBlock, rndRaw, rndMount, lsMeta, lsPlain, lsMount, lsNone []float64
-	var diskCold, diskWarm, diskPage, smallRaw, smallPlain, smallWarm, smallCold []float64
+	var disk diskSeries
 	blockRow := os.Geteuid() == 0 // drop_caches needs root
 	if !blockRow {
 		fmt.Println("not root: no block-cache row (it drops the page cache between reads)")
@@ -39,16 +39,7 @@ func (b *bench) measureRead(ctx context.Context) ([]result, sweep, error) {
 	}
 	for r := 0; r < b.c.runs; r++ {
 		fmt.Printf("run %d/%d (%s)\n", r+1, b.c.runs, firstSide(r))
-		err := sides(r, func() error {
-			for _, n := range rawConcurrencies {
-				d, err := b.rawSequential(ctx, n)
-				if err != nil {
-					return err
-				}
-				seq.runs[n] = append(seq.runs[n], mbps(b.c.size, d))
-			}
-			return nil
-		}, func() error {
+		err := sides(r, func() error { return b.rawSweep(ctx, seq) }, func() error {
 			cold, warm, err := b.mountSequential()
 			seqCold, seqPage = append(seqCold, mbps(b.c.size, cold)), append(seqPage, mbps(b.c.size, warm))
 			return err
@@ -100,16 +91,7 @@ func (b *bench) measureRead(ctx context.Context) ([]result, sweep, error) {
 			if err != nil {
 				return nil, seq, err
 			}
-			diskCold, diskWarm = append(diskCold, mbps(b.c.size, dr.cold)), append(diskWarm, mbps(b.c.size, dr.warm))
-			diskPage = append(diskPage, mbps(b.c.size, dr.warmPage))
-			files := float64(b.c.smallFiles)
-			smallRaw = append(smallRaw, files/dr.smallRaw.Seconds())
-			smallPlain = append(smallPlain, files/dr.smallPlain.Seconds())
-			smallCold = append(smallCold, files/dr.smallCold.Seconds())
-			smallWarm = append(smallWarm, files/dr.smallWarm.Seconds())
-			fmt.Printf("  small files: raw %.0f, mount %.0f, into --cache-dir %.0f, warm --cache-dir %.0f files/s\n",
-				smallRaw[r], smallPlain[r], smallCold[r], smallWarm[r])
-			fmt.Printf("  --cache-dir: %d files, %d MiB after the run\n", dr.diskFiles, dr.diskBytes>>20)
+			disk.add(b, dr)
 		}
 		// Last in the run: drop_caches empties MinIO's page cache too, so
 		// the raw side is read again (untimed) before the next run.
@@ -147,9 +129,22 @@ func (b *bench) measureRead(ctx context.Context) ([]result, sweep, error) {
 			absolute: fmt.Sprintf("limit %d MiB", limit>>20)},
 	)
 	if !b.c.noDisk {
-		out = append(out, diskResults(b, bestRaw, seqCold, diskCold, diskWarm, diskPage, smallRaw, smallPlain, smallCold, smallWarm)...)
+		out = append(out, disk.results(b, bestRaw, seqCold)...)
 	}
 	return out, seq, nil
+}
+
+// rawSweep reads the sequential object raw at each of rawConcurrencies,
+// adding one run to seq.
+func (b *bench) rawSweep(ctx context.Context, seq sweep) error {
+	for _, n := range rawConcurrencies {
+		d, err := b.rawSequential(ctx, n)
+		if err != nil {
+			return err
+		}
+		seq.runs[n] = append(seq.runs[n], mbps(b.c.size, d))
+	}
+	return nil
 }
 
 // rawSequential reads the object with n concurrent 8 MiB ranged GETs.
@@ -355,28 +350,12 @@ func (b *bench) random(read func(off int64) error) (time.Duration, error) {
 	return time.Since(start), err
 }
 
-// listMetadataOption makes a ListObjectsV2 call ask MinIO for each
-// object's metadata (metadata=true, a MinIO extension), as s3mount does.
-func listMetadataOption(o *s3.Options) {
-	o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
-		return stack.Build.Add(middleware.BuildMiddlewareFunc("bench-list-metadata",
-			func(ctx context.Context, in middleware.BuildInput, next middleware.BuildHandler) (middleware.BuildOutput, middleware.Metadata, error) {
-				if req, ok := in.Request.(*smithyhttp.Request); ok {
-					q := req.URL.Query()
-					q.Set("metadata", "true")
-					req.URL.RawQuery = q.Encode()
-				}
-				return next.HandleBuild(ctx, in)
-			}), middleware.After)
-	})
-}
-
 // rawList pages through ListObjectsV2 of ls/, 1,000 keys a request, with
 // metadata=true when metadata is set.
 func (b *bench) rawList(ctx context.Context, metadata bool) (time.Duration, error) {
 	var opts []func(*s3.Options)
 	if metadata {
-		opts = append(opts, listMetadataOption)
+		opts = append(opts, benchkit.ListMetadata)
 	}
 	start := time.Now()
 	p := s3.NewListObjectsV2Paginator(b.client, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String("ls/"), Delimiter: aws.String("/")})

@@ -8,33 +8,26 @@ import (
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/s3mount/s3mount/internal/miniotest"
+	"github.com/s3mount/s3mount/integration/internal/benchkit"
 )
 
 const bucket = "bench"
 
 type bench struct {
 	c      config
-	srv    *miniotest.Server
-	work   string
+	env    *benchkit.Env
+	work   string // env.Work
 	client *s3.Client
 
 	writeSrc, tarball string
 	tarFiles          int
 }
 
-func newBench(c config, srv *miniotest.Server, work string) *bench {
-	client := s3.New(s3.Options{
-		Region: "us-east-1", BaseEndpoint: aws.String(srv.Endpoint), UsePathStyle: true,
-		Credentials:                credentials.NewStaticCredentialsProvider(srv.AccessKey, srv.SecretKey, ""),
-		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
-		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenRequired,
-	})
-	return &bench{c: c, srv: srv, work: work, client: client}
+func newBench(c config, env *benchkit.Env) *bench {
+	return &bench{c: c, env: env, work: env.Work, client: env.Client()}
 }
 
 // setup creates the bucket, the big objects and the listed directory.

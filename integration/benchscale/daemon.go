@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -15,6 +14,8 @@ import (
 	"time"
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+
+	"github.com/s3mount/s3mount/integration/internal/benchkit"
 )
 
 // awsHTTPClient keeps n connections to MinIO open, so that n requests at
@@ -27,84 +28,35 @@ func awsHTTPClient(n int) *awshttp.BuildableClient {
 
 // daemon is a running s3mount in the foreground with its metrics served.
 type daemon struct {
+	*benchkit.Daemon
 	dir, metrics string
-	cmd          *exec.Cmd
 }
 
 func (s *scale) mount() (*daemon, error) {
-	dir := filepath.Join(s.work, "mnt")
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		return nil, err
-	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	args := []string{"--log-file", filepath.Join(s.work, "s3mount.log"), "--foreground", "--endpoint-url", s.srv.Endpoint,
-		"--force-path-style", "--region", "us-east-1", "--staging-dir", filepath.Join(s.work, "staging"), "--metrics-addr", addr}
-	args = append(args, strings.Fields(s.c.flags)...)
-	args = append(args, bucket, dir)
-	cmd := exec.Command(s.c.bin, args...)
-	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID="+s.srv.AccessKey, "AWS_SECRET_ACCESS_KEY="+s.srv.SecretKey, "AWS_EC2_METADATA_DISABLED=true")
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
+	dir := filepath.Join(s.env.Work, "mnt")
+	d, err := s.env.Mount(bucket, dir, os.Stderr, append([]string{"--metrics-addr", addr}, strings.Fields(s.c.flags)...)...)
+	if err != nil {
 		return nil, err
 	}
-	d := &daemon{dir: dir, metrics: "http://" + addr + "/metrics", cmd: cmd}
-	deadline := time.Now().Add(30 * time.Second)
-	for !isMounted(dir) {
-		if time.Now().After(deadline) {
-			d.unmount()
-			return nil, fmt.Errorf("%s not mounted after 30s", dir)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	return d, nil
+	return &daemon{Daemon: d, dir: dir, metrics: "http://" + addr + "/metrics"}, nil
 }
 
-func (d *daemon) unmount() {
-	_ = exec.Command("fusermount3", "-u", d.dir).Run()
-	done := make(chan struct{})
-	go func() { _ = d.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		_ = d.cmd.Process.Kill()
-		_ = syscall.Unmount(d.dir, syscall.MNT_DETACH)
-	}
-}
-
-func isMounted(dir string) bool {
-	data, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		return false
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if f := strings.Fields(line); len(f) > 4 && f[4] == dir {
-			return true
-		}
-	}
-	return false
-}
+func (d *daemon) unmount() { d.Unmount() }
 
 // proc is a size field of the daemon's /proc/PID/status ("VmHWM:",
-// "VmRSS:") in bytes.
+// "VmRSS:") in bytes, -1 when it cannot be read.
 func (d *daemon) proc(field string) int64 {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", d.cmd.Process.Pid))
+	n, err := d.ProcStatus(field)
 	if err != nil {
 		return -1
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), field); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			return kb << 10
-		}
-	}
-	return -1
+	return n
 }
 
 // requests scrapes the daemon's S3 requests by operation.

@@ -22,12 +22,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
-	"strings"
 
-	"github.com/s3mount/s3mount/internal/miniotest"
+	"github.com/s3mount/s3mount/integration/internal/benchkit"
 )
 
 type config struct {
@@ -58,32 +54,13 @@ func main() {
 }
 
 func run(ctx context.Context, c config) error {
-	work, err := os.MkdirTemp("", "s3mount-bench-scale-")
+	env, err := benchkit.Start("bench-scale", c.bin)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(work)
-	if c.bin == "" {
-		c.bin = filepath.Join(work, "s3mount")
-		build := exec.Command("go", "build", "-o", c.bin, "github.com/s3mount/s3mount/cmd/s3mount")
-		build.Stderr = os.Stderr
-		if err := build.Run(); err != nil {
-			return fmt.Errorf("build s3mount: %w", err)
-		}
-	}
-	srv, err := miniotest.Launch(miniotest.Options{Dir: filepath.Join(work, "minio")})
-	if err != nil {
-		return err
-	}
-	defer srv.Stop()
-	describe, _ := exec.Command("git", "describe", "--always", "--dirty").Output()
-	kernel, _ := exec.Command("uname", "-r").Output()
-	load, _ := os.ReadFile("/proc/loadavg")
-	fmt.Printf("s3mount bench-scale: %s, %d cores, kernel %s, Go %s, MinIO on %s, load %s\n",
-		strings.TrimSpace(string(describe)), runtime.NumCPU(), strings.TrimSpace(string(kernel)), runtime.Version(), srv.Endpoint,
-		strings.Join(strings.Fields(string(load))[:3], " "))
+	defer env.Close()
 
-	s := newScale(c, srv, work)
+	s := newScale(c, env)
 	if err := s.create(ctx); err != nil {
 		return err
 	}

@@ -9,10 +9,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/s3mount/s3mount/internal/miniotest"
+	"github.com/s3mount/s3mount/integration/internal/benchkit"
 )
 
 const bucket = "scale"
@@ -53,22 +52,16 @@ func (l layout) dirs() int {
 
 type scale struct {
 	c      config
-	srv    *miniotest.Server
-	work   string
+	env    *benchkit.Env
 	client *s3.Client
 	l      layout
 
 	startRSS int64 // the daemon's, after its first collection
 }
 
-func newScale(c config, srv *miniotest.Server, work string) *scale {
-	client := s3.New(s3.Options{
-		Region: "us-east-1", BaseEndpoint: aws.String(srv.Endpoint), UsePathStyle: true,
-		Credentials:                credentials.NewStaticCredentialsProvider(srv.AccessKey, srv.SecretKey, ""),
-		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
-		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenRequired,
-	}, func(o *s3.Options) { o.HTTPClient = awsHTTPClient(max(c.putConc, 64)) })
-	return &scale{c: c, srv: srv, work: work, client: client, l: newLayout(c.keys)}
+func newScale(c config, env *benchkit.Env) *scale {
+	client := env.Client(func(o *s3.Options) { o.HTTPClient = awsHTTPClient(max(c.putConc, 64)) })
+	return &scale{c: c, env: env, client: client, l: newLayout(c.keys)}
 }
 
 // create makes the bucket and its keys with c.putConc PUTs at once,

@@ -16,8 +16,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/smithy-go/middleware"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/s3mount/s3mount/integration/internal/benchkit"
 )
 
 // markEvery is the granularity of the first- and last-window rates.
@@ -320,22 +320,6 @@ func (s *scale) mv(d *daemon) (row, error) {
 	return r, err
 }
 
-// listMetadata makes a ListObjectsV2 call ask MinIO for each object's
-// metadata (metadata=true, a MinIO extension), as s3mount does.
-func listMetadata(o *s3.Options) {
-	o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
-		return stack.Build.Add(middleware.BuildMiddlewareFunc("bench-list-metadata",
-			func(ctx context.Context, in middleware.BuildInput, next middleware.BuildHandler) (middleware.BuildOutput, middleware.Metadata, error) {
-				if req, ok := in.Request.(*smithyhttp.Request); ok {
-					q := req.URL.Query()
-					q.Set("metadata", "true")
-					req.URL.RawQuery = q.Encode()
-				}
-				return next.HandleBuild(ctx, in)
-			}), middleware.After)
-	})
-}
-
 // rawList pages through a listing with metadata=true and counts its keys.
 func (s *scale) rawList(ctx context.Context, prefix, delimiter string) (int, time.Duration, error) {
 	start := time.Now()
@@ -346,7 +330,7 @@ func (s *scale) rawList(ctx context.Context, prefix, delimiter string) (int, tim
 	p := s3.NewListObjectsV2Paginator(s.client, in)
 	n := 0
 	for p.HasMorePages() {
-		page, err := p.NextPage(ctx, listMetadata)
+		page, err := p.NextPage(ctx, benchkit.ListMetadata)
 		if err != nil {
 			return 0, 0, err
 		}
