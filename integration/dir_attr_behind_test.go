@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
@@ -188,4 +189,26 @@ func fsyncDir(t *testing.T, path string) {
 	if err := d.Sync(); err != nil {
 		t.Fatalf("fsync of %s: %v", path, err)
 	}
+}
+
+// In the default mode too a mkdir is written behind, with the directory's
+// chmod as one PUT; an fsync of its parent (as on ext4) writes it, and a
+// second mount of the bucket then sees the directory with its mode.
+func TestMkdirIsWrittenBehindInTheDefaultModeAndAParentFsyncWritesIt(t *testing.T) {
+	s, p := faultSession(t)
+	if err := os.MkdirAll(s.path("a/b"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(s.path("a/b"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	fsyncDir(t, s.path("a"))
+	if keys := s.allKeys(); !slices.Equal(keys, []string{"a/", "a/b/"}) {
+		t.Fatalf("keys after the parent's fsync: %v", keys)
+	}
+	if puts := putsOf(p.Requests(), s.bucket, "a/b/"); puts != 1 {
+		t.Errorf("%d PUTs of a/b/ for mkdir and chmod, want 1", puts)
+	}
+	other := s.mount(s.bucket)
+	wantDir(t, "on a second mount", filepath.Join(other, "a/b"), 0o700, uint32(os.Getuid()), uint32(os.Getgid()), time.Time{})
 }
