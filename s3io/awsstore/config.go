@@ -134,6 +134,7 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 			o.BaseEndpoint = aws.String(cfg.Endpoint)
 		}
 		o.UsePathStyle = cfg.ForcePathStyle
+		o.EndpointResolverV2 = newEndpointCache(s3.NewDefaultEndpointResolverV2())
 		o.HTTPClient = httpClient
 		o.APIOptions = append(o.APIOptions, requestLogging(log, cfg.Observe))
 		if refreshing != nil {
