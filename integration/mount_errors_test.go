@@ -163,3 +163,38 @@ func TestDebugLogNeverShowsSecrets(t *testing.T) {
 		}
 	}
 }
+
+// A daemon that dies of a runtime error leaves its trace in --log-file: in
+// the background its stderr is /dev/null, and a crash used to leave only a
+// dead mount ("Transport endpoint is not connected") and no word of why.
+// SIGQUIT makes the Go runtime die as a fatal error would, trace and all.
+func TestADaemonsCrashIsInItsLog(t *testing.T) {
+	s := newBucketSession(t)
+	mnt := filepath.Join(t.TempDir(), "m")
+	os.Mkdir(mnt, 0o755)
+	logFile := filepath.Join(t.TempDir(), "s3mount.log")
+	cmd := exec.Command(env.bin, append(baseArgs(), "--log-file", logFile, s.bucket, mnt)...)
+	cmd.Env = mountEnv()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("mount: %v\n%s", err, out)
+	}
+	defer exec.Command("fusermount3", "-u", "-z", mnt).Run()
+	pid := daemonPID(t, mnt)
+	if err := syscall.Kill(pid, syscall.SIGQUIT); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for syscall.Kill(pid, 0) == nil {
+		if time.Now().After(deadline) {
+			t.Fatal("the daemon still runs 10 s after SIGQUIT")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	b, err := os.ReadFile(logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if log := string(b); !strings.Contains(log, "SIGQUIT") || !strings.Contains(log, "goroutine ") {
+		t.Fatalf("the log has no trace of the crash:\n%s", log)
+	}
+}

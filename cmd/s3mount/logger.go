@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"log/syslog"
 	"os"
+	"runtime/debug"
 )
 
 // newLogger builds the one logger of the process: to --log-file when given,
@@ -20,6 +21,12 @@ func newLogger(opts *Options, stderr io.Writer) (*slog.Logger, func(), error) {
 	case opts.LogFile != "":
 		f, err := os.OpenFile(opts.LogFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 		if err != nil {
+			return nil, nil, fmt.Errorf("log file: %w", err)
+		}
+		// A crash's trace goes to the log too: in the background stderr is
+		// /dev/null, and a mount that vanished must say why.
+		if err := debug.SetCrashOutput(f, debug.CrashOptions{}); err != nil {
+			f.Close()
 			return nil, nil, fmt.Errorf("log file: %w", err)
 		}
 		return slog.New(slog.NewTextHandler(f, hopts)), func() { f.Close() }, nil
