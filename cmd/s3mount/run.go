@@ -196,6 +196,9 @@ func serve(ctx context.Context, opts *Options, stderr io.Writer, ready *readines
 		AllowOther: opts.AllowOther,
 		AllowRoot:  opts.AllowRoot,
 		NonEmpty:   opts.AllowNonEmpty,
+		// Every FUSE request and answer on stderr, for performance work
+		// (how many round trips a tool's call costs), as S3MOUNT_CPUPROFILE.
+		Debug: os.Getenv("S3MOUNT_FUSE_DEBUG") != "",
 	})
 	if err != nil {
 		return fail(exitFUSE, "%v", err)
