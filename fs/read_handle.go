@@ -93,6 +93,8 @@ func (f *FS) cacheObject(bucket, key string, info *s3io.ObjectInfo, opts s3io.Re
 }
 
 func (h *readHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
+	ctx, done := killable(ctx)
+	defer done()
 	key, reader := h.current()
 	n, span, err := reader.ReadSpan(ctx, dest, off)
 	if errors.Is(err, s3io.ErrNotFound) && h.followRename(ctx, key) {
