@@ -89,6 +89,7 @@ type Store struct {
 	// otherwise.
 	refreshing *refreshingProvider
 	listMeta   listMetadataState
+	lean       *leanGets // nil: every GET through the SDK
 }
 
 var _ s3io.Store = (*Store)(nil)
@@ -148,7 +149,8 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		}
 	})
 	return &Store{client: client, presign: presign, maxAttempts: cfg.MaxAttempts, log: log,
-		creds: awsCfg.Credentials, refreshing: refreshing}, nil
+		creds: awsCfg.Credentials, refreshing: refreshing,
+		lean: newLeanGets(cfg, awsCfg.Region, awsCfg.Credentials, httpClient, log)}, nil
 }
 
 // CheckCredentials obtains the keys requests will be signed with (running

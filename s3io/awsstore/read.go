@@ -100,33 +100,23 @@ type rangeResult struct {
 // and is no error.
 func (s *Store) getRange(ctx context.Context, bucket, key string, off int64, p []byte, ifMatch string,
 	sseKey s3io.SSECustomerKey) (rangeResult, error) {
-	in := &s3.GetObjectInput{
-		Bucket: aws.String(bucket),
-		Key:    aws.String(key),
-		Range:  aws.String(fmt.Sprintf("bytes=%d-%d", off, off+int64(len(p))-1)),
-	}
-	if ifMatch != "" {
-		in.IfMatch = aws.String(quoteETag(ifMatch))
-	}
-	if len(sseKey) > 0 {
-		in.SSECustomerAlgorithm, in.SSECustomerKey, in.SSECustomerKeyMD5 = ssec(sseKey)
-	}
-	out, err := s.client.GetObject(ctx, in)
+	rng := "bytes=" + strconv.FormatInt(off, 10) + "-" + strconv.FormatInt(off+int64(len(p))-1, 10)
+	out, err := s.getObject(ctx, bucket, key, rng, ifMatch, sseKey)
 	if err != nil {
-		if httpStatus(err) == http.StatusRequestedRangeNotSatisfiable {
-			return rangeResult{}, nil
-		}
-		return rangeResult{}, ssecKeyError(mapError(ctx, "GetObject", bucket, key, err), sseKey)
+		return rangeResult{}, err
 	}
-	defer out.Body.Close()
-	r := rangeResult{etag: unquoteETag(aws.ToString(out.ETag))}
+	if out.pastEnd {
+		return rangeResult{}, nil
+	}
+	defer out.body.Close()
+	r := rangeResult{etag: unquoteETag(out.etag)}
 
 	want := len(p)
 	lengthKnown := true
-	if start, end, total, ok := parseContentRange(aws.ToString(out.ContentRange)); ok {
+	if start, end, total, ok := parseContentRange(out.contentRange); ok {
 		if start != off {
 			return r, &s3io.OpError{Op: "GetObject", Bucket: bucket, Key: key, Err: s3io.ErrServer,
-				Message: fmt.Sprintf("asked for bytes from %d, got %s", off, aws.ToString(out.ContentRange))}
+				Message: fmt.Sprintf("asked for bytes from %d, got %s", off, out.contentRange)}
 		}
 		want = int(min(end-start+1, int64(want)))
 		r.more = want < len(p) && (total < 0 || end+1 < total)
@@ -134,13 +124,13 @@ func (s *Store) getRange(ctx context.Context, bucket, key string, off int64, p [
 		// A 200 with the whole object: the server ignored Range. Skip to
 		// off; the object ends where the body does.
 		size := int64(-1)
-		if out.ContentLength != nil {
-			size = *out.ContentLength
+		if out.contentLength != nil {
+			size = *out.contentLength
 		}
 		if size >= 0 && off >= size {
 			return r, nil
 		}
-		if _, err := io.CopyN(io.Discard, out.Body, off); err != nil {
+		if _, err := io.CopyN(io.Discard, out.body, off); err != nil {
 			r.bodyErr = err
 			return r, nil
 		}
@@ -150,11 +140,43 @@ func (s *Store) getRange(ctx context.Context, bucket, key string, off int64, p [
 			lengthKnown = false
 		}
 	}
-	r.n, r.bodyErr = io.ReadFull(out.Body, p[:want])
+	r.n, r.bodyErr = io.ReadFull(out.body, p[:want])
 	if !lengthKnown && (r.bodyErr == io.EOF || r.bodyErr == io.ErrUnexpectedEOF) {
 		r.bodyErr = nil // without a length, the end of the body is the end of the object
 	}
 	return r, nil
+}
+
+// getObject sends one ranged GET: lean when it can (see leanGets), else,
+// or when the lean one did not succeed, through the SDK.
+func (s *Store) getObject(ctx context.Context, bucket, key, rng, ifMatch string, sseKey s3io.SSECustomerKey) (getAnswer, error) {
+	var optFns []func(*s3.Options)
+	if s.lean != nil {
+		a, how := s.lean.get(ctx, bucket, key, rng, ifMatch, sseKey)
+		switch how {
+		case leanServed:
+			return a, nil
+		case leanFailed:
+			// The failed attempt was the first of the request's attempts.
+			optFns = append(optFns, withAttempts(max(1, s.maxAttempts-1)))
+		}
+	}
+	in := &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Range: aws.String(rng)}
+	if ifMatch != "" {
+		in.IfMatch = aws.String(quoteETag(ifMatch))
+	}
+	if len(sseKey) > 0 {
+		in.SSECustomerAlgorithm, in.SSECustomerKey, in.SSECustomerKeyMD5 = ssec(sseKey)
+	}
+	out, err := s.client.GetObject(ctx, in, optFns...)
+	if err != nil {
+		if httpStatus(err) == http.StatusRequestedRangeNotSatisfiable {
+			return getAnswer{pastEnd: true}, nil
+		}
+		return getAnswer{}, ssecKeyError(mapError(ctx, "GetObject", bucket, key, err), sseKey)
+	}
+	return getAnswer{etag: aws.ToString(out.ETag), contentRange: aws.ToString(out.ContentRange),
+		contentLength: out.ContentLength, body: out.Body}, nil
 }
 
 // parseContentRange reads "bytes START-END/TOTAL"; total is -1 for "*".

@@ -1,0 +1,179 @@
+package awsstore
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/smithy-go/encoding/httpbinding"
+
+	"github.com/s3mount/s3mount/s3io"
+)
+
+// leanGets sends the ranged GETs of file reads straight over HTTP, signed
+// by the SDK's signer, without the SDK's middleware stack. That stack
+// costs a 16 KiB GET about 470 allocations and twice the CPU of the
+// request itself (BenchmarkRequestCost), which on small files and random
+// reads is most of what the daemon spends. It serves only what it can
+// serve exactly as the SDK would: path-style requests to a configured
+// endpoint, answered 200 or 206. Anything else (an error status, a
+// transport failure) is sent again through the SDK, whose retries, error
+// mapping and re-signing with renewed keys then apply, so a lean GET
+// never answers differently from the SDK, at worst later.
+type leanGets struct {
+	base    *url.URL // the endpoint, its path included
+	region  string
+	creds   aws.CredentialsProvider
+	signer  *v4.Signer
+	client  *http.Client
+	log     *slog.Logger
+	observe s3io.AttemptObserver
+}
+
+// emptySHA256 is the payload hash of a request without a body.
+const emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+// newLeanGets returns nil when requests must go through the SDK: no
+// endpoint (AWS's own, whose addressing the SDK's rules decide), virtual
+// hosted addressing, or unsigned requests.
+func newLeanGets(cfg Config, region string, creds aws.CredentialsProvider, client *http.Client, log *slog.Logger) *leanGets {
+	if cfg.Endpoint == "" || !cfg.ForcePathStyle || creds == nil || cfg.NoSignRequest {
+		return nil
+	}
+	base, err := url.Parse(strings.TrimSuffix(cfg.Endpoint, "/"))
+	if err != nil {
+		return nil
+	}
+	return &leanGets{base: base, region: region, creds: creds, signer: v4.NewSigner(func(o *v4.SignerOptions) {
+		o.DisableURIPathEscaping = true // S3 signs the path as sent, as the SDK's S3 client does
+	}), client: client, log: log, observe: cfg.Observe}
+}
+
+// getAnswer is what a ranged GET answered, through either path.
+type getAnswer struct {
+	etag, contentRange string
+	contentLength      *int64
+	body               io.ReadCloser
+	pastEnd            bool // 416: the range starts at or past the end
+}
+
+// url is the path-style URL of bucket/key under the endpoint, escaped as
+// the SDK escapes it.
+func (l *leanGets) url(bucket, key string) *url.URL {
+	u := *l.base
+	u.Path = l.base.Path + "/" + bucket + "/" + key
+	u.RawPath = l.base.EscapedPath() + "/" + httpbinding.EscapePath(bucket, true) + "/" + httpbinding.EscapePath(key, false)
+	return &u
+}
+
+// leanResult is how a lean GET went.
+type leanResult int
+
+const (
+	leanServed  leanResult = iota
+	leanNotSent            // the SDK sends it, every attempt its own
+	leanFailed             // sent and failed: the SDK sends it again, this attempt counted
+)
+
+// get sends one ranged GET.
+func (l *leanGets) get(ctx context.Context, bucket, key, rng, ifMatch string, sseKey s3io.SSECustomerKey) (getAnswer, leanResult) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "", nil)
+	if err != nil {
+		return getAnswer{}, leanNotSent
+	}
+	req.URL = l.url(bucket, key)
+	req.Host = req.URL.Host
+	h := req.Header
+	h.Set("Range", rng)
+	// Go's transport would otherwise ask for gzip and undo it, losing the
+	// length; the SDK asks for the bytes as stored too.
+	h.Set("Accept-Encoding", "identity")
+	if ifMatch != "" {
+		h.Set("If-Match", quoteETag(ifMatch))
+	}
+	if len(sseKey) > 0 {
+		alg, k, sum := ssec(sseKey)
+		h.Set("X-Amz-Server-Side-Encryption-Customer-Algorithm", *alg)
+		h.Set("X-Amz-Server-Side-Encryption-Customer-Key", *k)
+		h.Set("X-Amz-Server-Side-Encryption-Customer-Key-Md5", *sum)
+	}
+	h.Set("X-Amz-Content-Sha256", emptySHA256)
+	creds, err := l.creds.Retrieve(ctx)
+	if err != nil {
+		return getAnswer{}, leanNotSent
+	}
+	if err := l.signer.SignHTTP(ctx, creds, req, emptySHA256, "s3", l.region, time.Now().UTC()); err != nil {
+		return getAnswer{}, leanNotSent
+	}
+	start := time.Now()
+	resp, err := l.client.Do(req)
+	d := time.Since(start)
+	if err != nil {
+		l.log.DebugContext(ctx, "lean GET failed; sending it through the SDK", "bucket", bucket, "key", key,
+			"err", transportMessage(err))
+		l.failed(0, d)
+		return getAnswer{}, leanFailed
+	}
+	if resp.StatusCode == http.StatusRequestedRangeNotSatisfiable {
+		// At or past the end of the object: nothing to read, no error.
+		resp.Body.Close()
+		l.attempt(ctx, bucket, key, rng, resp, d)
+		return getAnswer{pastEnd: true}, leanServed
+	}
+	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusPartialContent {
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		resp.Body.Close()
+		l.log.DebugContext(ctx, "lean GET answered an error; sending it through the SDK", "bucket", bucket,
+			"key", key, "status", resp.StatusCode)
+		l.failed(resp.StatusCode, d)
+		return getAnswer{}, leanFailed
+	}
+	l.attempt(ctx, bucket, key, rng, resp, d)
+	a := getAnswer{etag: resp.Header.Get("ETag"), contentRange: resp.Header.Get("Content-Range"), body: resp.Body}
+	if v := resp.Header.Get("Content-Length"); v != "" {
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			a.contentLength = &n
+		}
+	}
+	return a, leanServed
+}
+
+// attempt tells the metrics and the debug log of a served GET, as the
+// SDK's attempts are (see requestLogging). Attempts sent again through the
+// SDK are told there.
+func (l *leanGets) attempt(ctx context.Context, bucket, key, rng string, resp *http.Response, d time.Duration) {
+	if l.observe != nil {
+		a := s3io.Attempt{Op: "GetObject", Status: resp.StatusCode, Attempt: 1, Duration: d}
+		if resp.ContentLength > 0 {
+			a.BytesReceived = resp.ContentLength
+		}
+		l.observe(a)
+	}
+	if l.log.Enabled(ctx, slog.LevelDebug) {
+		attrs := []slog.Attr{slog.String("op", "GetObject"), slog.String("bucket", bucket), slog.String("key", key),
+			slog.String("range", rng), slog.Int("attempt", 1), slog.Int("status", resp.StatusCode)}
+		if id := resp.Header.Get("X-Amz-Request-Id"); id != "" {
+			attrs = append(attrs, slog.String("request_id", id))
+		}
+		if id := resp.Header.Get("X-Amz-Id-2"); id != "" {
+			attrs = append(attrs, slog.String("host_id", id))
+		}
+		attrs = append(attrs, slog.Duration("duration", d.Round(time.Microsecond)))
+		l.log.LogAttrs(ctx, slog.LevelDebug, "s3 request", attrs...)
+	}
+}
+
+// failed tells the metrics of a lean attempt that failed (the SDK's own
+// attempts that follow are told by requestLogging).
+func (l *leanGets) failed(status int, d time.Duration) {
+	if l.observe != nil {
+		l.observe(s3io.Attempt{Op: "GetObject", Status: status, Attempt: 1, Duration: d, Err: true})
+	}
+}
