@@ -118,13 +118,13 @@ func (l *leanGets) get(ctx context.Context, bucket, key, rng, ifMatch string, ss
 	if err != nil {
 		l.log.DebugContext(ctx, "lean GET failed; sending it through the SDK", "bucket", bucket, "key", key,
 			"err", transportMessage(err))
-		l.failed(0, d)
+		l.failedOp("GetObject", 0, 0, d)
 		return getAnswer{}, leanFailed
 	}
 	if resp.StatusCode == http.StatusRequestedRangeNotSatisfiable {
 		// At or past the end of the object: nothing to read, no error.
 		resp.Body.Close()
-		l.attempt(ctx, bucket, key, rng, resp, d)
+		l.served(ctx, "GetObject", bucket, key, rng, resp, 0, d)
 		return getAnswer{pastEnd: true}, leanServed
 	}
 	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusPartialContent {
@@ -132,10 +132,10 @@ func (l *leanGets) get(ctx context.Context, bucket, key, rng, ifMatch string, ss
 		resp.Body.Close()
 		l.log.DebugContext(ctx, "lean GET answered an error; sending it through the SDK", "bucket", bucket,
 			"key", key, "status", resp.StatusCode)
-		l.failed(resp.StatusCode, d)
+		l.failedOp("GetObject", resp.StatusCode, 0, d)
 		return getAnswer{}, leanFailed
 	}
-	l.attempt(ctx, bucket, key, rng, resp, d)
+	l.served(ctx, "GetObject", bucket, key, rng, resp, 0, d)
 	a := getAnswer{etag: resp.Header.Get("ETag"), contentRange: resp.Header.Get("Content-Range"), body: resp.Body}
 	if v := resp.Header.Get("Content-Length"); v != "" {
 		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
@@ -145,20 +145,22 @@ func (l *leanGets) get(ctx context.Context, bucket, key, rng, ifMatch string, ss
 	return a, leanServed
 }
 
-// attempt tells the metrics and the debug log of a served GET, as the
-// SDK's attempts are (see requestLogging). Attempts sent again through the
-// SDK are told there.
-func (l *leanGets) attempt(ctx context.Context, bucket, key, rng string, resp *http.Response, d time.Duration) {
+// served tells the metrics and the debug log of a lean request that
+// succeeded, as requestLogging tells of the SDK's attempts.
+func (l *leanGets) served(ctx context.Context, op, bucket, key, rng string, resp *http.Response, sent int64, d time.Duration) {
 	if l.observe != nil {
-		a := s3io.Attempt{Op: "GetObject", Status: resp.StatusCode, Attempt: 1, Duration: d}
+		a := s3io.Attempt{Op: op, Status: resp.StatusCode, Attempt: 1, Duration: d, BytesSent: sent}
 		if resp.ContentLength > 0 {
 			a.BytesReceived = resp.ContentLength
 		}
 		l.observe(a)
 	}
 	if l.log.Enabled(ctx, slog.LevelDebug) {
-		attrs := []slog.Attr{slog.String("op", "GetObject"), slog.String("bucket", bucket), slog.String("key", key),
-			slog.String("range", rng), slog.Int("attempt", 1), slog.Int("status", resp.StatusCode)}
+		attrs := []slog.Attr{slog.String("op", op), slog.String("bucket", bucket), slog.String("key", key)}
+		if rng != "" {
+			attrs = append(attrs, slog.String("range", rng))
+		}
+		attrs = append(attrs, slog.Int("attempt", 1), slog.Int("status", resp.StatusCode))
 		if id := resp.Header.Get("X-Amz-Request-Id"); id != "" {
 			attrs = append(attrs, slog.String("request_id", id))
 		}
@@ -170,10 +172,10 @@ func (l *leanGets) attempt(ctx context.Context, bucket, key, rng string, resp *h
 	}
 }
 
-// failed tells the metrics of a lean attempt that failed (the SDK's own
-// attempts that follow are told by requestLogging).
-func (l *leanGets) failed(status int, d time.Duration) {
+// failedOp tells the metrics of a lean attempt that failed (status 0: no
+// answer); the SDK's attempts that follow are told by requestLogging.
+func (l *leanGets) failedOp(op string, status int, sent int64, d time.Duration) {
 	if l.observe != nil {
-		l.observe(s3io.Attempt{Op: "GetObject", Status: status, Attempt: 1, Duration: d, Err: true})
+		l.observe(s3io.Attempt{Op: op, Status: status, Attempt: 1, Duration: d, BytesSent: sent, Err: true})
 	}
 }

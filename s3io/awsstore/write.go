@@ -16,6 +16,38 @@ import (
 // for each retry.
 func (s *Store) PutObject(ctx context.Context, bucket, key string, body io.ReadSeeker, size int64, opts s3io.WriteOptions) (s3io.ObjectInfo, error) {
 	const op = "PutObject"
+	var md5 string
+	if opts.ContentMD5 {
+		sum, err := contentMD5(body)
+		if err != nil {
+			return s3io.ObjectInfo{}, bodyError(op, bucket, key, err)
+		}
+		md5 = sum
+	}
+	out, err := s.putObject(ctx, bucket, key, body, size, md5, opts)
+	if err != nil {
+		return s3io.ObjectInfo{}, err
+	}
+	sse, ssecAlg := out.sseOf()
+	if err := s.verifyEncryption(ctx, op, bucket, key, opts, sse, ssecAlg); err != nil {
+		return s3io.ObjectInfo{}, err
+	}
+	return s3io.ObjectInfo{
+		Key:          key,
+		Size:         size,
+		ETag:         unquoteETag(out.etag),
+		StorageClass: storageClass(opts.StorageClass),
+		ContentType:  opts.ContentType,
+		VersionID:    out.versionID,
+		Metadata:     lowerKeys(opts.Metadata),
+		SSE:          out.sse,
+		SSEKMSKeyID:  out.kmsKeyID,
+		HasMetadata:  true,
+	}, nil
+}
+
+// putInput is the SDK's PutObject of body with opts (Content-MD5 aside).
+func putInput(bucket, key string, body io.ReadSeeker, size int64, opts s3io.WriteOptions) *s3.PutObjectInput {
 	in := &s3.PutObjectInput{
 		Bucket:        aws.String(bucket),
 		Key:           aws.String(key),
@@ -29,32 +61,7 @@ func (s *Store) PutObject(ctx context.Context, bucket, key string, body io.ReadS
 	if opts.IfNoneMatch != "" {
 		in.IfNoneMatch = aws.String(opts.IfNoneMatch)
 	}
-	if opts.ContentMD5 {
-		sum, err := contentMD5(body)
-		if err != nil {
-			return s3io.ObjectInfo{}, bodyError(op, bucket, key, err)
-		}
-		in.ContentMD5 = aws.String(sum)
-	}
-	out, err := s.client.PutObject(ctx, in, md5Signing(opts.ContentMD5)...)
-	if err != nil {
-		return s3io.ObjectInfo{}, mapError(ctx, op, bucket, key, err)
-	}
-	if err := s.verifyEncryption(ctx, op, bucket, key, opts, out.ServerSideEncryption, out.SSECustomerAlgorithm); err != nil {
-		return s3io.ObjectInfo{}, err
-	}
-	return s3io.ObjectInfo{
-		Key:          key,
-		Size:         size,
-		ETag:         unquoteETag(aws.ToString(out.ETag)),
-		StorageClass: storageClass(opts.StorageClass),
-		ContentType:  opts.ContentType,
-		VersionID:    aws.ToString(out.VersionId),
-		Metadata:     lowerKeys(opts.Metadata),
-		SSE:          string(out.ServerSideEncryption),
-		SSEKMSKeyID:  aws.ToString(out.SSEKMSKeyId),
-		HasMetadata:  true,
-	}, nil
+	return in
 }
 
 // CopyObject copies src to bucket/key on the server (up to 5 GiB).
