@@ -2,6 +2,7 @@ package awsstore
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -73,6 +74,26 @@ func (l *leanGets) url(bucket, key string) *url.URL {
 	return &u
 }
 
+// errNotSent: the request could not be signed (no keys to be had); the
+// SDK sends it and says why.
+var errNotSent = errors.New("not signed")
+
+// send signs req with payloadHash as its body's hash and sends it,
+// returning how long the answer's headers took.
+func (l *leanGets) send(ctx context.Context, req *http.Request, payloadHash string) (*http.Response, time.Duration, error) {
+	req.Header.Set("X-Amz-Content-Sha256", payloadHash)
+	creds, err := l.creds.Retrieve(ctx)
+	if err != nil {
+		return nil, 0, errNotSent
+	}
+	if err := l.signer.SignHTTP(ctx, creds, req, payloadHash, "s3", l.region, time.Now().UTC()); err != nil {
+		return nil, 0, errNotSent
+	}
+	start := time.Now()
+	resp, err := l.client.Do(req)
+	return resp, time.Since(start), err
+}
+
 // leanResult is how a lean GET went.
 type leanResult int
 
@@ -104,17 +125,10 @@ func (l *leanGets) get(ctx context.Context, bucket, key, rng, ifMatch string, ss
 		h.Set("X-Amz-Server-Side-Encryption-Customer-Key", *k)
 		h.Set("X-Amz-Server-Side-Encryption-Customer-Key-Md5", *sum)
 	}
-	h.Set("X-Amz-Content-Sha256", emptySHA256)
-	creds, err := l.creds.Retrieve(ctx)
-	if err != nil {
+	resp, d, err := l.send(ctx, req, emptySHA256)
+	if errors.Is(err, errNotSent) {
 		return getAnswer{}, leanNotSent
 	}
-	if err := l.signer.SignHTTP(ctx, creds, req, emptySHA256, "s3", l.region, time.Now().UTC()); err != nil {
-		return getAnswer{}, leanNotSent
-	}
-	start := time.Now()
-	resp, err := l.client.Do(req)
-	d := time.Since(start)
 	if err != nil {
 		l.log.DebugContext(ctx, "lean GET failed; sending it through the SDK", "bucket", bucket, "key", key,
 			"err", transportMessage(err))

@@ -2,9 +2,9 @@ package awsstore
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -69,18 +69,10 @@ func (l *leanGets) put(ctx context.Context, bucket, key string, body io.ReadSeek
 	if opts.IfNoneMatch != "" {
 		h.Set("If-None-Match", opts.IfNoneMatch)
 	}
-	const unsigned = "UNSIGNED-PAYLOAD"
-	h.Set("X-Amz-Content-Sha256", unsigned)
-	creds, err := l.creds.Retrieve(ctx)
-	if err != nil {
+	resp, d, err := l.send(ctx, req, "UNSIGNED-PAYLOAD")
+	if errors.Is(err, errNotSent) {
 		return putAnswer{}, leanNotSent
 	}
-	if err := l.signer.SignHTTP(ctx, creds, req, unsigned, "s3", l.region, time.Now().UTC()); err != nil {
-		return putAnswer{}, leanNotSent
-	}
-	t0 := time.Now()
-	resp, err := l.client.Do(req)
-	d := time.Since(t0)
 	status := 0
 	if err == nil {
 		status = resp.StatusCode
