@@ -1,5 +1,0 @@
-//go:build race
-
-package diskcache
-
-const raceSlowdown = 4
