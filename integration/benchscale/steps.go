@@ -303,7 +303,59 @@ func (s *scale) stat(d *daemon) (row, error) {
 	r.first, r.last = m.rates(r.window)
 	_, raw, err := s.rawList(context.Background(), "", "")
 	r.raw = raw
+	if err != nil {
+		return r, err
+	}
+	// The server's share of a fall: the requests a forgotten name costs
+	// the daemon (a HEAD and a one-key listing of "name/"), sent raw for
+	// the names of the first and of the last window, in the same order.
+	first, err := s.rawLookups(order[:r.window])
+	if err != nil {
+		return r, err
+	}
+	last, err := s.rawLookups(order[len(order)-r.window:])
+	r.note = fmt.Sprintf("raw HEAD and one-key listing of the same names, %d at once: %.0f / %.0f per s for the first / last window's names",
+		s.c.workers, first, last)
 	return r, err
+}
+
+// rawLookups sends, c.workers at once, what a lookup of each forgotten
+// name of order costs the daemon, and returns the names per second.
+func (s *scale) rawLookups(order []int) (float64, error) {
+	ctx := context.Background()
+	start := time.Now()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, s.c.workers)
+	for w := 0; w < s.c.workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(order) {
+					return
+				}
+				key := s.l.key(order[i])
+				_, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+				if err == nil {
+					_, err = s.client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(bucket),
+						Prefix: aws.String(key + "/"), Delimiter: aws.String("/"), MaxKeys: aws.Int32(1)}, benchkit.ListMetadata)
+				}
+				if err != nil {
+					errs <- err
+					next.Store(int64(len(order)))
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return 0, err
+	}
+	return float64(len(order)) / time.Since(start).Seconds(), nil
 }
 
 // mv renames ren/ through the mount; raw: the same copies and deletes,
