@@ -9,8 +9,14 @@ import (
 const pageSize = 4096
 
 // seqSlack is how far from the expected offset a read may start and still
-// count as sequential.
-const seqSlack = 2 << 20
+// count as sequential. The kernel sends a sequential reader's read-ahead as
+// up to a dozen concurrent requests of up to 1 MiB (FUSE's max_background
+// and max_read), served by as many goroutines, so that on a busy machine a
+// read arrives 4 MiB and more behind one that followed it; at 2 MiB such a
+// read counted as a seek, which dropped the blocks fetched ahead and had
+// them fetched again (2.7 GiB fetched for a cold cat of 1 GiB on 2 busy
+// cores).
+const seqSlack = 16 << 20
 
 // Reader reads one object version for one open file handle. Its read-ahead
 // state is its own. Safe for concurrent use.
@@ -174,8 +180,11 @@ func (r *Reader) block(ctx context.Context, idx int64) ([]byte, *diskRef, error)
 			}
 		}
 		// Blocks behind the reader are done with: the cache may keep them.
+		// The one just behind stays pinned for the reads that arrive late
+		// (see seqSlack): handed to the cache, whose admission is
+		// asynchronous and may refuse it, it could be missing for them.
 		for i := range r.pinned {
-			if i < idx {
+			if i < idx-1 {
 				r.unpinLocked(i, true)
 			}
 		}
