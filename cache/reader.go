@@ -34,9 +34,10 @@ type Reader struct {
 	lastIdx   int64
 	pinned    map[int64]*ahead
 	// cur is the block the reader is in, kept here because ristretto adds
-	// blocks asynchronously and may refuse them.
-	curIdx int64
-	cur    []byte
+	// blocks asynchronously and may refuse them; prev is the one it was
+	// in before, for reads that arrive late (see seqSlack).
+	curIdx, prevIdx int64
+	cur, prev       []byte
 	// disk is the block file the reader is in, when the disk tier holds
 	// the block; advised is the next block to announce to the kernel;
 	// diskBad are blocks whose file failed a read.
@@ -48,7 +49,7 @@ type Reader struct {
 // NewReader returns a reader for obj.
 func (c *Cache) NewReader(obj Object) *Reader {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Reader{c: c, obj: obj, ctx: ctx, cancel: cancel, window: 1, lastIdx: -1, curIdx: -1, pinned: make(map[int64]*ahead)}
+	return &Reader{c: c, obj: obj, ctx: ctx, cancel: cancel, window: 1, lastIdx: -1, curIdx: -1, prevIdx: -1, pinned: make(map[int64]*ahead)}
 }
 
 // Close cancels the reader's read-ahead and releases its pinned blocks.
@@ -196,6 +197,11 @@ func (r *Reader) block(ctx context.Context, idx int64) ([]byte, *diskRef, error)
 		r.mu.Unlock()
 		return b, nil, nil
 	}
+	if r.prevIdx == idx {
+		b := r.prev
+		r.mu.Unlock()
+		return b, nil, nil
+	}
 	if d := r.disk; d != nil && d.idx == idx {
 		d.users++
 		r.mu.Unlock()
@@ -221,6 +227,7 @@ func (r *Reader) block(ctx context.Context, idx int64) ([]byte, *diskRef, error)
 		}
 	}
 	r.mu.Lock()
+	r.prevIdx, r.prev = r.curIdx, r.cur
 	r.curIdx, r.cur = idx, b
 	r.mu.Unlock()
 	return b, nil, nil
