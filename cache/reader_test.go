@@ -24,7 +24,7 @@ type fakeObject struct {
 
 var errInjected = errors.New("injected")
 
-func (f *fakeObject) fetch(ctx context.Context, off int64, p []byte) (int, error) {
+func (f *fakeObject) fetch(ctx context.Context, off int64, p []byte, filled func(int)) (int, error) {
 	f.mu.Lock()
 	f.inFlight += int64(len(p))
 	f.maxInFlight = max(f.maxInFlight, f.inFlight)
@@ -49,7 +49,16 @@ func (f *fakeObject) fetch(ctx context.Context, off int64, p []byte) (int, error
 	if off >= int64(len(f.data)) {
 		return 0, nil
 	}
-	return copy(p, f.data[off:]), nil
+	// As from a socket: in pieces that end anywhere in a chunk.
+	n := 0
+	for n < len(p) && off+int64(n) < int64(len(f.data)) {
+		m := copy(p[n:min(n+10000, len(p))], f.data[off+int64(n):])
+		n += m
+		if filled != nil {
+			filled(n)
+		}
+	}
+	return n, nil
 }
 
 func newFake(size int) *fakeObject {

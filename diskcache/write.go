@@ -17,22 +17,26 @@ type job struct {
 	id   string
 	idx  int64
 	data []byte
+	sums *Sums
 }
 
-// Store queues a copy of block idx of id for writing, waiting while the
-// queue is full (until ctx is done). data must not change afterwards.
-func (c *Cache) Store(ctx context.Context, id string, idx int64, data []byte) {
-	c.enqueue(ctx, id, idx, data, true)
+// Store queues block idx of id for writing, waiting while the queue is
+// full (until ctx is done). data must not change afterwards. sums, when
+// not nil, are data's checksums as it arrived (NewSums); the chunks they
+// lack are summed by the writer. A wrong sum is no risk to readers: the
+// block would fail its check and count as a miss.
+func (c *Cache) Store(ctx context.Context, id string, idx int64, data []byte, sums *Sums) {
+	c.enqueue(ctx, job{id: id, idx: idx, data: data, sums: sums}, true)
 }
 
 // Offer queues block idx of id for writing when there is room now, and
-// drops it otherwise.
+// drops it otherwise. The writer sums its chunks.
 func (c *Cache) Offer(id string, idx int64, data []byte) {
-	c.enqueue(context.Background(), id, idx, data, false)
+	c.enqueue(context.Background(), job{id: id, idx: idx, data: data}, false)
 }
 
-func (c *Cache) enqueue(ctx context.Context, id string, idx int64, data []byte, wait bool) {
-	n := int64(len(data))
+func (c *Cache) enqueue(ctx context.Context, j job, wait bool) {
+	n := int64(len(j.data))
 	if n > c.opts.QueueBytes {
 		return
 	}
@@ -57,7 +61,7 @@ func (c *Cache) enqueue(ctx context.Context, id string, idx int64, data []byte, 
 	// The queue holds fewer jobs than room allows only for tiny blocks;
 	// then this waits for the writers, who never wait for anything held
 	// here.
-	c.queue <- job{id: id, idx: idx, data: data}
+	c.queue <- j
 }
 
 func (c *Cache) writer() {
@@ -94,7 +98,7 @@ func (c *Cache) write(j job) error {
 	// two writers never both take the last room.
 	defer c.space.unreserve(diskSize(want))
 	tmp := filepath.Join(c.tmp, fmt.Sprintf("blk-%d", c.tmpSeq.Add(1)))
-	err := c.writeFile(tmp, encodeHeader(name, j.idx*c.opts.BlockSize, j.data), j.data)
+	err := c.writeFile(tmp, encodeHeader(name, j.idx*c.opts.BlockSize, j.data, j.sums.of(j.data)), j.data)
 	if err == nil {
 		if err = os.MkdirAll(filepath.Dir(path), 0o700); err == nil {
 			err = os.Rename(tmp, path)
