@@ -29,9 +29,12 @@ type Options struct {
 type Object struct {
 	// ID must change whenever the content may have changed (the caller
 	// builds it from bucket, key and ETag).
-	ID    string
-	Size  int64
-	Fetch func(ctx context.Context, off int64, p []byte) (int, error)
+	ID   string
+	Size int64
+	// Fetch fills p with the bytes at off; filled, when not nil, wants to
+	// be told, as they arrive, how many bytes at the start of p are in
+	// (s3io.ReadOptions.Filled).
+	Fetch func(ctx context.Context, off int64, p []byte, filled func(n int)) (int, error)
 	// OnDisk lets the object's blocks be kept in Options.Disk (the
 	// caller says no for SSE-C objects, for instance).
 	OnDisk bool
@@ -149,17 +152,26 @@ func (c *Cache) fetchBlock(ctx context.Context, obj *Object, idx int64) ([]byte,
 	})
 }
 
-// loadBlock fetches block idx and hands it to the disk tier. Storing
-// waits while the disk's queue is full, so that a reader slows to the
-// disk's pace rather than leaving holes in it.
+// loadBlock fetches block idx and hands it to the disk tier, with the
+// checksums of its chunks computed as they arrived. Storing waits while
+// the disk's queue is full, so that a reader slows to the disk's pace
+// rather than leaving holes in it.
 func (c *Cache) loadBlock(ctx context.Context, obj *Object, idx int64) ([]byte, error) {
 	n := c.blockLen(obj, idx)
-	b, err := c.fetchRange(ctx, obj, idx*c.opts.BlockSize, n)
+	buf := make([]byte, n)
+	toDisk := c.opts.Disk != nil && obj.OnDisk
+	var sums *diskcache.Sums
+	var filled func(int)
+	if toDisk {
+		sums = diskcache.NewSums(buf)
+		filled = sums.Filled
+	}
+	b, err := c.fetchInto(ctx, obj, idx*c.opts.BlockSize, buf, filled)
 	if err != nil {
 		return nil, err
 	}
-	if c.opts.Disk != nil && obj.OnDisk && int64(len(b)) == n {
-		c.opts.Disk.Store(ctx, obj.ID, idx, b)
+	if toDisk && int64(len(b)) == n {
+		c.opts.Disk.Store(ctx, obj.ID, idx, b, sums)
 	}
 	return b, nil
 }
@@ -198,18 +210,22 @@ func (c *Cache) HasDisk() bool { return c.opts.Disk != nil }
 
 // fetchRange reads n bytes at off, within the global concurrency limit.
 func (c *Cache) fetchRange(ctx context.Context, obj *Object, off, n int64) ([]byte, error) {
+	return c.fetchInto(ctx, obj, off, make([]byte, n), nil)
+}
+
+// fetchInto is fetchRange into buf, telling filled as the bytes arrive.
+func (c *Cache) fetchInto(ctx context.Context, obj *Object, off int64, buf []byte, filled func(int)) ([]byte, error) {
 	select {
 	case c.fetchSlots <- struct{}{}:
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
 	defer func() { <-c.fetchSlots }()
-	buf := make([]byte, n)
-	got, err := obj.Fetch(ctx, off, buf)
+	got, err := obj.Fetch(ctx, off, buf, filled)
 	c.stats.fetches.Add(1)
 	c.stats.bytesFetched.Add(int64(got))
 	if err != nil {
-		return nil, fmt.Errorf("read %d bytes at %d: %w", n, off, err)
+		return nil, fmt.Errorf("read %d bytes at %d: %w", len(buf), off, err)
 	}
 	return buf[:got], nil
 }

@@ -191,3 +191,45 @@ func TestDiskBlocksAreReadAsCheckedSpansAndDamageIsFetched(t *testing.T) {
 		t.Fatalf("disk stats %+v: want one damaged file", st)
 	}
 }
+
+// A Fetch that reports bytes as in before they are (a Store breaking the
+// Filled promise) leaves blocks whose checksums do not match: they are
+// found corrupt and fetched again, never served.
+func TestBlocksSummedBeforeTheirBytesWereInAreNeverServed(t *testing.T) {
+	const bs = 256 << 10 // four chunks
+	dir := filepath.Join(t.TempDir(), "disk")
+	f := newFake(3 * bs)
+	obj := f.object("a")
+	obj.OnDisk = true
+	obj.Fetch = func(ctx context.Context, off int64, p []byte, filled func(int)) (int, error) {
+		for i := range p {
+			p[i] = 0xA5
+		}
+		if filled != nil {
+			filled(len(p)) // too early
+		}
+		return f.fetch(ctx, off, p, nil)
+	}
+	c, d := newDiskTestCache(t, dir, bs)
+	if got := readAll(t, c, obj); !bytes.Equal(got, f.data) {
+		t.Fatal("cold read differs")
+	}
+	c.Close()
+	d.Close()
+	fetched := f.fetches.Load()
+
+	c, d = newDiskTestCache(t, dir, bs)
+	defer d.Close()
+	defer c.Close()
+	honest := f.object("a")
+	honest.OnDisk = true
+	if got := readAll(t, c, honest); !bytes.Equal(got, f.data) {
+		t.Fatal("a block with wrong checksums was served")
+	}
+	if st := d.Stats(); st.Corrupt == 0 {
+		t.Fatalf("disk stats %+v: no block found corrupt", st)
+	}
+	if f.fetches.Load() == fetched {
+		t.Fatal("the corrupt blocks were not fetched again")
+	}
+}

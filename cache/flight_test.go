@@ -18,7 +18,7 @@ func TestSharedFetchIsCancelledWhenItsLastWaiterLeaves(t *testing.T) {
 	}
 	defer c.Close()
 	var started, cancelled atomic.Int32
-	obj := &Object{ID: "o", Size: 1 << 20, Fetch: func(ctx context.Context, off int64, p []byte) (int, error) {
+	obj := &Object{ID: "o", Size: 1 << 20, Fetch: func(ctx context.Context, off int64, p []byte, _ func(int)) (int, error) {
 		started.Add(1)
 		<-ctx.Done() // a server that never answers
 		cancelled.Add(1)
@@ -42,7 +42,7 @@ func TestSharedFetchIsCancelledWhenItsLastWaiterLeaves(t *testing.T) {
 	<-errs
 	waitUntil(t, func() bool { return cancelled.Load() == 1 && c.flight.inFlight() == 0 })
 	// The single fetch slot is free again: a new read can fetch.
-	obj.Fetch = func(ctx context.Context, off int64, p []byte) (int, error) { return len(p), nil }
+	obj.Fetch = func(ctx context.Context, off int64, p []byte, _ func(int)) (int, error) { return len(p), nil }
 	ctx3, cancel3 := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel3()
 	obj.ID = "o2"

@@ -27,7 +27,7 @@ func FuzzReadAtMatchesTheObject(f *testing.F) {
 			t.Fatal(err)
 		}
 		defer c.Close()
-		r := c.NewReader(Object{ID: "fuzz", Size: int64(size), Fetch: func(ctx context.Context, off int64, p []byte) (int, error) {
+		r := c.NewReader(Object{ID: "fuzz", Size: int64(size), Fetch: func(ctx context.Context, off int64, p []byte, _ func(int)) (int, error) {
 			if off >= int64(len(data)) {
 				return 0, nil
 			}

@@ -9,8 +9,14 @@ import (
 const pageSize = 4096
 
 // seqSlack is how far from the expected offset a read may start and still
-// count as sequential.
-const seqSlack = 2 << 20
+// count as sequential. The kernel sends a sequential reader's read-ahead as
+// up to a dozen concurrent requests of up to 1 MiB (FUSE's max_background
+// and max_read), served by as many goroutines, so that on a busy machine a
+// read arrives 4 MiB and more behind one that followed it; at 2 MiB such a
+// read counted as a seek, which dropped the blocks fetched ahead and had
+// them fetched again (2.7 GiB fetched for a cold cat of 1 GiB on 2 busy
+// cores).
+const seqSlack = 16 << 20
 
 // Reader reads one object version for one open file handle. Its read-ahead
 // state is its own. Safe for concurrent use.
@@ -28,9 +34,10 @@ type Reader struct {
 	lastIdx   int64
 	pinned    map[int64]*ahead
 	// cur is the block the reader is in, kept here because ristretto adds
-	// blocks asynchronously and may refuse them.
-	curIdx int64
-	cur    []byte
+	// blocks asynchronously and may refuse them; prev is the one it was
+	// in before, for reads that arrive late (see seqSlack).
+	curIdx, prevIdx int64
+	cur, prev       []byte
 	// disk is the block file the reader is in, when the disk tier holds
 	// the block; advised is the next block to announce to the kernel;
 	// diskBad are blocks whose file failed a read.
@@ -42,7 +49,7 @@ type Reader struct {
 // NewReader returns a reader for obj.
 func (c *Cache) NewReader(obj Object) *Reader {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Reader{c: c, obj: obj, ctx: ctx, cancel: cancel, window: 1, lastIdx: -1, curIdx: -1, pinned: make(map[int64]*ahead)}
+	return &Reader{c: c, obj: obj, ctx: ctx, cancel: cancel, window: 1, lastIdx: -1, curIdx: -1, prevIdx: -1, pinned: make(map[int64]*ahead)}
 }
 
 // Close cancels the reader's read-ahead and releases its pinned blocks.
@@ -174,8 +181,11 @@ func (r *Reader) block(ctx context.Context, idx int64) ([]byte, *diskRef, error)
 			}
 		}
 		// Blocks behind the reader are done with: the cache may keep them.
+		// The one just behind stays pinned for the reads that arrive late
+		// (see seqSlack): handed to the cache, whose admission is
+		// asynchronous and may refuse it, it could be missing for them.
 		for i := range r.pinned {
-			if i < idx {
+			if i < idx-1 {
 				r.unpinLocked(i, true)
 			}
 		}
@@ -184,6 +194,11 @@ func (r *Reader) block(ctx context.Context, idx int64) ([]byte, *diskRef, error)
 	r.prefetchLocked(idx)
 	if r.curIdx == idx {
 		b := r.cur
+		r.mu.Unlock()
+		return b, nil, nil
+	}
+	if r.prevIdx == idx {
+		b := r.prev
 		r.mu.Unlock()
 		return b, nil, nil
 	}
@@ -212,6 +227,7 @@ func (r *Reader) block(ctx context.Context, idx int64) ([]byte, *diskRef, error)
 		}
 	}
 	r.mu.Lock()
+	r.prevIdx, r.prev = r.curIdx, r.cur
 	r.curIdx, r.cur = idx, b
 	r.mu.Unlock()
 	return b, nil, nil

@@ -24,7 +24,7 @@ type fakeObject struct {
 
 var errInjected = errors.New("injected")
 
-func (f *fakeObject) fetch(ctx context.Context, off int64, p []byte) (int, error) {
+func (f *fakeObject) fetch(ctx context.Context, off int64, p []byte, filled func(int)) (int, error) {
 	f.mu.Lock()
 	f.inFlight += int64(len(p))
 	f.maxInFlight = max(f.maxInFlight, f.inFlight)
@@ -49,7 +49,16 @@ func (f *fakeObject) fetch(ctx context.Context, off int64, p []byte) (int, error
 	if off >= int64(len(f.data)) {
 		return 0, nil
 	}
-	return copy(p, f.data[off:]), nil
+	// As from a socket: in pieces that end anywhere in a chunk.
+	n := 0
+	for n < len(p) && off+int64(n) < int64(len(f.data)) {
+		m := copy(p[n:min(n+10000, len(p))], f.data[off+int64(n):])
+		n += m
+		if filled != nil {
+			filled(n)
+		}
+	}
+	return n, nil
 }
 
 func newFake(size int) *fakeObject {
@@ -244,7 +253,7 @@ func TestCloseCancelsReadAhead(t *testing.T) {
 
 func TestSeekResetsWindow(t *testing.T) {
 	const bs = 64 << 10
-	f := newFake(100 * bs)
+	f := newFake(400 * bs) // a seek farther than seqSlack
 	c := newTestCache(t, 64*bs, bs)
 	r := c.NewReader(f.object("a"))
 	defer r.Close()
@@ -260,7 +269,7 @@ func TestSeekResetsWindow(t *testing.T) {
 	if grown < 2 {
 		t.Fatalf("window %d after a sequential run, want it grown", grown)
 	}
-	if _, err := r.ReadAt(context.Background(), buf[:4096], 80*bs); err != nil {
+	if _, err := r.ReadAt(context.Background(), buf[:4096], 380*bs); err != nil {
 		t.Fatal(err)
 	}
 	r.mu.Lock()
@@ -268,5 +277,39 @@ func TestSeekResetsWindow(t *testing.T) {
 	r.mu.Unlock()
 	if window != 1 || pinned != 0 {
 		t.Fatalf("after a seek: window %d, %d pinned blocks; want 1 and 0", window, pinned)
+	}
+}
+
+// The kernel's read-ahead requests are served concurrently and reach the
+// reader out of order, a read arriving after some that follow it: within
+// seqSlack (and a block behind) that is still a stream, and no block is
+// fetched twice.
+func TestReadsArrivingOutOfOrderFetchEachBlockOnce(t *testing.T) {
+	const bs, rs = 4 << 20, 1 << 20
+	f := newFake(64 << 20)
+	c := newTestCache(t, 64<<20, bs)
+	r := c.NewReader(f.object("a"))
+	defer r.Close()
+	buf := make([]byte, rs)
+	// In groups of five reads, the last arrives first: 4 MiB ahead of
+	// the stream, then the four before it up to 5 MiB behind.
+	if _, err := r.ReadAt(context.Background(), buf, 0); err != nil {
+		t.Fatal(err)
+	}
+	for g := int64(1); g < 64; g += 5 {
+		for _, k := range []int64{4, 0, 1, 2, 3} {
+			off := (g + k) * rs
+			if off >= 64<<20 {
+				continue
+			}
+			n, err := r.ReadAt(context.Background(), buf, off)
+			if err != nil || n != rs || !bytes.Equal(buf, f.data[off:off+rs]) {
+				t.Fatalf("read at %d: %d bytes, %v, or wrong bytes", off, n, err)
+			}
+		}
+	}
+	r.Close()
+	if got := f.bytes.Load(); got != int64(len(f.data)) {
+		t.Fatalf("fetched %d bytes for an object of %d", got, len(f.data))
 	}
 }

@@ -23,7 +23,7 @@ func BenchmarkLoad8MiB(b *testing.B) {
 	defer c.Close()
 	data := randomBlock(1, 8<<20)
 	for i := int64(0); i < 16; i++ {
-		c.Store(context.Background(), "o", i, data)
+		c.Store(context.Background(), "o", i, data, nil)
 	}
 	c.room.Acquire(context.Background(), c.opts.QueueBytes)
 	c.room.Release(c.opts.QueueBytes)
@@ -45,7 +45,7 @@ func BenchmarkStore8MiB(b *testing.B) {
 	data := randomBlock(1, 8<<20)
 	b.SetBytes(8 << 20)
 	for i := 0; i < b.N; i++ {
-		c.Store(context.Background(), "o", int64(i), data)
+		c.Store(context.Background(), "o", int64(i), data, nil)
 	}
 	c.room.Acquire(context.Background(), c.opts.QueueBytes)
 	c.room.Release(c.opts.QueueBytes)

@@ -73,8 +73,8 @@ func TestBlocksSurviveReopenAndAreReadBack(t *testing.T) {
 	c := openTest(t, dir, Options{Namespace: "ep"})
 	full := randomBlock(1, 256<<10)
 	short := randomBlock(2, 1000)
-	c.Store(context.Background(), "obj", 0, full)
-	c.Store(context.Background(), "obj", 3, short)
+	c.Store(context.Background(), "obj", 0, full, nil)
+	c.Store(context.Background(), "obj", 3, short, nil)
 	c.Close()
 
 	c = openTest(t, dir, Options{Namespace: "ep"})
@@ -102,7 +102,7 @@ func TestBlocksSurviveReopenAndAreReadBack(t *testing.T) {
 func TestOtherNamespaceBlockSizeOrLengthIsAMiss(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "cache")
 	c := openTest(t, dir, Options{Namespace: "a"})
-	c.Store(context.Background(), "obj", 0, randomBlock(1, 256<<10))
+	c.Store(context.Background(), "obj", 0, randomBlock(1, 256<<10), nil)
 	c.Close()
 	for _, o := range []Options{{Namespace: "b"}, {Namespace: "a", BlockSize: 128 << 10}} {
 		c := openTest(t, dir, o)
@@ -147,8 +147,8 @@ func TestDamagedBlockFilesAreNeverServed(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			c := openTest(t, filepath.Join(t.TempDir(), "cache"), Options{})
 			data := randomBlock(3, 256<<10)
-			c.Store(context.Background(), "obj", 0, data)
-			c.Store(context.Background(), "obj", 1, randomBlock(4, 256<<10))
+			c.Store(context.Background(), "obj", 0, data, nil)
+			c.Store(context.Background(), "obj", 1, randomBlock(4, 256<<10), nil)
 			flush(t, c)
 			path := filepath.Join(c.root, c.blockRel("obj", 0))
 			fn(path)
@@ -169,7 +169,7 @@ func TestDamagedBlockFilesAreNeverServed(t *testing.T) {
 				t.Fatal("damage not counted")
 			}
 			// Written again, it is served again.
-			c.Store(context.Background(), "obj", 0, data)
+			c.Store(context.Background(), "obj", 0, data, nil)
 			flush(t, c)
 			if got, ok := load(c, "obj", 0, int64(len(data))); !ok || !bytes.Equal(got, data) {
 				t.Fatal("rewritten block not served")
@@ -183,14 +183,14 @@ func TestFullCacheEvictsLeastRecentlyUsed(t *testing.T) {
 	// One writer: blocks are written, and so ordered, as stored.
 	c := openTest(t, filepath.Join(t.TempDir(), "cache"), Options{MaxBytes: 10 * (bs + 4096), Writers: 1})
 	for i := int64(0); i < 8; i++ {
-		c.Store(context.Background(), "obj", i, randomBlock(i, bs))
+		c.Store(context.Background(), "obj", i, randomBlock(i, bs), nil)
 	}
 	flush(t, c)
 	if _, ok := load(c, "obj", 0, bs); !ok { // block 0 is now the most recent
 		t.Fatal("block 0 missing")
 	}
 	for i := int64(8); i < 16; i++ {
-		c.Store(context.Background(), "obj", i, randomBlock(i, bs))
+		c.Store(context.Background(), "obj", i, randomBlock(i, bs), nil)
 	}
 	flush(t, c)
 	st := c.Stats()
@@ -234,7 +234,7 @@ func TestOpenRefusesADirectoryOthersCanReadAndASecondUser(t *testing.T) {
 	if !errors.Is(err, ErrInUse) || !strings.Contains(err.Error(), "pid") {
 		t.Fatalf("second open: %v, want ErrInUse naming the holder", err)
 	}
-	c.Store(context.Background(), "obj", 0, randomBlock(1, 1000))
+	c.Store(context.Background(), "obj", 0, randomBlock(1, 1000), nil)
 	flush(t, c)
 	filepath.Walk(c.root, func(p string, info os.FileInfo, err error) error {
 		if err == nil && info.Mode().Perm()&0o077 != 0 {
@@ -259,7 +259,7 @@ func TestOfferDropsWhenTheQueueIsFull(t *testing.T) {
 	c.Offer("obj", 0, randomBlock(1, 1000))
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	c.Store(ctx, "obj", 1, randomBlock(1, 1000))
+	c.Store(ctx, "obj", 1, randomBlock(1, 1000), nil)
 	c.room.Release(c.opts.QueueBytes)
 	flush(t, c)
 	if c.Has("obj", 0) || c.Has("obj", 1) || c.Stats().Dropped != 2 {

@@ -57,8 +57,9 @@ func fileSize(name string, length int64) int64 {
 	return dataOffset(headerLen(name, length)) + length
 }
 
-// encodeHeader returns the header of data, padded to where data starts.
-func encodeHeader(name string, offset int64, data []byte) []byte {
+// encodeHeader returns the header of data, whose chunks' checksums are
+// crcs, padded to where data starts.
+func encodeHeader(name string, offset int64, data []byte, crcs []uint32) []byte {
 	n := headerLen(name, int64(len(data)))
 	b := alignedBytes(int(dataOffset(n)))
 	copy(b, magic)
@@ -69,8 +70,8 @@ func encodeHeader(name string, offset int64, data []byte) []byte {
 	binary.LittleEndian.PutUint64(b[24:], uint64(len(data)))
 	binary.LittleEndian.PutUint32(b[32:], uint32(len(name)))
 	p := fixedHeader + copy(b[fixedHeader:], name)
-	for off := 0; off < len(data); off += chunkSize {
-		binary.LittleEndian.PutUint32(b[p:], crc32.Checksum(data[off:min(off+chunkSize, len(data))], castagnoli))
+	for _, crc := range crcs {
+		binary.LittleEndian.PutUint32(b[p:], crc)
 		p += 4
 	}
 	binary.LittleEndian.PutUint32(b[p:], crc32.Checksum(b[:p], castagnoli))

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"time"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // job is one block waiting to be written.
@@ -17,22 +19,26 @@ type job struct {
 	id   string
 	idx  int64
 	data []byte
+	sums *Sums
 }
 
-// Store queues a copy of block idx of id for writing, waiting while the
-// queue is full (until ctx is done). data must not change afterwards.
-func (c *Cache) Store(ctx context.Context, id string, idx int64, data []byte) {
-	c.enqueue(ctx, id, idx, data, true)
+// Store queues block idx of id for writing, waiting while the queue is
+// full (until ctx is done). data must not change afterwards. sums, when
+// not nil, are data's checksums as it arrived (NewSums); the chunks they
+// lack are summed by the writer. A wrong sum is no risk to readers: the
+// block would fail its check and count as a miss.
+func (c *Cache) Store(ctx context.Context, id string, idx int64, data []byte, sums *Sums) {
+	c.enqueue(ctx, job{id: id, idx: idx, data: data, sums: sums}, true)
 }
 
 // Offer queues block idx of id for writing when there is room now, and
-// drops it otherwise.
+// drops it otherwise. The writer sums its chunks.
 func (c *Cache) Offer(id string, idx int64, data []byte) {
-	c.enqueue(context.Background(), id, idx, data, false)
+	c.enqueue(context.Background(), job{id: id, idx: idx, data: data}, false)
 }
 
-func (c *Cache) enqueue(ctx context.Context, id string, idx int64, data []byte, wait bool) {
-	n := int64(len(data))
+func (c *Cache) enqueue(ctx context.Context, j job, wait bool) {
+	n := int64(len(j.data))
 	if n > c.opts.QueueBytes {
 		return
 	}
@@ -57,7 +63,7 @@ func (c *Cache) enqueue(ctx context.Context, id string, idx int64, data []byte, 
 	// The queue holds fewer jobs than room allows only for tiny blocks;
 	// then this waits for the writers, who never wait for anything held
 	// here.
-	c.queue <- job{id: id, idx: idx, data: data}
+	c.queue <- j
 }
 
 func (c *Cache) writer() {
@@ -94,7 +100,7 @@ func (c *Cache) write(j job) error {
 	// two writers never both take the last room.
 	defer c.space.unreserve(diskSize(want))
 	tmp := filepath.Join(c.tmp, fmt.Sprintf("blk-%d", c.tmpSeq.Add(1)))
-	err := c.writeFile(tmp, encodeHeader(name, j.idx*c.opts.BlockSize, j.data), j.data)
+	err := c.writeFile(tmp, encodeHeader(name, j.idx*c.opts.BlockSize, j.data, j.sums.of(j.data)), j.data)
 	if err == nil {
 		if err = os.MkdirAll(filepath.Dir(path), 0o700); err == nil {
 			err = os.Rename(tmp, path)
@@ -135,14 +141,49 @@ func writeWith(path string, flag int, hdr, data []byte) error {
 	if err != nil {
 		return err
 	}
-	_, err = f.Write(hdr)
-	if err == nil {
-		_, err = f.Write(data)
-	}
+	err = writeBoth(f, hdr, data)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	return err
+}
+
+// writeBoth writes hdr then data with one writev: with O_DIRECT, two
+// writes are two trips to the disk, each waited for.
+func writeBoth(f *os.File, hdr, data []byte) error {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var n int
+	var werr error
+	if err := rc.Write(func(fd uintptr) bool {
+		for {
+			n, werr = unix.Writev(int(fd), [][]byte{hdr, data})
+			if werr != unix.EINTR {
+				return true
+			}
+		}
+	}); err != nil {
+		return err
+	}
+	if werr != nil {
+		return werr
+	}
+	// A short write (the disk filled up, a signal): the rest, in order.
+	for _, b := range [][]byte{hdr, data} {
+		if n >= len(b) {
+			n -= len(b)
+			continue
+		}
+		if _, err := f.Write(b[n:]); err != nil {
+			// Not wrapped: an EINVAL here (the rest of a direct write
+			// is unaligned) is no refusal of O_DIRECT.
+			return fmt.Errorf("write after a short write: %v", err)
+		}
+		n = 0
+	}
+	return nil
 }
 
 // directAlign is what O_DIRECT asks of buffers and lengths (4 KiB covers

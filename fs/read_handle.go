@@ -86,7 +86,9 @@ func (f *FS) cacheObject(bucket, key string, info *s3io.ObjectInfo, opts s3io.Re
 		ID:     id,
 		Size:   info.Size,
 		OnDisk: len(opts.SSEC) == 0 || f.cfg.CacheSSEC,
-		Fetch: func(ctx context.Context, off int64, p []byte) (int, error) {
+		Fetch: func(ctx context.Context, off int64, p []byte, filled func(n int)) (int, error) {
+			opts := opts
+			opts.Filled = filled
 			return f.store.ReadRange(ctx, bucket, key, off, p, opts)
 		},
 	}

@@ -204,6 +204,11 @@ type ReadOptions struct {
 	// object's ETag differs.
 	IfMatch string
 	SSEC    SSECustomerKey
+	// Filled, when set, is told during a ReadRange how many bytes at the
+	// start of p hold their final content, each time more have arrived,
+	// so that the caller may work on them while they are in the CPU's
+	// caches. The counts grow; a Store may report seldom or never.
+	Filled func(n int)
 }
 
 // WriteOptions apply to a new object.

@@ -58,7 +58,7 @@ func (s *Store) ReadRange(ctx context.Context, bucket, key string, off int64, p 
 	ifMatch := opts.IfMatch
 	n, broken := 0, 0
 	for n < len(p) {
-		r, err := s.getRange(ctx, bucket, key, off+int64(n), p[n:], ifMatch, opts.SSEC)
+		r, err := s.getRange(ctx, bucket, key, off+int64(n), p[n:], ifMatch, opts.SSEC, filledFrom(opts.Filled, n))
 		n += r.n
 		if err != nil {
 			return n, err
@@ -99,7 +99,7 @@ type rangeResult struct {
 // already mapped. A range at or past the end of the object reads nothing
 // and is no error.
 func (s *Store) getRange(ctx context.Context, bucket, key string, off int64, p []byte, ifMatch string,
-	sseKey s3io.SSECustomerKey) (rangeResult, error) {
+	sseKey s3io.SSECustomerKey, filled func(int)) (rangeResult, error) {
 	rng := "bytes=" + strconv.FormatInt(off, 10) + "-" + strconv.FormatInt(off+int64(len(p))-1, 10)
 	out, err := s.getObject(ctx, bucket, key, rng, ifMatch, sseKey)
 	if err != nil {
@@ -140,7 +140,7 @@ func (s *Store) getRange(ctx context.Context, bucket, key string, off int64, p [
 			lengthKnown = false
 		}
 	}
-	r.n, r.bodyErr = io.ReadFull(out.body, p[:want])
+	r.n, r.bodyErr = readFull(out.body, p[:want], filled)
 	if !lengthKnown && (r.bodyErr == io.EOF || r.bodyErr == io.ErrUnexpectedEOF) {
 		r.bodyErr = nil // without a length, the end of the body is the end of the object
 	}
@@ -177,6 +177,48 @@ func (s *Store) getObject(ctx context.Context, bucket, key, rng, ifMatch string,
 	}
 	return getAnswer{etag: aws.ToString(out.ETag), contentRange: aws.ToString(out.ContentRange),
 		contentLength: out.ContentLength, body: out.Body}, nil
+}
+
+// filledFrom turns ReadOptions.Filled into the hook of a request that
+// fills p from byte base on (nil without one).
+func filledFrom(filled func(int), base int) func(int) {
+	if filled == nil {
+		return nil
+	}
+	return func(n int) { filled(base + n) }
+}
+
+// filledRead caps each read of a body whose bytes the caller works on as
+// they arrive (ReadOptions.Filled), so that they are still in the CPU's L2
+// cache when it does: a read from a fast socket returns up to several MiB.
+// (Checksumming a block's chunks this way cost 60 ms per GiB, against 100
+// to 160 ms after uncapped reads.)
+const filledRead = 256 << 10
+
+// readFull is io.ReadFull, telling filled (when set) how much of p is in
+// after each read of the body.
+func readFull(body io.Reader, p []byte, filled func(int)) (int, error) {
+	if filled == nil {
+		return io.ReadFull(body, p)
+	}
+	n := 0
+	for n < len(p) {
+		m, err := body.Read(p[n:min(n+filledRead, len(p))])
+		n += m
+		if m > 0 {
+			filled(n)
+		}
+		if err != nil {
+			if n == len(p) {
+				return n, nil
+			}
+			if err == io.EOF && n > 0 {
+				err = io.ErrUnexpectedEOF
+			}
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 // parseContentRange reads "bytes START-END/TOTAL"; total is -1 for "*".

@@ -215,3 +215,38 @@ func TestReadRangeAsksAgainWhenTheServerSendsLessThanAsked(t *testing.T) {
 		t.Fatalf("ReadRange(950, 350) = %d, %v; want the last 50 bytes and no error", n, err)
 	}
 }
+
+// Filled is told, read by read and across a resumed body, how much of p
+// is in; each count covers bytes that are final by then.
+func TestReadRangeTellsFilledAsTheBytesArrive(t *testing.T) {
+	data := randomData(3 << 20)
+	obj := &objectServer{data: data, etag: "v1"}
+	f := newFakeS3(t, obj.ServeHTTP)
+	cut := func(i int) int {
+		if i == 0 {
+			return 1<<20 + 12345
+		}
+		return -1
+	}
+	s := newFakeStore(t, f.URL, func(c *Config) { c.WrapTransport = breakBodies(cut, nil) })
+	p := make([]byte, 2<<20)
+	var counts []int
+	filled := func(n int) {
+		if !bytes.Equal(p[:n], data[1000:1000+n]) {
+			t.Errorf("told %d bytes are in before they are", n)
+		}
+		counts = append(counts, n)
+	}
+	n, err := s.ReadRange(ctxT(t), "bkt", "k", 1000, p, s3io.ReadOptions{Filled: filled})
+	if err != nil || n != len(p) || !bytes.Equal(p, data[1000:1000+len(p)]) {
+		t.Fatalf("ReadRange = %d, %v, or wrong bytes", n, err)
+	}
+	for i := 1; i < len(counts); i++ {
+		if counts[i] <= counts[i-1] || counts[i]-counts[i-1] > filledRead {
+			t.Fatalf("counts %d then %d: want growing, by at most %d", counts[i-1], counts[i], filledRead)
+		}
+	}
+	if len(counts) == 0 || counts[len(counts)-1] != len(p) {
+		t.Fatalf("last count %v, want %d", counts, len(p))
+	}
+}

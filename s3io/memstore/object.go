@@ -35,7 +35,11 @@ func (s *Store) ReadRange(ctx context.Context, bucketName, key string, off int64
 	if off >= int64(len(o.data)) {
 		return 0, nil
 	}
-	return copy(p, o.data[off:]), nil
+	n := copy(p, o.data[off:])
+	if opts.Filled != nil {
+		opts.Filled(n)
+	}
+	return n, nil
 }
 
 // readableLocked finds an object and applies the checks S3 makes before

@@ -160,6 +160,25 @@ var readCases = []testCase{
 		_, err = e.s.HeadObject(e.ctx, e.bucket, "v", s3io.ReadOptions{IfMatch: old.ETag})
 		e.wantErr("HeadObject with the old ETag", err, s3io.ErrPreconditionFailed)
 	}},
+	{"ReadRangeTellsFilledOnlyOfBytesIn", func(e *env) {
+		data := randomBytes(4, 300000)
+		e.put("f", data, s3io.WriteOptions{})
+		p := make([]byte, 200000)
+		last := 0
+		filled := func(n int) {
+			if n < last || n > len(p) || !bytes.Equal(p[:n], data[1000:1000+n]) {
+				e.t.Errorf("Filled(%d) after Filled(%d): counts must grow and cover bytes in", n, last)
+			}
+			last = n
+		}
+		n, err := e.s.ReadRange(e.ctx, e.bucket, "f", 1000, p, s3io.ReadOptions{Filled: filled})
+		if err != nil || n != len(p) || !bytes.Equal(p, data[1000:1000+len(p)]) {
+			e.t.Fatalf("ReadRange with Filled = %d, %v, or wrong bytes", n, err)
+		}
+		if last > n {
+			e.t.Fatalf("Filled told %d bytes of %d", last, n)
+		}
+	}},
 	{"ReadRangeOfMissingKeyIsNotFound", func(e *env) {
 		_, err := e.s.ReadRange(e.ctx, e.bucket, "missing", 0, make([]byte, 10), s3io.ReadOptions{})
 		e.wantErr("ReadRange of a missing key", err, s3io.ErrNotFound)
