@@ -273,37 +273,21 @@ func (s *scale) stat(d *daemon) (row, error) {
 	// daemon's, not the layout's.
 	order := rand.New(rand.NewSource(1)).Perm(s.l.total())
 	m := newMarks(s.l.total())
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	errs := make(chan error, s.c.workers)
-	for w := 0; w < s.c.workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= s.l.total() {
-					return
-				}
-				if _, err := os.Lstat(filepath.Join(d.dir, s.l.key(order[i]))); err != nil {
-					errs <- err
-					next.Store(int64(s.l.total()))
-					return
-				}
-				m.done()
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	if err := <-errs; err != nil {
+	err := eachAtOnce(len(order), s.c.workers, func(i int) error {
+		if _, err := os.Lstat(filepath.Join(d.dir, s.l.key(order[i]))); err != nil {
+			return err
+		}
+		m.done()
+		return nil
+	})
+	if err != nil {
 		return r, err
 	}
 	r.took, r.entries = time.Since(m.start), int(m.n.Load())
 	r.first, r.last = m.rates(r.window)
 	_, raw, err := s.rawList(context.Background(), "", "")
 	r.raw = raw
-	if err != nil {
+	if err != nil || r.window == 0 {
 		return r, err
 	}
 	// The server's share of a fall: the requests a forgotten name costs
@@ -324,27 +308,39 @@ func (s *scale) stat(d *daemon) (row, error) {
 func (s *scale) rawLookups(order []int) (float64, error) {
 	ctx := context.Background()
 	start := time.Now()
+	err := eachAtOnce(len(order), s.c.workers, func(i int) error {
+		key := s.l.key(order[i])
+		_, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+		if err == nil {
+			_, err = s.client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(bucket),
+				Prefix: aws.String(key + "/"), Delimiter: aws.String("/"), MaxKeys: aws.Int32(1)}, benchkit.ListMetadata)
+		}
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	return float64(len(order)) / time.Since(start).Seconds(), nil
+}
+
+// eachAtOnce runs do(0) ... do(n-1), workers at once, and stops at the
+// first error, which it returns.
+func eachAtOnce(n, workers int, do func(i int) error) error {
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	errs := make(chan error, s.c.workers)
-	for w := 0; w < s.c.workers; w++ {
+	errs := make(chan error, workers)
+	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for {
 				i := int(next.Add(1) - 1)
-				if i >= len(order) {
+				if i >= n {
 					return
 				}
-				key := s.l.key(order[i])
-				_, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
-				if err == nil {
-					_, err = s.client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(bucket),
-						Prefix: aws.String(key + "/"), Delimiter: aws.String("/"), MaxKeys: aws.Int32(1)}, benchkit.ListMetadata)
-				}
-				if err != nil {
+				if err := do(i); err != nil {
 					errs <- err
-					next.Store(int64(len(order)))
+					next.Store(int64(n))
 					return
 				}
 			}
@@ -352,10 +348,7 @@ func (s *scale) rawLookups(order []int) (float64, error) {
 	}
 	wg.Wait()
 	close(errs)
-	if err := <-errs; err != nil {
-		return 0, err
-	}
-	return float64(len(order)) / time.Since(start).Seconds(), nil
+	return <-errs
 }
 
 // mv renames ren/ through the mount; raw: the same copies and deletes,
