@@ -158,6 +158,8 @@ func (n *fileNode) commitWith(ctx context.Context, w *writeback.File, commit fun
 }
 
 func (h *writeHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
+	ctx, done := killable(ctx) // as readHandle.Read: a handled signal is no EINTR
+	defer done()
 	got, err := h.w.ReadAt(ctx, dest, off)
 	if err != nil {
 		return nil, h.n.fail("read", err)

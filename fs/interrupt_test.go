@@ -29,6 +29,16 @@ func alignedBlock(n int) []byte {
 // local disk: before, it failed with EINTR, which programs do not retry
 // for a regular file.
 func TestASignalDoesNotFailARead(t *testing.T) {
+	// Read-only, and through a descriptor open for writing too (its reads
+	// of bytes not written fetch the object's blocks as well).
+	for _, flags := range []int{syscall.O_RDONLY, syscall.O_RDWR} {
+		t.Run(map[int]string{syscall.O_RDONLY: "read-only", syscall.O_RDWR: "read-write"}[flags], func(t *testing.T) {
+			signalledReads(t, flags)
+		})
+	}
+}
+
+func signalledReads(t *testing.T, flags int) {
 	mem := memstore.New()
 	mem.AddBucket("b")
 	const blocks = 12 // of the test cache's 1 MiB; each read below fetches one
@@ -49,7 +59,7 @@ func TestASignalDoesNotFailARead(t *testing.T) {
 		runtime.LockOSThread() // the signals go to this thread
 		defer runtime.UnlockOSThread()
 		tids <- syscall.Gettid()
-		fd, err := syscall.Open(filepath.Join(mnt, "f"), syscall.O_RDONLY|syscall.O_DIRECT, 0)
+		fd, err := syscall.Open(filepath.Join(mnt, "f"), flags|syscall.O_DIRECT, 0)
 		if err != nil {
 			done <- result{err: err}
 			return
@@ -102,6 +112,9 @@ func TestASignalDoesNotFailARead(t *testing.T) {
 // abandoned read in an outage holds no fetch.
 func TestAKilledReaderLetsGoOfItsRead(t *testing.T) {
 	if _, err := exec.LookPath("dd"); err != nil {
+		if os.Getenv("S3MOUNT_TEST_REQUIRE") == "1" {
+			t.Fatalf("dd: %v", err)
+		}
 		t.Skipf("needs dd: %v", err)
 	}
 	mem := memstore.New()
