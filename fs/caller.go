@@ -37,18 +37,28 @@ func sameProcess(a, b int) bool {
 
 // tgidOf reads the thread group ID of thread tid from /proc.
 func tgidOf(tid int) int {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(tid) + "/status")
-	if err != nil {
-		return 0
-	}
-	_, rest, ok := bytes.Cut(b, []byte("\nTgid:"))
+	v, ok := statusField(tid, "Tgid")
 	if !ok {
 		return 0
 	}
-	line, _, _ := bytes.Cut(rest, []byte("\n"))
-	n, err := strconv.Atoi(string(bytes.TrimSpace(line)))
+	n, err := strconv.Atoi(v)
 	if err != nil {
 		return 0
 	}
 	return n
+}
+
+// statusField is field name of /proc/TID/status; false when the thread
+// is gone or the field missing.
+func statusField(tid int, name string) (string, bool) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(tid) + "/status")
+	if err != nil {
+		return "", false
+	}
+	_, rest, ok := bytes.Cut(b, []byte("\n"+name+":"))
+	if !ok {
+		return "", false
+	}
+	line, _, _ := bytes.Cut(rest, []byte("\n"))
+	return string(bytes.TrimSpace(line)), true
 }

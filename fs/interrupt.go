@@ -1,9 +1,7 @@
 package fs
 
 import (
-	"bytes"
 	"context"
-	"os"
 	"strconv"
 	"time"
 )
@@ -60,16 +58,11 @@ const dyingPoll = 100 * time.Millisecond
 // dying reports whether thread tid is gone or has a fatal signal pending
 // (the SIGKILL the kernel queues on every thread of a process it kills).
 func dying(tid int) bool {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(tid) + "/status")
-	if err != nil {
-		return true // exited
-	}
-	_, rest, ok := bytes.Cut(b, []byte("\nSigPnd:"))
+	v, ok := statusField(tid, "SigPnd")
 	if !ok {
-		return false
+		return true // exited (a status without SigPnd is no Linux's)
 	}
-	line, _, _ := bytes.Cut(rest, []byte("\n"))
-	pending, err := strconv.ParseUint(string(bytes.TrimSpace(line)), 16, 64)
+	pending, err := strconv.ParseUint(v, 16, 64)
 	if err != nil {
 		return false
 	}
