@@ -89,7 +89,7 @@ type Store struct {
 	// otherwise.
 	refreshing *refreshingProvider
 	listMeta   listMetadataState
-	lean       *leanGets // nil: every GET through the SDK
+	lean       *leanHTTP // nil: every GET through the SDK
 }
 
 var _ s3io.Store = (*Store)(nil)
@@ -150,7 +150,7 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	})
 	return &Store{client: client, presign: presign, maxAttempts: cfg.MaxAttempts, log: log,
 		creds: awsCfg.Credentials, refreshing: refreshing,
-		lean: newLeanGets(cfg, awsCfg.Region, awsCfg.Credentials, httpClient, log)}, nil
+		lean: newLeanHTTP(cfg, awsCfg.Region, awsCfg.Credentials, httpClient, log)}, nil
 }
 
 // CheckCredentials obtains the keys requests will be signed with (running

@@ -18,7 +18,8 @@ import (
 	"github.com/s3mount/s3mount/s3io"
 )
 
-// leanGets sends the ranged GETs of file reads straight over HTTP, signed
+// leanHTTP sends file reads' ranged GETs (and, lean_put.go, Content-MD5
+// PutObjects) straight over HTTP, signed
 // by the SDK's signer, without the SDK's middleware stack. That stack
 // costs a 16 KiB GET about 470 allocations and twice the CPU of the
 // request itself (BenchmarkRequestCost), which on small files and random
@@ -28,7 +29,7 @@ import (
 // transport failure) is sent again through the SDK, whose retries, error
 // mapping and re-signing with renewed keys then apply, so a lean GET
 // never answers differently from the SDK, at worst later.
-type leanGets struct {
+type leanHTTP struct {
 	base    *url.URL // the endpoint, its path included
 	region  string
 	creds   aws.CredentialsProvider
@@ -41,10 +42,10 @@ type leanGets struct {
 // emptySHA256 is the payload hash of a request without a body.
 const emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
-// newLeanGets returns nil when requests must go through the SDK: no
+// newLeanHTTP returns nil when requests must go through the SDK: no
 // endpoint (AWS's own, whose addressing the SDK's rules decide), virtual
 // hosted addressing, or unsigned requests.
-func newLeanGets(cfg Config, region string, creds aws.CredentialsProvider, client *http.Client, log *slog.Logger) *leanGets {
+func newLeanHTTP(cfg Config, region string, creds aws.CredentialsProvider, client *http.Client, log *slog.Logger) *leanHTTP {
 	if cfg.Endpoint == "" || !cfg.ForcePathStyle || creds == nil || cfg.NoSignRequest {
 		return nil
 	}
@@ -52,7 +53,7 @@ func newLeanGets(cfg Config, region string, creds aws.CredentialsProvider, clien
 	if err != nil {
 		return nil
 	}
-	return &leanGets{base: base, region: region, creds: creds, signer: v4.NewSigner(func(o *v4.SignerOptions) {
+	return &leanHTTP{base: base, region: region, creds: creds, signer: v4.NewSigner(func(o *v4.SignerOptions) {
 		o.DisableURIPathEscaping = true // S3 signs the path as sent, as the SDK's S3 client does
 	}), client: client, log: log, observe: cfg.Observe}
 }
@@ -67,7 +68,7 @@ type getAnswer struct {
 
 // url is the path-style URL of bucket/key under the endpoint, escaped as
 // the SDK escapes it.
-func (l *leanGets) url(bucket, key string) *url.URL {
+func (l *leanHTTP) url(bucket, key string) *url.URL {
 	u := *l.base
 	u.Path = l.base.Path + "/" + bucket + "/" + key
 	u.RawPath = l.base.EscapedPath() + "/" + httpbinding.EscapePath(bucket, true) + "/" + httpbinding.EscapePath(key, false)
@@ -80,7 +81,7 @@ var errNotSent = errors.New("not signed")
 
 // send signs req with payloadHash as its body's hash and sends it,
 // returning how long the answer's headers took.
-func (l *leanGets) send(ctx context.Context, req *http.Request, payloadHash string) (*http.Response, time.Duration, error) {
+func (l *leanHTTP) send(ctx context.Context, req *http.Request, payloadHash string) (*http.Response, time.Duration, error) {
 	req.Header.Set("X-Amz-Content-Sha256", payloadHash)
 	creds, err := l.creds.Retrieve(ctx)
 	if err != nil {
@@ -104,7 +105,7 @@ const (
 )
 
 // get sends one ranged GET.
-func (l *leanGets) get(ctx context.Context, bucket, key, rng, ifMatch string, sseKey s3io.SSECustomerKey) (getAnswer, leanResult) {
+func (l *leanHTTP) get(ctx context.Context, bucket, key, rng, ifMatch string, sseKey s3io.SSECustomerKey) (getAnswer, leanResult) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "", nil)
 	if err != nil {
 		return getAnswer{}, leanNotSent
@@ -161,7 +162,7 @@ func (l *leanGets) get(ctx context.Context, bucket, key, rng, ifMatch string, ss
 
 // served tells the metrics and the debug log of a lean request that
 // succeeded, as requestLogging tells of the SDK's attempts.
-func (l *leanGets) served(ctx context.Context, op, bucket, key, rng string, resp *http.Response, sent int64, d time.Duration) {
+func (l *leanHTTP) served(ctx context.Context, op, bucket, key, rng string, resp *http.Response, sent int64, d time.Duration) {
 	if l.observe != nil {
 		a := s3io.Attempt{Op: op, Status: resp.StatusCode, Attempt: 1, Duration: d, BytesSent: sent}
 		if resp.ContentLength > 0 {
@@ -188,7 +189,7 @@ func (l *leanGets) served(ctx context.Context, op, bucket, key, rng string, resp
 
 // failedOp tells the metrics of a lean attempt that failed (status 0: no
 // answer); the SDK's attempts that follow are told by requestLogging.
-func (l *leanGets) failedOp(op string, status int, sent int64, d time.Duration) {
+func (l *leanHTTP) failedOp(op string, status int, sent int64, d time.Duration) {
 	if l.observe != nil {
 		l.observe(s3io.Attempt{Op: op, Status: status, Attempt: 1, Duration: d, BytesSent: sent, Err: true})
 	}

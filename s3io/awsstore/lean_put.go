@@ -20,14 +20,9 @@ type putAnswer struct {
 
 // put sends one PutObject as the SDK does with Content-MD5 (the default:
 // the body goes as UNSIGNED-PAYLOAD, see doc.go); other uploads, and any
-// answer but 200, go through the SDK (see leanGets). body is left where it
-// was found when the SDK must send it.
-func (l *leanGets) put(ctx context.Context, bucket, key string, body io.ReadSeeker, size int64, md5 string,
+// answer but 200, go through the SDK (see leanHTTP).
+func (l *leanHTTP) put(ctx context.Context, bucket, key string, body io.Reader, size int64, md5 string,
 	opts s3io.WriteOptions) (putAnswer, leanResult) {
-	start, err := body.Seek(0, io.SeekCurrent)
-	if err != nil {
-		return putAnswer{}, leanNotSent
-	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPut, "", io.NopCloser(body))
 	if err != nil {
 		return putAnswer{}, leanNotSent
@@ -83,9 +78,6 @@ func (l *leanGets) put(ctx context.Context, bucket, key string, body io.ReadSeek
 		l.log.DebugContext(ctx, "lean PUT did not succeed; sending it through the SDK", "bucket", bucket,
 			"key", key, "status", status)
 		l.failedOp("PutObject", status, size, d)
-		if _, err := body.Seek(start, io.SeekStart); err != nil {
-			return putAnswer{}, leanNotSent // unreachable for the bodies s3mount sends; the SDK fails on it
-		}
 		return putAnswer{}, leanFailed
 	}
 	l.served(ctx, "PutObject", bucket, key, "", resp, size, d)
@@ -100,11 +92,19 @@ func (s *Store) putObject(ctx context.Context, bucket, key string, body io.ReadS
 	opts s3io.WriteOptions) (putAnswer, error) {
 	var optFns []func(*s3.Options)
 	if s.lean != nil && md5 != "" {
+		start, err := body.Seek(0, io.SeekCurrent)
+		if err != nil {
+			return putAnswer{}, bodyError("PutObject", bucket, key, err)
+		}
 		a, how := s.lean.put(ctx, bucket, key, body, size, md5, opts)
 		switch how {
 		case leanServed:
 			return a, nil
 		case leanFailed:
+			// The SDK sends the whole body again, as its own retries do.
+			if _, err := body.Seek(start, io.SeekStart); err != nil {
+				return putAnswer{}, bodyError("PutObject", bucket, key, err)
+			}
 			optFns = append(optFns, withAttempts(max(1, s.maxAttempts-1)))
 		}
 	}

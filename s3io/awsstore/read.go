@@ -147,7 +147,7 @@ func (s *Store) getRange(ctx context.Context, bucket, key string, off int64, p [
 	return r, nil
 }
 
-// getObject sends one ranged GET: lean when it can (see leanGets), else,
+// getObject sends one ranged GET: lean when it can (see leanHTTP), else,
 // or when the lean one did not succeed, through the SDK.
 func (s *Store) getObject(ctx context.Context, bucket, key, rng, ifMatch string, sseKey s3io.SSECustomerKey) (getAnswer, error) {
 	var optFns []func(*s3.Options)
