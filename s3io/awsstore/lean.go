@@ -18,17 +18,17 @@ import (
 	"github.com/s3mount/s3mount/s3io"
 )
 
-// leanHTTP sends file reads' ranged GETs (and, lean_put.go, Content-MD5
-// PutObjects) straight over HTTP, signed
-// by the SDK's signer, without the SDK's middleware stack. That stack
-// costs a 16 KiB GET about 470 allocations and twice the CPU of the
-// request itself (BenchmarkRequestCost), which on small files and random
-// reads is most of what the daemon spends. It serves only what it can
-// serve exactly as the SDK would: path-style requests to a configured
-// endpoint, answered 200 or 206. Anything else (an error status, a
-// transport failure) is sent again through the SDK, whose retries, error
-// mapping and re-signing with renewed keys then apply, so a lean GET
-// never answers differently from the SDK, at worst later.
+// leanHTTP sends file reads' ranged GETs (and, in lean_put.go,
+// Content-MD5 PutObjects) straight over HTTP, signed by the SDK's signer,
+// without the SDK's middleware stack: a 16 KiB GET took 551 allocations
+// through it against about 200 lean, the test server's included
+// (BenchmarkRequestCost), and `cat` of 1,082 small files cost the daemon
+// 290-330 ms of CPU lean against 510-560. It serves only what it can serve
+// exactly as the SDK would: path-style requests to a configured endpoint,
+// answered with success. Anything else (an error status, a transport
+// failure) is sent again through the SDK, whose retries, error mapping
+// and re-signing with renewed keys then apply, so a lean request never
+// answers differently from the SDK, at worst later.
 type leanHTTP struct {
 	base    *url.URL // the endpoint, its path included
 	region  string
