@@ -188,8 +188,15 @@ func (n *fileNode) uploaded(info s3io.ObjectInfo, ours bool) {
 	n.update(info)
 	n.mu.Lock()
 	l := n.laterLocked()
-	l.wrote, l.wroteUntil = versionOf(&info), time.Now().Add(n.fs.cfg.MetadataTTL)
-	l.guardsSet = !ours
+	v := versionOf(&info)
+	if l.wrote != v {
+		// A new version: what was put on the last one is not on it. The
+		// same one told again (releaseWriter, after a close's commit, as
+		// the kernel's RELEASE comes after the close returns) keeps the
+		// tags or ACL set on it meanwhile.
+		l.guardsSet = !ours
+	}
+	l.wrote, l.wroteUntil = v, time.Now().Add(n.fs.cfg.MetadataTTL)
 	n.mu.Unlock()
 }
 
@@ -211,7 +218,13 @@ func (n *fileNode) setGuards() {
 	if n.later != nil {
 		n.later.guardsSet = true
 	}
+	w := n.w
 	n.mu.Unlock()
+	if w != nil {
+		// A writer still held (its RELEASE comes after the close returns)
+		// copies its base for the next chmod: it must read them too.
+		w.GuardsSet()
+	}
 }
 
 // writingInfo returns the node's info as its writer sees it, when it is

@@ -194,6 +194,14 @@ func (f *File) BaseIsOurs() {
 	f.baseOurs = true
 }
 
+// GuardsSet says that tags or an ACL were put on the base: a change of
+// metadata must read them first, to put them back (see BaseIsOurs).
+func (f *File) GuardsSet() {
+	f.opMu.Lock()
+	defer f.opMu.Unlock()
+	f.baseOurs = false
+}
+
 // BaseOurs reports whether the object S3 has for the file was uploaded by
 // this mount with no tags or ACL of another's (see BaseIsOurs): after a
 // commit of new bytes it is; after a copy of metadata onto a base that
