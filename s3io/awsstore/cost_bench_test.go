@@ -17,6 +17,18 @@ func BenchmarkRequestCost(b *testing.B) {
 	body := bytes.Repeat([]byte("0123456789abcdef"), 1024)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("ETag", `"0123456789abcdef0123456789abcdef"`)
+		if r.URL.Query().Get("list-type") == "2" {
+			w.Header().Set("Content-Type", "application/xml")
+			w.Write([]byte(oneKeyListing))
+			return
+		}
+		if r.Method == http.MethodHead {
+			w.Header().Set("Content-Length", "16384")
+			w.Header().Set("Last-Modified", "Mon, 02 Jan 2006 15:04:05 GMT")
+			w.Header().Set("X-Amz-Meta-Mode", "33188")
+			w.Header().Set("X-Amz-Meta-Mtime", "1136214245")
+			return
+		}
 		if r.Method == http.MethodGet {
 			w.Header().Set("Content-Range", "bytes 0-16383/16384")
 			w.WriteHeader(http.StatusPartialContent)
@@ -44,6 +56,22 @@ func BenchmarkRequestCost(b *testing.B) {
 			}
 		}
 	})
+	b.Run("HEAD", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := s.HeadObject(ctx, "bkt", "dir/key", s3io.ReadOptions{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("LIST one key", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := s.List(ctx, s3io.ListRequest{Bucket: "bkt", Prefix: "dir/key/", Delimiter: "/", MaxKeys: 1, WithMetadata: true}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	b.Run("PUT", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
@@ -53,3 +81,8 @@ func BenchmarkRequestCost(b *testing.B) {
 		}
 	})
 }
+
+// oneKeyListing is what a lookup's one-key listing of a directory's
+// marker gets back from MinIO (metadata=true).
+const oneKeyListing = `<?xml version="1.0" encoding="UTF-8"?>
+<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>bkt</Name><Prefix>dir/key/</Prefix><KeyCount>1</KeyCount><MaxKeys>1</MaxKeys><Delimiter>/</Delimiter><IsTruncated>false</IsTruncated><EncodingType>url</EncodingType><Contents><Key>dir/key/</Key><LastModified>2006-01-02T15:04:05.000Z</LastModified><ETag>&#34;d41d8cd98f00b204e9800998ecf8427e&#34;</ETag><Size>0</Size><StorageClass>STANDARD</StorageClass><UserMetadata><X-Amz-Meta-Mode>16877</X-Amz-Meta-Mode><content-type>application/x-directory</content-type></UserMetadata></Contents></ListBucketResult>`

@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go/encoding/httpbinding"
 
 	"github.com/s3mount/s3mount/s3io"
@@ -73,6 +74,18 @@ func (l *leanHTTP) url(bucket, key string) *url.URL {
 	u.Path = l.base.Path + "/" + bucket + "/" + key
 	u.RawPath = l.base.EscapedPath() + "/" + httpbinding.EscapePath(bucket, true) + "/" + httpbinding.EscapePath(key, false)
 	return &u
+}
+
+// leanTriedKey marks the context of an SDK call that follows a lean
+// attempt that failed (afterLeanAttempt).
+type leanTriedKey struct{}
+
+// afterLeanAttempt is ctx and options for the SDK's sending of a request
+// whose lean attempt failed: that attempt was the first of the request's,
+// so the SDK has one fewer, and its are logged and observed from the
+// second on.
+func (s *Store) afterLeanAttempt(ctx context.Context) (context.Context, func(*s3.Options)) {
+	return context.WithValue(ctx, leanTriedKey{}, true), withAttempts(max(1, s.maxAttempts-1))
 }
 
 // errNotSent: the request could not be signed (no keys to be had); the
@@ -147,7 +160,7 @@ func (l *leanHTTP) get(ctx context.Context, bucket, key, rng, ifMatch string, ss
 		resp.Body.Close()
 		l.log.DebugContext(ctx, "lean GET answered an error; sending it through the SDK", "bucket", bucket,
 			"key", key, "status", resp.StatusCode)
-		l.failedOp("GetObject", resp.StatusCode, 0, d)
+		l.answered(ctx, "GetObject", bucket, key, rng, resp, 0, d, true)
 		return getAnswer{}, leanFailed
 	}
 	l.served(ctx, "GetObject", bucket, key, rng, resp, 0, d)
@@ -163,15 +176,25 @@ func (l *leanHTTP) get(ctx context.Context, bucket, key, rng, ifMatch string, ss
 // served tells the metrics and the debug log of a lean request that
 // succeeded, as requestLogging tells of the SDK's attempts.
 func (l *leanHTTP) served(ctx context.Context, op, bucket, key, rng string, resp *http.Response, sent int64, d time.Duration) {
+	l.answered(ctx, op, bucket, key, rng, resp, sent, d, false)
+}
+
+// answered is served for any answer, an error status (failed) among them:
+// one debug line for each attempt, as the SDK's have.
+func (l *leanHTTP) answered(ctx context.Context, op, bucket, key, rng string, resp *http.Response, sent int64, d time.Duration, failed bool) {
 	if l.observe != nil {
-		a := s3io.Attempt{Op: op, Status: resp.StatusCode, Attempt: 1, Duration: d, BytesSent: sent}
-		if resp.ContentLength > 0 {
-			a.BytesReceived = resp.ContentLength
+		a := s3io.Attempt{Op: op, Status: resp.StatusCode, Attempt: 1, Duration: d, BytesSent: sent, Err: failed}
+		if resp.ContentLength > 0 && resp.Request != nil && resp.Request.Method != http.MethodHead {
+			a.BytesReceived = resp.ContentLength // a HEAD's describes the object, not the answer
 		}
 		l.observe(a)
 	}
 	if l.log.Enabled(ctx, slog.LevelDebug) {
-		attrs := []slog.Attr{slog.String("op", op), slog.String("bucket", bucket), slog.String("key", key)}
+		target := slog.String("key", key)
+		if op == "ListObjectsV2" {
+			target = slog.String("prefix", key) // a listing's key is its prefix, as the SDK path's lines say
+		}
+		attrs := []slog.Attr{slog.String("op", op), slog.String("bucket", bucket), target}
 		if rng != "" {
 			attrs = append(attrs, slog.String("range", rng))
 		}

@@ -77,7 +77,11 @@ func (l *leanHTTP) put(ctx context.Context, bucket, key string, body io.Reader, 
 	if status != http.StatusOK {
 		l.log.DebugContext(ctx, "lean PUT did not succeed; sending it through the SDK", "bucket", bucket,
 			"key", key, "status", status)
-		l.failedOp("PutObject", status, size, d)
+		if resp != nil {
+			l.answered(ctx, "PutObject", bucket, key, "", resp, size, d, true)
+		} else {
+			l.failedOp("PutObject", status, size, d)
+		}
 		return putAnswer{}, leanFailed
 	}
 	l.served(ctx, "PutObject", bucket, key, "", resp, size, d)
@@ -105,7 +109,9 @@ func (s *Store) putObject(ctx context.Context, bucket, key string, body io.ReadS
 			if _, err := body.Seek(start, io.SeekStart); err != nil {
 				return putAnswer{}, bodyError("PutObject", bucket, key, err)
 			}
-			optFns = append(optFns, withAttempts(max(1, s.maxAttempts-1)))
+			var opt func(*s3.Options)
+			ctx, opt = s.afterLeanAttempt(ctx)
+			optFns = append(optFns, opt)
 		}
 	}
 	in := putInput(bucket, key, body, size, opts)

@@ -39,14 +39,37 @@ func (s *Store) HeadBucket(ctx context.Context, bucket string) error {
 	return mapError(ctx, "HeadBucket", bucket, "", err)
 }
 
-// List returns one page of a ListObjectsV2 listing.
+// List returns one page of a ListObjectsV2 listing: lean when it can (see
+// leanHTTP and lean_list.go), else, or when the lean one was not
+// answered with a listing, through the SDK.
 //
 // It asks for URL-encoded keys: XML 1.0 cannot carry some bytes (control
 // characters) that keys may hold, and such a key must not break a listing.
 // Keys are decoded only when the response says they were encoded, since
 // some gateways ignore the parameter.
 func (s *Store) List(ctx context.Context, req s3io.ListRequest) (s3io.ListPage, error) {
-	const op = "ListObjectsV2"
+	ask := req.WithMetadata && !s.listMeta.off.Load()
+	var optFns []func(*s3.Options)
+	if s.lean != nil {
+		a, how := s.lean.list(ctx, req, ask)
+		switch how {
+		case leanServed:
+			return s.listPage(req, ask, a)
+		case leanFailed:
+			var opt func(*s3.Options)
+			ctx, opt = s.afterLeanAttempt(ctx)
+			optFns = append(optFns, opt)
+		}
+	}
+	a, err := s.sdkList(ctx, req, ask, optFns)
+	if err != nil {
+		return s3io.ListPage{}, err
+	}
+	return s.listPage(req, ask, a)
+}
+
+// sdkList sends one ListObjectsV2 through the SDK.
+func (s *Store) sdkList(ctx context.Context, req s3io.ListRequest, ask bool, optFns []func(*s3.Options)) (listAnswer, error) {
 	in := &s3.ListObjectsV2Input{
 		Bucket:       aws.String(req.Bucket),
 		EncodingType: types.EncodingTypeUrl,
@@ -67,46 +90,60 @@ func (s *Store) List(ctx context.Context, req s3io.ListRequest) (s3io.ListPage, 
 		in.MaxKeys = aws.Int32(req.MaxKeys)
 	}
 	var md listMetadata
-	ask := req.WithMetadata && !s.listMeta.off.Load()
-	var optFns []func(*s3.Options)
 	if ask {
 		optFns = append(optFns, func(o *s3.Options) { o.APIOptions = append(o.APIOptions, withListMetadata(&md)) })
 	}
 	out, err := s.client.ListObjectsV2(ctx, in, optFns...)
 	if err != nil {
-		return s3io.ListPage{}, mapError(ctx, op, req.Bucket, "", err)
+		return listAnswer{}, mapError(ctx, "ListObjectsV2", req.Bucket, "", err)
 	}
-	if ask && len(out.Contents) > 0 && len(md) == 0 {
+	a := listAnswer{encoding: string(out.EncodingType), truncated: aws.ToBool(out.IsTruncated),
+		token: aws.ToString(out.NextContinuationToken), md: md,
+		objects: make([]listedObject, 0, len(out.Contents)), prefixes: make([]string, 0, len(out.CommonPrefixes))}
+	for _, o := range out.Contents {
+		a.objects = append(a.objects, listedObject{key: aws.ToString(o.Key), etag: aws.ToString(o.ETag),
+			storageClass: string(o.StorageClass), size: aws.ToInt64(o.Size), modTime: aws.ToTime(o.LastModified)})
+	}
+	for _, p := range out.CommonPrefixes {
+		a.prefixes = append(a.prefixes, aws.ToString(p.Prefix))
+	}
+	return a, nil
+}
+
+// listPage makes the page of an answer, however it came.
+func (s *Store) listPage(req s3io.ListRequest, asked bool, a listAnswer) (s3io.ListPage, error) {
+	const op = "ListObjectsV2"
+	if asked && len(a.objects) > 0 && len(a.md) == 0 {
 		s.listMeta.off.Store(true) // the server ignores metadata=true
 		s.log.Debug("the server's listings carry no metadata; listed files' metadata comes from HEADs")
 	}
-	decode := keyDecoder(out.EncodingType)
+	decode := keyDecoder(types.EncodingType(a.encoding))
 	page := s3io.ListPage{
-		Objects:               make([]s3io.ObjectInfo, 0, len(out.Contents)),
-		CommonPrefixes:        make([]string, 0, len(out.CommonPrefixes)),
-		NextContinuationToken: aws.ToString(out.NextContinuationToken),
-		IsTruncated:           aws.ToBool(out.IsTruncated),
+		Objects:               make([]s3io.ObjectInfo, 0, len(a.objects)),
+		CommonPrefixes:        make([]string, 0, len(a.prefixes)),
+		NextContinuationToken: a.token,
+		IsTruncated:           a.truncated,
 	}
-	for _, o := range out.Contents {
-		key, err := decode(aws.ToString(o.Key))
+	for _, o := range a.objects {
+		key, err := decode(o.key)
 		if err != nil {
 			return s3io.ListPage{}, badListing(op, req, err)
 		}
 		// Some gateways list no ETag or LastModified: they stay empty.
 		info := s3io.ObjectInfo{
 			Key:  key,
-			Size: aws.ToInt64(o.Size),
-			ETag: unquoteETag(aws.ToString(o.ETag)),
+			Size: o.size,
+			ETag: unquoteETag(o.etag),
 			// Whole seconds, as HEAD's Last-Modified says: one object, one
 			// mtime, whichever request told it (find -newer, make).
-			ModTime:      aws.ToTime(o.LastModified).Truncate(time.Second),
-			StorageClass: storageClass(string(o.StorageClass)),
+			ModTime:      o.modTime.Truncate(time.Second),
+			StorageClass: storageClass(o.storageClass),
 		}
-		md.apply(aws.ToString(o.Key), &info)
+		a.md.apply(o.key, &info)
 		page.Objects = append(page.Objects, info)
 	}
-	for _, p := range out.CommonPrefixes {
-		prefix, err := decode(aws.ToString(p.Prefix))
+	for _, p := range a.prefixes {
+		prefix, err := decode(p)
 		if err != nil {
 			return s3io.ListPage{}, badListing(op, req, err)
 		}

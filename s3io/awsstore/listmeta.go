@@ -76,17 +76,20 @@ func withListMetadata(holder *listMetadata) func(*middleware.Stack) error {
 	}
 }
 
+// userMetadataXML is a listed object's <UserMetadata>.
+type userMetadataXML struct {
+	Items []struct {
+		XMLName xml.Name
+		Value   string `xml:",chardata"`
+	} `xml:",any"`
+}
+
 // parseListMetadata reads the <UserMetadata> of each <Contents>.
 func parseListMetadata(body []byte) listMetadata {
 	var doc struct {
 		Contents []struct {
-			Key          string `xml:"Key"`
-			UserMetadata *struct {
-				Items []struct {
-					XMLName xml.Name
-					Value   string `xml:",chardata"`
-				} `xml:",any"`
-			} `xml:"UserMetadata"`
+			Key          string           `xml:"Key"`
+			UserMetadata *userMetadataXML `xml:"UserMetadata"`
 		} `xml:"Contents"`
 	}
 	if xml.Unmarshal(body, &doc) != nil {
@@ -94,26 +97,31 @@ func parseListMetadata(body []byte) listMetadata {
 	}
 	out := listMetadata{}
 	for _, c := range doc.Contents {
-		if c.UserMetadata == nil {
-			continue
+		if c.UserMetadata != nil {
+			out[c.Key] = c.UserMetadata.metadata()
 		}
-		om := objectMetadata{userMetadata: map[string]string{}}
-		for _, it := range c.UserMetadata.Items {
-			name := strings.ToLower(it.XMLName.Local)
-			switch {
-			case strings.HasPrefix(name, "x-amz-meta-"):
-				om.userMetadata[strings.TrimPrefix(name, "x-amz-meta-")] = it.Value
-			case name == "content-type":
-				om.contentType = it.Value
-			case name == "x-amz-server-side-encryption":
-				om.sse = it.Value
-			case name == "x-amz-server-side-encryption-aws-kms-key-id":
-				om.sseKMSKeyID = it.Value
-			}
-		}
-		out[c.Key] = om
 	}
 	return out
+}
+
+// metadata is what the element says: user metadata, content type and
+// encryption.
+func (u *userMetadataXML) metadata() objectMetadata {
+	om := objectMetadata{userMetadata: map[string]string{}}
+	for _, it := range u.Items {
+		name := strings.ToLower(it.XMLName.Local)
+		switch {
+		case strings.HasPrefix(name, "x-amz-meta-"):
+			om.userMetadata[strings.TrimPrefix(name, "x-amz-meta-")] = it.Value
+		case name == "content-type":
+			om.contentType = it.Value
+		case name == "x-amz-server-side-encryption":
+			om.sse = it.Value
+		case name == "x-amz-server-side-encryption-aws-kms-key-id":
+			om.sseKMSKeyID = it.Value
+		}
+	}
+	return om
 }
 
 // listMetadataState remembers whether the server answers metadata=true.

@@ -35,7 +35,11 @@ func requestLogging(log *slog.Logger, observe s3io.AttemptObserver) func(*middle
 			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (
 				middleware.InitializeOutput, middleware.Metadata, error,
 			) {
-				ctx = middleware.WithStackValue(ctx, targetKey{}, newTarget(in.Parameters))
+				t := newTarget(in.Parameters)
+				if ctx.Value(leanTriedKey{}) != nil {
+					t.attempt = 1 // the lean attempt was the first
+				}
+				ctx = middleware.WithStackValue(ctx, targetKey{}, t)
 				return next.HandleInitialize(ctx, in)
 			}), middleware.Before)
 		if err != nil {

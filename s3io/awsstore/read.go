@@ -15,7 +15,8 @@ import (
 )
 
 // HeadObject returns the object's attributes and user metadata (names
-// lower-cased).
+// lower-cased): lean when it can (see leanHTTP and lean_head.go), else, or
+// when the lean one was answered otherwise than 200 or 404, through the SDK.
 func (s *Store) HeadObject(ctx context.Context, bucket, key string, opts s3io.ReadOptions) (s3io.ObjectInfo, error) {
 	in := &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)}
 	if opts.IfMatch != "" {
@@ -24,7 +25,19 @@ func (s *Store) HeadObject(ctx context.Context, bucket, key string, opts s3io.Re
 	if len(opts.SSEC) > 0 {
 		in.SSECustomerAlgorithm, in.SSECustomerKey, in.SSECustomerKeyMD5 = ssec(opts.SSEC)
 	}
-	out, err := s.client.HeadObject(ctx, in)
+	var optFns []func(*s3.Options)
+	if s.lean != nil {
+		info, how, err := s.lean.head(ctx, bucket, key, opts)
+		switch how {
+		case leanServed:
+			return info, err
+		case leanFailed:
+			var opt func(*s3.Options)
+			ctx, opt = s.afterLeanAttempt(ctx)
+			optFns = append(optFns, opt)
+		}
+	}
+	out, err := s.client.HeadObject(ctx, in, optFns...)
 	if err != nil {
 		return s3io.ObjectInfo{}, ssecKeyError(headError(mapError(ctx, "HeadObject", bucket, key, err)), opts.SSEC)
 	}
@@ -158,7 +171,9 @@ func (s *Store) getObject(ctx context.Context, bucket, key, rng, ifMatch string,
 			return a, nil
 		case leanFailed:
 			// The failed attempt was the first of the request's attempts.
-			optFns = append(optFns, withAttempts(max(1, s.maxAttempts-1)))
+			var opt func(*s3.Options)
+			ctx, opt = s.afterLeanAttempt(ctx)
+			optFns = append(optFns, opt)
 		}
 	}
 	in := &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Range: aws.String(rng)}
