@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -38,26 +39,88 @@ type row struct {
 	heap        heap
 }
 
-// marks records when each markEvery-th entry of a step was done.
+// marks records when each markEvery-th entry of a step was done, and the
+// CPU the daemon and the server had used by then.
 type marks struct {
 	start time.Time
 	at    []time.Time
+	cpu   [][2]time.Duration // the daemon's and MinIO's, at each mark (index 0: the start)
+	pids  [2]int
 	n     atomic.Int64
 }
 
-func newMarks(total int) *marks {
-	return &marks{start: time.Now(), at: make([]time.Time, total/markEvery+1)}
+func (s *scale) newMarks(d *daemon, total int) *marks {
+	m := &marks{at: make([]time.Time, total/markEvery+1), cpu: make([][2]time.Duration, total/markEvery+1),
+		pids: [2]int{d.Cmd.Process.Pid, s.env.Srv.Pid()}}
+	m.restart()
+	return m
 }
 
 // restart moves the start to now, for a subsequence that begins later.
-func (m *marks) restart() { m.start = time.Now() }
+func (m *marks) restart() { m.start, m.cpu[0] = time.Now(), m.cpuNow() }
 
 // done counts one entry; safe from many goroutines (each mark is written
 // by the one that reached it).
 func (m *marks) done() {
 	if n := m.n.Add(1); n%markEvery == 0 && int(n/markEvery) < len(m.at) {
-		m.at[n/markEvery] = time.Now()
+		m.at[n/markEvery], m.cpu[n/markEvery] = time.Now(), m.cpuNow()
 	}
+}
+
+func (m *marks) cpuNow() [2]time.Duration {
+	return [2]time.Duration{processCPU(m.pids[0]), processCPU(m.pids[1])}
+}
+
+// cpuPerEntry is the daemon's and MinIO's CPU per entry over the first
+// and the last window (zero when not measured): a fall of the rate with
+// the CPU per entry of one of them rising is that one's.
+func (m *marks) cpuPerEntry(window int) (first, last [2]time.Duration) {
+	k := window / markEvery
+	full := int(m.n.Load() / markEvery)
+	if k == 0 || full < 2*k {
+		return first, last
+	}
+	for i := range 2 {
+		first[i] = (m.cpu[k][i] - m.cpu[0][i]) / time.Duration(window)
+		last[i] = (m.cpu[full][i] - m.cpu[full-k][i]) / time.Duration(window)
+	}
+	return first, last
+}
+
+// cpuNote says what cpuPerEntry found, for the report.
+func (m *marks) cpuNote(window int) string {
+	first, last := m.cpuPerEntry(window)
+	if first[0] == 0 {
+		return ""
+	}
+	us := func(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
+	return fmt.Sprintf("CPU per entry, first / last window: the daemon %.0f / %.0f us, MinIO %.0f / %.0f us",
+		us(first[0]), us(last[0]), us(first[1]), us(last[1]))
+}
+
+func joinNotes(a, b string) string {
+	if a == "" || b == "" {
+		return a + b
+	}
+	return a + "; " + b
+}
+
+// processCPU is the user and system time pid has used, 0 when unknown.
+func processCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// After the command's closing parenthesis: utime and stime are the
+	// 12th and 13th fields, in clock ticks (100 a second on Linux).
+	_, rest, ok := strings.Cut(string(b), ") ")
+	f := strings.Fields(rest)
+	if !ok || len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(u+st) * 10 * time.Millisecond
 }
 
 // rates are the entries/s of the first and of the last window entries.
@@ -176,8 +239,8 @@ func (s *scale) find(d *daemon) (row, error) {
 	r := row{step: "find over everything", rawWhat: "ListObjectsV2 of the bucket, metadata=true, no delimiter",
 		window: windowOf(treeEntries), windowWhat: "entries under tree/, directories of 100 files"}
 	want := s.l.total() + s.l.dirs() + 1
-	m := newMarks(want)
-	tree := newMarks(treeEntries)
+	m := s.newMarks(d, want)
+	tree := s.newMarks(d, treeEntries)
 	bigStart, bigEnd := time.Time{}, time.Time{}
 	bigDir, treeDir := filepath.Join(d.dir, "big"), filepath.Join(d.dir, "tree")
 	// find writes to a pipe in 4 KiB blocks: a line's time would be its
@@ -214,6 +277,7 @@ func (s *scale) find(d *daemon) (row, error) {
 	if !bigStart.IsZero() && bigEnd.After(bigStart) {
 		r.note = fmt.Sprintf("big/ (%d files in one directory): %.0f per s", s.l.big, float64(s.l.big)/bigEnd.Sub(bigStart).Seconds())
 	}
+	r.note = joinNotes(r.note, tree.cpuNote(r.window))
 	r.took, r.entries = time.Since(m.start), int(m.n.Load())
 	if r.entries != want {
 		return r, fmt.Errorf("find printed %d entries, want %d", r.entries, want)
@@ -272,7 +336,7 @@ func (s *scale) stat(d *daemon) (row, error) {
 	// same mix of big/, ren/ and tree/: a fall between them is the
 	// daemon's, not the layout's.
 	order := rand.New(rand.NewSource(1)).Perm(s.l.total())
-	m := newMarks(s.l.total())
+	m := s.newMarks(d, s.l.total())
 	err := eachAtOnce(len(order), s.c.workers, func(i int) error {
 		if _, err := os.Lstat(filepath.Join(d.dir, s.l.key(order[i]))); err != nil {
 			return err
@@ -298,8 +362,9 @@ func (s *scale) stat(d *daemon) (row, error) {
 		return r, err
 	}
 	last, err := s.rawLookups(order[len(order)-r.window:])
-	r.note = fmt.Sprintf("raw HEAD and one-key listing of the same names, %d at once: %.0f / %.0f per s for the first / last window's names",
+	r.note = fmt.Sprintf("raw HEAD and one-key listing of the same names afterwards, %d at once: %.0f / %.0f per s for the first / last window's names",
 		s.c.workers, first, last)
+	r.note = joinNotes(r.note, m.cpuNote(r.window))
 	return r, err
 }
 

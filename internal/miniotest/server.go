@@ -252,6 +252,15 @@ func (s *Server) Stop() {
 	})
 }
 
+// Pid is the server's process ID (0 before it runs), for benchmarks that
+// account for its CPU.
+func (s *Server) Pid() int {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return 0
+	}
+	return s.cmd.Process.Pid
+}
+
 // LogTail returns up to the last n bytes of the server's log.
 func (s *Server) LogTail(n int) string { return testproc.LogTail(s.LogFile, n) }
 
