@@ -64,6 +64,7 @@ func (l *leanHTTP) put(ctx context.Context, bucket, key string, body io.Reader, 
 	if opts.IfNoneMatch != "" {
 		h.Set("If-None-Match", opts.IfNoneMatch)
 	}
+	h.Set("Accept-Encoding", "identity") // as the SDK asks
 	resp, d, err := l.send(ctx, req, "UNSIGNED-PAYLOAD")
 	if errors.Is(err, errNotSent) {
 		return putAnswer{}, leanNotSent
