@@ -80,12 +80,15 @@ func (l *leanHTTP) url(bucket, key string) *url.URL {
 // attempt that failed (afterLeanAttempt).
 type leanTriedKey struct{}
 
-// afterLeanAttempt is ctx and options for the SDK's sending of a request
-// whose lean attempt failed: that attempt was the first of the request's,
-// so the SDK has one fewer, and its are logged and observed from the
-// second on.
-func (s *Store) afterLeanAttempt(ctx context.Context) (context.Context, func(*s3.Options)) {
-	return context.WithValue(ctx, leanTriedKey{}, true), withAttempts(max(1, s.maxAttempts-1))
+// afterLean is ctx and options for the SDK's sending of a request whose
+// lean attempt went as how: after a failed one, that attempt was the
+// first of the request's, so the SDK has one fewer, and its are logged
+// and observed from the second on.
+func (s *Store) afterLean(ctx context.Context, how leanResult) (context.Context, []func(*s3.Options)) {
+	if how != leanFailed {
+		return ctx, nil
+	}
+	return context.WithValue(ctx, leanTriedKey{}, true), []func(*s3.Options){withAttempts(max(1, s.maxAttempts-1))}
 }
 
 // errNotSent: the request could not be signed (no keys to be had); the

@@ -110,10 +110,8 @@ func (s *Store) putObject(ctx context.Context, bucket, key string, body io.ReadS
 			if _, err := body.Seek(start, io.SeekStart); err != nil {
 				return putAnswer{}, bodyError("PutObject", bucket, key, err)
 			}
-			var opt func(*s3.Options)
-			ctx, opt = s.afterLeanAttempt(ctx)
-			optFns = append(optFns, opt)
 		}
+		ctx, optFns = s.afterLean(ctx, how)
 	}
 	in := putInput(bucket, key, body, size, opts)
 	if md5 != "" {

@@ -52,14 +52,10 @@ func (s *Store) List(ctx context.Context, req s3io.ListRequest) (s3io.ListPage, 
 	var optFns []func(*s3.Options)
 	if s.lean != nil {
 		a, how := s.lean.list(ctx, req, ask)
-		switch how {
-		case leanServed:
+		if how == leanServed {
 			return s.listPage(req, ask, a)
-		case leanFailed:
-			var opt func(*s3.Options)
-			ctx, opt = s.afterLeanAttempt(ctx)
-			optFns = append(optFns, opt)
 		}
+		ctx, optFns = s.afterLean(ctx, how)
 	}
 	a, err := s.sdkList(ctx, req, ask, optFns)
 	if err != nil {

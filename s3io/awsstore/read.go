@@ -28,14 +28,10 @@ func (s *Store) HeadObject(ctx context.Context, bucket, key string, opts s3io.Re
 	var optFns []func(*s3.Options)
 	if s.lean != nil {
 		info, how, err := s.lean.head(ctx, bucket, key, opts)
-		switch how {
-		case leanServed:
+		if how == leanServed {
 			return info, err
-		case leanFailed:
-			var opt func(*s3.Options)
-			ctx, opt = s.afterLeanAttempt(ctx)
-			optFns = append(optFns, opt)
 		}
+		ctx, optFns = s.afterLean(ctx, how)
 	}
 	out, err := s.client.HeadObject(ctx, in, optFns...)
 	if err != nil {
@@ -166,15 +162,10 @@ func (s *Store) getObject(ctx context.Context, bucket, key, rng, ifMatch string,
 	var optFns []func(*s3.Options)
 	if s.lean != nil {
 		a, how := s.lean.get(ctx, bucket, key, rng, ifMatch, sseKey)
-		switch how {
-		case leanServed:
+		if how == leanServed {
 			return a, nil
-		case leanFailed:
-			// The failed attempt was the first of the request's attempts.
-			var opt func(*s3.Options)
-			ctx, opt = s.afterLeanAttempt(ctx)
-			optFns = append(optFns, opt)
 		}
+		ctx, optFns = s.afterLean(ctx, how)
 	}
 	in := &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Range: aws.String(rng)}
 	if ifMatch != "" {
