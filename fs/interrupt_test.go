@@ -13,6 +13,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/s3mount/s3mount/internal/miniotest"
 	"github.com/s3mount/s3mount/s3io/faultstore"
 	"github.com/s3mount/s3mount/s3io/memstore"
 )
@@ -112,10 +113,7 @@ func signalledReads(t *testing.T, flags int) {
 // abandoned read in an outage holds no fetch.
 func TestAKilledReaderLetsGoOfItsRead(t *testing.T) {
 	if _, err := exec.LookPath("dd"); err != nil {
-		if os.Getenv("S3MOUNT_TEST_REQUIRE") == "1" {
-			t.Fatalf("dd: %v", err)
-		}
-		t.Skipf("needs dd: %v", err)
+		miniotest.SkipOrFail(t, "needs dd: "+err.Error())
 	}
 	mem := memstore.New()
 	mem.AddBucket("b")

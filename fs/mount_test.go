@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/s3mount/s3mount/cache"
+	"github.com/s3mount/s3mount/internal/miniotest"
 	"github.com/s3mount/s3mount/s3io"
 	"github.com/s3mount/s3mount/s3io/memstore"
 	"github.com/s3mount/s3mount/writeback"
@@ -35,16 +36,10 @@ func mountStore(t *testing.T, cfg Config, st s3io.Store) string {
 func mountStoreFS(t *testing.T, cfg Config, st s3io.Store) (*FS, string) {
 	t.Helper()
 	if _, err := os.Stat("/dev/fuse"); err != nil {
-		if os.Getenv("S3MOUNT_TEST_REQUIRE") == "1" {
-			t.Fatalf("/dev/fuse: %v", err)
-		}
-		t.Skipf("needs /dev/fuse: %v", err)
+		miniotest.SkipOrFail(t, "needs /dev/fuse: "+err.Error())
 	}
 	if os.Geteuid() != 0 {
-		if os.Getenv("S3MOUNT_TEST_REQUIRE") == "1" {
-			t.Fatal("in-process mounts need root")
-		}
-		t.Skip("in-process mounts need root")
+		miniotest.SkipOrFail(t, "in-process mounts need root")
 	}
 	c, err := cache.New(cache.Options{CacheBytes: 64 << 20, BlockSize: 1 << 20, MaxConcurrency: 4})
 	if err != nil {
