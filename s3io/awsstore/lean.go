@@ -70,9 +70,18 @@ type getAnswer struct {
 // url is the path-style URL of bucket/key under the endpoint, escaped as
 // the SDK escapes it.
 func (l *leanHTTP) url(bucket, key string) *url.URL {
+	u := l.bucketURL(bucket)
+	u.Path += "/" + key
+	u.RawPath += "/" + httpbinding.EscapePath(key, false)
+	return u
+}
+
+// bucketURL is the path-style URL of bucket under the endpoint, as the SDK
+// builds it for bucket operations (no trailing slash).
+func (l *leanHTTP) bucketURL(bucket string) *url.URL {
 	u := *l.base
-	u.Path = l.base.Path + "/" + bucket + "/" + key
-	u.RawPath = l.base.EscapedPath() + "/" + httpbinding.EscapePath(bucket, true) + "/" + httpbinding.EscapePath(key, false)
+	u.Path = l.base.Path + "/" + bucket
+	u.RawPath = l.base.EscapedPath() + "/" + httpbinding.EscapePath(bucket, true)
 	return &u
 }
 

@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/aws/smithy-go/encoding/httpbinding"
 	smithytime "github.com/aws/smithy-go/time"
 
 	"github.com/s3mount/s3mount/s3io"
@@ -119,15 +118,6 @@ func (l *leanHTTP) list(ctx context.Context, req s3io.ListRequest, withMetadata 
 	}
 	l.served(ctx, "ListObjectsV2", req.Bucket, req.Prefix, "", resp, 0, d)
 	return a, leanServed
-}
-
-// bucketURL is the path-style URL of bucket under the endpoint, as the SDK
-// builds it for bucket operations.
-func (l *leanHTTP) bucketURL(bucket string) *url.URL {
-	u := *l.base
-	u.Path = l.base.Path + "/" + bucket
-	u.RawPath = l.base.EscapedPath() + "/" + httpbinding.EscapePath(bucket, true)
-	return &u
 }
 
 // parseListAnswer reads a ListObjectsV2 answer as the SDK's deserializer
