@@ -59,7 +59,7 @@ func (d *dirNode) Create(ctx context.Context, name string, flags uint32, mode ui
 		Metadata: meta.UserMetadata, HasMetadata: true}
 	ino, key := d.fs.fileIno(d.bucket, key, syscall.S_IFREG)
 	n := d.newFileNode(key, &info)
-	n.w, n.writers, n.unflushed = w, 1, 1
+	n.wr = &fileWriting{w: w, writers: 1, unflushed: 1}
 	d.fs.fileAttr(&info, ino, &out.Attr)
 	child := d.NewInode(ctx, n, gofs.StableAttr{Mode: syscall.S_IFREG, Ino: ino})
 	d.made(name)

@@ -47,11 +47,9 @@ func (d *dirNode) detachChild(ctx context.Context, name string) (*writeback.File
 	if !ok {
 		return nil, 0
 	}
-	n.openMu.Lock()
-	defer n.openMu.Unlock()
-	n.mu.Lock()
-	w := n.w
-	n.mu.Unlock()
+	wr := n.lockOpen()
+	defer wr.openMu.Unlock()
+	w := n.writer()
 	if w == nil {
 		return nil, 0
 	}

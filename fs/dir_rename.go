@@ -102,11 +102,9 @@ func (d *dirNode) renameFile(ctx context.Context, n *fileNode, dst *dirNode, src
 			dst.reattach(replaced)
 		}
 	}()
-	n.openMu.Lock()
-	defer n.openMu.Unlock()
-	n.mu.Lock()
-	w := n.w
-	n.mu.Unlock()
+	wr := n.lockOpen()
+	defer wr.openMu.Unlock()
+	w := n.writer()
 	if w != nil && w.Pending() {
 		// S3 has nothing at srcKey yet (a new file still being written,
 		// or queued for upload): its upload goes to dstKey instead, with
@@ -309,10 +307,7 @@ func (f *FS) commitTree(ctx context.Context, in *gofs.Inode) syscall.Errno {
 				return errno
 			}
 		case *fileNode:
-			n.mu.Lock()
-			w := n.w
-			n.mu.Unlock()
-			if w != nil && w.Changed() {
+			if w := n.writer(); w != nil && w.Changed() {
 				if errno := n.commit(ctx, w); errno != 0 {
 					return errno
 				}
@@ -332,7 +327,7 @@ func (f *FS) rekeyTree(ctx context.Context, in *gofs.Inode, srcPrefix, dstPrefix
 	case *fileNode:
 		n.mu.Lock()
 		n.key = dstPrefix + strings.TrimPrefix(n.key, srcPrefix)
-		w, key := n.w, n.key
+		w, key := n.writerLocked(), n.key
 		n.mu.Unlock()
 		if w != nil {
 			info, ok := moved[key]

@@ -12,13 +12,13 @@ import (
 	"github.com/hanwen/go-fuse/v2/fuse"
 
 	"github.com/s3mount/s3mount/s3io"
-	"github.com/s3mount/s3mount/writeback"
 )
 
 // fileNode is one object (a regular file or an s3fs-style symlink). The
 // kernel may hold a million of them, so the node is kept small (see
 // nodeInfo): what only some files need (an SSE-C key of their own, the
-// record of this mount's last upload) is in fileLater, nil until needed.
+// record of this mount's last upload) is in fileLater, and the write state
+// in fileWriting, each nil until needed.
 type fileNode struct {
 	gofs.Inode
 	fs     *FS
@@ -37,16 +37,9 @@ type fileNode struct {
 	// any more, so fstat says nlink 0 and asks S3 nothing.
 	removed bool
 
-	// openMu serializes opening and releasing the staged writer.
-	openMu sync.Mutex
-	// w holds the file's bytes while it is open for writing (guarded by
-	// mu; set and cleared under openMu too); writers counts its handles.
-	w       *writeback.File
-	writers int
-	// unflushed counts write handles the program has not closed yet
-	// (guarded by mu): fchmod and futimens reach us without a handle, and
-	// go out with the upload at close while one is open.
-	unflushed int
+	// wr is the node's write state, nil until it is first opened for
+	// writing (see fileWriting).
+	wr *fileWriting
 }
 
 // fileLater is the state of a file node that few files have (guarded by
@@ -159,7 +152,7 @@ func (n *fileNode) update(info s3io.ObjectInfo) s3io.ObjectInfo {
 	if changed {
 		n.opened = false
 	}
-	writing := n.w != nil
+	writing := n.writerLocked() != nil
 	n.mu.Unlock()
 	if changed && !writing {
 		// Not from inside this request: the kernel may hold locks we need.
@@ -218,7 +211,7 @@ func (n *fileNode) setGuards() {
 	if n.later != nil {
 		n.later.guardsSet = true
 	}
-	w := n.w
+	w := n.writerLocked()
 	n.mu.Unlock()
 	if w != nil {
 		// A writer still held (its RELEASE comes after the close returns)
@@ -230,10 +223,7 @@ func (n *fileNode) setGuards() {
 // writingInfo returns the node's info as its writer sees it, when it is
 // open for writing.
 func (n *fileNode) writingInfo() (s3io.ObjectInfo, bool) {
-	n.mu.Lock()
-	w := n.w
-	n.mu.Unlock()
-	if w == nil {
+	if n.writer() == nil {
 		return s3io.ObjectInfo{}, false
 	}
 	return n.freshInfo()
@@ -243,7 +233,7 @@ func (n *fileNode) writingInfo() (s3io.ObjectInfo, bool) {
 // for writing is always fresh: its staged state is the truth.
 func (n *fileNode) freshInfo() (s3io.ObjectInfo, bool) {
 	n.mu.Lock()
-	info, w, checked := n.info.unpack(n.key), n.w, n.checked
+	info, w, checked := n.info.unpack(n.key), n.writerLocked(), n.checked
 	n.mu.Unlock()
 	if w != nil {
 		if c := w.Committed(); c != nil && versionOf(c) != versionOf(&info) {

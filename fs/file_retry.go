@@ -111,16 +111,13 @@ func (f *FS) retryDone(w *writeback.File, info s3io.ObjectInfo, uploaded bool) {
 // closed.
 func (n *fileNode) retryEnded(w *writeback.File) bool {
 	f := n.fs
-	n.openMu.Lock()
-	defer n.openMu.Unlock()
-	n.mu.Lock()
-	current := n.w == w
-	n.mu.Unlock()
-	if !current {
+	wr := n.lockOpen()
+	defer wr.openMu.Unlock()
+	if n.writer() != w {
 		f.retained.remove(w) // released already, by another loop's end
 		return false
 	}
-	if n.writers > 0 {
+	if wr.writers > 0 {
 		return false
 	}
 	if w.Unsaved() {
@@ -142,9 +139,9 @@ func (n *fileNode) releaseWriter(w *writeback.File) bool {
 	n.fs.retained.remove(w)
 	n.fs.writers.remove(w)
 	n.mu.Lock()
-	current := n.w == w
+	current := n.writerLocked() == w
 	if current {
-		n.w = nil
+		n.wr.w = nil
 	}
 	n.mu.Unlock()
 	if !current {
@@ -174,7 +171,7 @@ func (n *fileNode) adoptRetained() {
 	if w == nil {
 		return
 	}
-	n.w = w
+	n.wr = &fileWriting{w: w}
 	n.fs.retained.set(w, n)
 }
 

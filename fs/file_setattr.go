@@ -36,7 +36,7 @@ func (n *fileNode) Setattr(ctx context.Context, fh gofs.FileHandle, in *fuse.Set
 	// kernel sends no handle with fchmod or futimens, and releases handles
 	// only after close returns, so "open" is "not yet flushed".)
 	n.mu.Lock()
-	open := n.unflushed > 0
+	open := n.wr != nil && n.wr.unflushed > 0
 	n.mu.Unlock()
 	if errno := n.setattr(ctx, hasSize, int64(size), change, !open); errno != 0 {
 		return errno
@@ -46,11 +46,9 @@ func (n *fileNode) Setattr(ctx context.Context, fh gofs.FileHandle, in *fuse.Set
 
 func (n *fileNode) setattr(ctx context.Context, hasSize bool, size int64, change func(*writeback.Meta), commitNow bool) syscall.Errno {
 	ctx = uninterruptible(ctx)
-	n.openMu.Lock()
-	defer n.openMu.Unlock()
-	n.mu.Lock()
-	w := n.w
-	n.mu.Unlock()
+	wr := n.lockOpen()
+	defer wr.openMu.Unlock()
+	w := n.writer()
 	temporary := w == nil
 	if temporary {
 		info, err := n.fullInfo(ctx)

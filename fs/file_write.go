@@ -46,16 +46,14 @@ func (n *fileNode) openWriter(ctx context.Context, truncate bool) (*writeHandle,
 	// for before openMu, so that a reader's open of the file need not wait
 	// for it; under openMu it is then the node's (a writer that came and
 	// went meanwhile updated it).
-	if !n.hasWriter() {
+	if n.writer() == nil {
 		if _, err := n.fullInfo(ctx); err != nil {
 			return nil, n.fail("open for writing", err)
 		}
 	}
-	n.openMu.Lock()
-	defer n.openMu.Unlock()
-	n.mu.Lock()
-	w := n.w
-	n.mu.Unlock()
+	wr := n.lockOpen()
+	defer wr.openMu.Unlock()
+	w := n.writer()
 	if w == nil {
 		info, err := n.fullInfo(ctx)
 		if err != nil {
@@ -77,7 +75,7 @@ func (n *fileNode) openWriter(ctx context.Context, truncate bool) (*writeHandle,
 			w.UseKey(key)
 		}
 		n.mu.Lock()
-		n.w, n.opened = w, false
+		wr.w, n.opened = w, false
 		n.mu.Unlock()
 		n.fs.writers.add(w)
 	} else if truncate {
@@ -85,38 +83,29 @@ func (n *fileNode) openWriter(ctx context.Context, truncate bool) (*writeHandle,
 			return nil, n.fail("truncate", err)
 		}
 	}
-	n.writers++
+	wr.writers++
 	n.mu.Lock()
-	n.unflushed++
+	wr.unflushed++
 	n.mu.Unlock()
 	return &writeHandle{n: n, w: w, opener: callerThread(ctx)}, 0
 }
 
-// hasWriter reports whether the file is open for writing.
-func (n *fileNode) hasWriter() bool {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return n.w != nil
-}
-
 // shareWriter returns a handle on the node's writer when it has one.
 func (n *fileNode) shareWriter() *writeHandle {
-	if !n.hasWriter() {
+	if n.writer() == nil {
 		// Not taking openMu: a chmod or truncate of a file nobody has
 		// open holds it across its copy or upload.
 		return nil
 	}
-	n.openMu.Lock()
-	defer n.openMu.Unlock()
-	n.mu.Lock()
-	w := n.w
-	n.mu.Unlock()
+	wr := n.lockOpen()
+	defer wr.openMu.Unlock()
+	w := n.writer()
 	if w == nil {
 		return nil
 	}
-	n.writers++
+	wr.writers++
 	n.mu.Lock()
-	n.unflushed++
+	wr.unflushed++
 	n.mu.Unlock()
 	return &writeHandle{n: n, w: w, reader: true}
 }
@@ -216,9 +205,9 @@ func (h *writeHandle) setFlushed(flushed bool) {
 	defer n.mu.Unlock()
 	switch {
 	case flushed && !h.flushed:
-		n.unflushed--
+		n.wr.unflushed--
 	case !flushed && h.flushed:
-		n.unflushed++
+		n.wr.unflushed++
 	}
 	h.flushed = flushed
 }
@@ -246,10 +235,10 @@ func (h *writeHandle) Release(ctx context.Context) syscall.Errno {
 func (h *writeHandle) release() bool {
 	n := h.n
 	h.setFlushed(true)
-	n.openMu.Lock()
-	defer n.openMu.Unlock()
-	n.writers--
-	if n.writers > 0 {
+	wr := n.lockOpen()
+	defer wr.openMu.Unlock()
+	wr.writers--
+	if wr.writers > 0 {
 		return false
 	}
 	if n.fs.cfg.AsyncUpload {

@@ -79,10 +79,7 @@ func (d *dirNode) syncDir(ctx context.Context) syscall.Errno {
 // uploadState is "uploaded" when S3 has the file's current bytes, else
 // "pending".
 func (n *fileNode) uploadState() string {
-	n.mu.Lock()
-	w := n.w
-	n.mu.Unlock()
-	if w != nil && w.UploadPending() {
+	if w := n.writer(); w != nil && w.UploadPending() {
 		return "pending"
 	}
 	return "uploaded"
