@@ -14,14 +14,15 @@ import (
 // `find` over a million keys makes the kernel hold a million (issue 13).
 // The fields most objects share (storage class, content type, no
 // metadata) are one shared, immutable rareInfo; the others (metadata,
-// version, SSE) get a rareInfo of their own only when present.
+// version, SSE, an ETag that packedETag cannot hold) get a rareInfo of
+// their own only when present.
 type nodeInfo struct {
 	size     int64
-	mtimeSec int64 // ModTime as Unix seconds and nanoseconds: the zero
-	mtimeNs  int32 // time round-trips, which UnixNano's would not
-	hasMeta  bool
-	etag     string
+	mtimeSec int64     // ModTime as Unix seconds and nanoseconds: the zero
 	rare     *rareInfo // nil: none of them
+	mtimeNs  int32     // time round-trips, which UnixNano's would not
+	etag     packedETag
+	hasMeta  bool
 }
 
 // rareInfo holds the ObjectInfo fields most nodes share or lack. It is
@@ -29,15 +30,21 @@ type nodeInfo struct {
 type rareInfo struct {
 	storageClass, contentType   string
 	versionID, sse, sseKMSKeyID string
+	etag                        string            // one packedETag cannot hold
 	metadata                    map[string]string // nil when empty
 }
 
 // packInfo returns what a node keeps of info.
 func packInfo(info *s3io.ObjectInfo) nodeInfo {
 	p := nodeInfo{size: info.Size, mtimeSec: info.ModTime.Unix(), mtimeNs: int32(info.ModTime.Nanosecond()),
-		hasMeta: info.HasMetadata, etag: info.ETag}
+		hasMeta: info.HasMetadata}
 	r := rareInfo{storageClass: info.StorageClass, contentType: info.ContentType, versionID: info.VersionID,
 		sse: info.SSE, sseKMSKeyID: info.SSEKMSKeyID}
+	if packed, ok := packETag(info.ETag); ok {
+		p.etag = packed
+	} else {
+		r.etag = info.ETag // "" too
+	}
 	if len(info.Metadata) > 0 {
 		r.metadata = info.Metadata
 	}
@@ -47,20 +54,20 @@ func packInfo(info *s3io.ObjectInfo) nodeInfo {
 
 // unpack returns the node's info as an s3io.ObjectInfo for key.
 func (p *nodeInfo) unpack(key string) s3io.ObjectInfo {
-	info := s3io.ObjectInfo{Key: key, Size: p.size, ETag: p.etag, HasMetadata: p.hasMeta,
+	info := s3io.ObjectInfo{Key: key, Size: p.size, ETag: p.etag.String(), HasMetadata: p.hasMeta,
 		ModTime: time.Unix(p.mtimeSec, int64(p.mtimeNs)).UTC()}
 	if r := p.rare; r != nil {
 		info.StorageClass, info.ContentType, info.VersionID = r.storageClass, r.contentType, r.versionID
 		info.SSE, info.SSEKMSKeyID, info.Metadata = r.sse, r.sseKMSKeyID, r.metadata
+		if r.etag != "" {
+			info.ETag = r.etag
+		}
 	}
 	return info
 }
 
 // version is versionOf the node's info.
 func (p *nodeInfo) version() string {
-	if p.etag != "" {
-		return p.etag
-	}
 	info := p.unpack("")
 	return versionOf(&info)
 }
@@ -80,8 +87,8 @@ var interned = struct {
 // internRare returns r, shared with other nodes when it holds only common
 // fields, or nil when it holds nothing.
 func internRare(r rareInfo) *rareInfo {
-	if r.versionID != "" || r.sse != "" || r.sseKMSKeyID != "" || r.metadata != nil {
-		return &r
+	if r.versionID != "" || r.sse != "" || r.sseKMSKeyID != "" || r.etag != "" || r.metadata != nil {
+		return r.own()
 	}
 	if r.storageClass == "" && r.contentType == "" {
 		return nil
@@ -99,11 +106,16 @@ func internRare(r rareInfo) *rareInfo {
 		return shared
 	}
 	if len(interned.m) >= maxInterned {
-		return &r
+		return r.own()
 	}
-	interned.m[c] = &r
-	return &r
+	shared = r.own()
+	interned.m[c] = shared
+	return shared
 }
+
+// own is a copy of r of the node's own: made only on the paths that keep
+// one, so that packing a common object allocates nothing.
+func (r rareInfo) own() *rareInfo { return &r }
 
 // started anchors the times nodes keep as nanoseconds since it: 8 bytes
 // where a time.Time takes 24, and still read off the monotonic clock, so
