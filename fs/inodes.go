@@ -15,9 +15,16 @@ import (
 // keep a renamed file's number. Its size follows the kernel's inode cache,
 // not the number of paths ever seen.
 type inodeTable struct {
-	mu     sync.Mutex
-	live   map[uint64]string // number -> path of the live node holding it
-	byPath map[string]uint64 // path -> number, for live nodes with a name
+	mu sync.Mutex
+	// live maps each number a node the kernel holds has to that node's
+	// path, or to "" once the path was detached from it (the file was
+	// removed, or replaced by a rename, while still held).
+	live map[uint64]string
+	// moved maps each live path whose number is not its hash (a collision
+	// gave it the next free one, or a rename kept its old path's) to that
+	// number. Nearly every live path has its hash: live alone finds it,
+	// and this map stays small.
+	moved map[string]uint64
 	// peak is the most numbers held since the maps were last made: Go maps
 	// never give back the room of deleted entries, so after the kernel
 	// forgets most of a million inodes (find, then drop_caches) the maps
@@ -29,7 +36,7 @@ type inodeTable struct {
 const minShrink = 4096
 
 func newInodeTable() *inodeTable {
-	return &inodeTable{live: make(map[uint64]string), byPath: make(map[string]uint64)}
+	return &inodeTable{live: make(map[uint64]string), moved: make(map[string]uint64)}
 }
 
 // hashIno is path's preferred number; 0 and 1 (the root's) are never used.
@@ -41,6 +48,34 @@ func hashIno(path string) uint64 {
 		n += 2
 	}
 	return n
+}
+
+// numberLocked returns the number of path when a live node has it.
+func (t *inodeTable) numberLocked(path string) (uint64, bool) {
+	if n, ok := t.moved[path]; ok {
+		return n, true
+	}
+	if n := hashIno(path); t.live[n] == path {
+		return n, true
+	}
+	return 0, false
+}
+
+// setLocked gives number n to path.
+func (t *inodeTable) setLocked(n uint64, path string) {
+	t.live[n] = path
+	if n != hashIno(path) {
+		t.moved[path] = n
+	}
+}
+
+// detachLocked takes path from the live node that has it, if any: a new
+// node for the path gets a new number while the old one is still held.
+func (t *inodeTable) detachLocked(path string) {
+	if n, ok := t.numberLocked(path); ok {
+		t.live[n] = ""
+		delete(t.moved, path)
+	}
 }
 
 // get returns the number of path for a node about to be handed to the
@@ -55,7 +90,7 @@ func (t *inodeTable) get(path string) uint64 {
 func (t *inodeTable) getHeld(path string) (uint64, string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if n, ok := t.byPath[path]; ok {
+	if n, ok := t.numberLocked(path); ok {
 		return n, t.live[n]
 	}
 	n := hashIno(path)
@@ -68,8 +103,7 @@ func (t *inodeTable) getHeld(path string) (uint64, string) {
 			n = 2
 		}
 	}
-	t.live[n] = path
-	t.byPath[path] = n
+	t.setLocked(n, path)
 	t.peak = max(t.peak, len(t.live))
 	return n, path
 }
@@ -79,7 +113,7 @@ func (t *inodeTable) getHeld(path string) (uint64, string) {
 func (t *inodeTable) peek(path string) uint64 {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if n, ok := t.byPath[path]; ok {
+	if n, ok := t.moved[path]; ok {
 		return n
 	}
 	return hashIno(path)
@@ -94,8 +128,8 @@ func (t *inodeTable) release(n uint64) {
 		return
 	}
 	delete(t.live, n)
-	if t.byPath[path] == n {
-		delete(t.byPath, path)
+	if m, ok := t.moved[path]; ok && m == n {
+		delete(t.moved, path)
 	}
 	t.shrinkLocked()
 }
@@ -111,11 +145,11 @@ func (t *inodeTable) shrinkLocked() {
 	for n, p := range t.live {
 		live[n] = p
 	}
-	byPath := make(map[string]uint64, len(t.byPath))
-	for p, n := range t.byPath {
-		byPath[p] = n
+	moved := make(map[string]uint64, len(t.moved))
+	for p, n := range t.moved {
+		moved[p] = n
 	}
-	t.live, t.byPath, t.peak = live, byPath, len(live)
+	t.live, t.moved, t.peak = live, moved, len(live)
 }
 
 // forget detaches path from its number: the file was removed, and a file
@@ -123,20 +157,23 @@ func (t *inodeTable) shrinkLocked() {
 // open, keeps its number until the kernel forgets it.
 func (t *inodeTable) forget(path string) {
 	t.mu.Lock()
-	delete(t.byPath, path)
-	t.mu.Unlock()
+	defer t.mu.Unlock()
+	t.detachLocked(path)
 }
 
 // rename gives newPath the number of oldPath, so that a renamed file keeps
-// its st_ino while the kernel holds it.
+// its st_ino while the kernel holds it; a node still held at newPath (the
+// file the rename replaced) keeps its number without the name.
 func (t *inodeTable) rename(oldPath, newPath string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if n, ok := t.byPath[oldPath]; ok {
-		delete(t.byPath, oldPath)
-		t.byPath[newPath] = n
-		t.live[n] = newPath
+	n, ok := t.numberLocked(oldPath)
+	if !ok {
+		return
 	}
+	t.detachLocked(newPath)
+	delete(t.moved, oldPath)
+	t.setLocked(n, newPath)
 }
 
 // renamePrefix does rename for every live path under oldPrefix; the cost
@@ -144,16 +181,22 @@ func (t *inodeTable) rename(oldPath, newPath string) {
 func (t *inodeTable) renamePrefix(oldPrefix, newPrefix string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	moved := make(map[string]uint64)
-	for p, n := range t.byPath {
-		if strings.HasPrefix(p, oldPrefix) {
-			delete(t.byPath, p)
-			moved[newPrefix+strings.TrimPrefix(p, oldPrefix)] = n
+	renamed := make(map[uint64]string)
+	for n, p := range t.live {
+		switch {
+		case strings.HasPrefix(p, oldPrefix):
+			renamed[n] = newPrefix + p[len(oldPrefix):]
+			if m, ok := t.moved[p]; ok && m == n {
+				delete(t.moved, p)
+			}
+		case strings.HasPrefix(p, newPrefix):
+			// The replaced (empty) directory, if the kernel still holds it.
+			t.live[n] = ""
+			delete(t.moved, p)
 		}
 	}
-	for p, n := range moved {
-		t.byPath[p] = n
-		t.live[n] = p
+	for n, p := range renamed {
+		t.setLocked(n, p)
 	}
 }
 

@@ -32,8 +32,50 @@ func TestInodeNumbersAreHashesAndCollisionsTakeTheNextFree(t *testing.T) {
 		t.Fatal("release kept the number")
 	}
 	tab.rename("b/y", "b/z")
-	if tab.peek("b/z") == hashIno("b/z") && hashIno("b/z") != tab.byPath["b/z"] {
+	if tab.peek("b/z") == hashIno("b/z") && hashIno("b/z") != tab.moved["b/z"] {
 		t.Fatal("peek disagrees with the live number")
+	}
+}
+
+// A rename keeps the moved file's number; the file it replaced, if the
+// kernel still holds it, keeps its own without the name, and a file made
+// later at either name gets a number no live node has.
+func TestARenamedPathKeepsItsNumberAndTheReplacedOneLosesItsName(t *testing.T) {
+	tab := newInodeTable()
+	src, dst := tab.get("b/src"), tab.get("b/dst")
+	tab.rename("b/src", "b/dst")
+	if got, peek := tab.get("b/dst"), tab.peek("b/dst"); got != src || peek != src {
+		t.Fatalf("b/dst after the rename: get %d, peek %d, want the moved file's %d", got, peek, src)
+	}
+	if got := tab.get("b/src"); got == src || got == dst {
+		t.Fatalf("a new file at the old name got %d, a number still live", got)
+	}
+	tab.release(src) // the kernel forgets the moved file; the replaced one is still open
+	if got := tab.get("b/dst"); got == dst || got == src {
+		t.Fatalf("a new node for b/dst got %d: the replaced file's %d is still live", got, dst)
+	}
+
+	old, file, target := tab.get("b/old/"), tab.get("b/old/f"), tab.get("b/new/")
+	tab.renamePrefix("b/old/", "b/new/")
+	if d, f := tab.get("b/new/"), tab.get("b/new/f"); d != old || f != file {
+		t.Fatalf("after the directory rename: b/new/ %d, b/new/f %d, want %d and %d", d, f, old, file)
+	}
+	tab.release(old)
+	if got := tab.get("b/new/"); got == target {
+		t.Fatalf("b/new/ got %d, the replaced directory's number, still live", got)
+	}
+}
+
+// Only paths whose number is not their hash have an entry beside the
+// number's: a held inode costs one map entry, not two.
+func TestPathsWithTheirHashAreKeptOnce(t *testing.T) {
+	tab := newInodeTable()
+	for i := range 10000 {
+		tab.get(fmt.Sprintf("b/d/f%05d", i))
+	}
+	tab.rename("b/d/f00000", "b/d/renamed")
+	if len(tab.live) != 10000 || len(tab.moved) != 1 {
+		t.Fatalf("%d numbers and %d moved paths, want 10000 and 1 (the renamed)", len(tab.live), len(tab.moved))
 	}
 }
 

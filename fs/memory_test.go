@@ -64,8 +64,9 @@ func TestAHeldFileCostsLessThanItsBudget(t *testing.T) {
 	const warm, dirs, files = 10, 400, 100
 	// Measured: 1,015 bytes when the node kept a whole s3io.ObjectInfo
 	// (1,031 with the ETag inside its quotes, as awsstore kept it), 698
-	// since it keeps a nodeInfo.
-	const heldFileBudget = 800.0
+	// since it keeps a nodeInfo, 592 since its write state is apart, its
+	// ETag packed and the inode table has one entry for it.
+	const heldFileBudget = 680.0
 	st := memstore.New()
 	st.AddBucket("b")
 	for d := range warm + dirs {
