@@ -53,9 +53,9 @@ func (c *Cache) NewGroup(maxHeld int) *Group {
 }
 
 // Fetch starts fetching block 0 of obj in the background, unless it is
-// held or cached already (in memory or in the disk tier) or the read-ahead
-// budget is spent. It reports
-// whether a fetch was started.
+// held or cached already (in memory or in the disk tier: then it asks the
+// kernel to read the block's file ahead) or the read-ahead budget is
+// spent. It reports whether a fetch was started.
 func (g *Group) Fetch(obj Object) bool {
 	c := g.c
 	if obj.Size <= 0 {
@@ -65,8 +65,12 @@ func (g *Group) Fetch(obj Object) bool {
 	if _, ok := c.blocks.Get(key); ok {
 		return false
 	}
-	if c.opts.Disk != nil && obj.OnDisk && c.opts.Disk.Has(obj.ID, 0) {
-		return false // the reader reads it from the disk tier, faster than a GET
+	if disk := c.opts.Disk; disk != nil && obj.OnDisk && disk.Has(obj.ID, 0) {
+		// The reader reads it from the disk tier, faster than a GET. The
+		// kernel reads the file in meanwhile, so that files read one after
+		// another do not each wait for the device in turn.
+		go disk.WillNeed(obj.ID, 0)
+		return false
 	}
 	cost := c.blockLen(&obj, 0)
 	g.mu.Lock()
